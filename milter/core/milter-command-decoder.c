@@ -1,0 +1,411 @@
+/*
+ * milter-command-decoder - decode the MTA-to-milter command stream
+ *
+ * SYNOPSIS
+ *   MilterCommandDecoder *milter_command_decoder_new (gsize max_packet_size);
+ *   gboolean milter_command_decoder_feed (decoder, data, size, func, user_data, &error);
+ *   gboolean milter_command_decoder_finish (decoder, &error);
+ *   gboolean milter_command_decoder_parse (decoder, type, payload, size, &command, &error);
+ *
+ * DESCRIPTION
+ *   Framing is the packet decoder's job; this file only checks and splits
+ *   payloads. Every read goes through a bounds-checked cursor over the
+ *   payload, so hostile input can at worst produce an error. Strings are
+ *   never copied: a NUL found inside the payload ends each one in place.
+ *
+ * DIAGNOSTICS
+ *   See milter-command-decoder.h. Messages are built only on failure.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include <milter/core/milter-protocol.h>
+#include <milter/core/milter-packet-decoder.h>
+#include <milter/core/milter-command.h>
+#include <milter/core/milter-command-decoder.h>
+
+struct _MilterCommandDecoder {
+  MilterPacketDecoder *packets;
+  /* Reused views for argv and macro pairs; NULL-terminated after a parse. */
+  GPtrArray *argv;
+  GPtrArray *names;
+  GPtrArray *values;
+  /* The callback of the running feed. */
+  MilterCommandFunc func;
+  gpointer user_data;
+};
+
+/* A bounds-checked cursor over one payload. */
+typedef struct {
+  MilterCommandDecoder *decoder;
+  const gchar *command_name;
+  const guint8 *payload;
+  gsize size;
+  gsize position;
+} Cursor;
+
+MilterCommandDecoder *
+milter_command_decoder_new (gsize max_packet_size)
+{
+  MilterCommandDecoder *decoder = g_new0 (MilterCommandDecoder, 1);
+
+  decoder->packets = milter_packet_decoder_new (max_packet_size);
+  decoder->argv = g_ptr_array_new ();
+  decoder->names = g_ptr_array_new ();
+  decoder->values = g_ptr_array_new ();
+  return decoder;
+}
+
+void
+milter_command_decoder_free (MilterCommandDecoder *decoder)
+{
+  if (!decoder)
+    return;
+  milter_packet_decoder_free (decoder->packets);
+  g_ptr_array_unref (decoder->argv);
+  g_ptr_array_unref (decoder->names);
+  g_ptr_array_unref (decoder->values);
+  g_free (decoder);
+}
+
+void
+milter_command_decoder_reset (MilterCommandDecoder *decoder)
+{
+  milter_packet_decoder_reset (decoder->packets);
+  g_ptr_array_set_size (decoder->argv, 0);
+  g_ptr_array_set_size (decoder->names, 0);
+  g_ptr_array_set_size (decoder->values, 0);
+}
+
+static gboolean G_GNUC_PRINTF (4, 5)
+cursor_fail (Cursor *cursor, MilterDecoderError code, GError **error,
+             const gchar *format, ...)
+{
+  va_list args;
+  g_autofree gchar *what = NULL;
+
+  va_start (args, format);
+  what = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, MILTER_DECODER_ERROR, code,
+               "%s: %s in packet at byte offset %" G_GUINT64_FORMAT
+               " (payload byte %" G_GSIZE_FORMAT ")",
+               cursor->command_name, what,
+               milter_packet_decoder_get_packet_offset (cursor->decoder->packets),
+               cursor->position);
+  return FALSE;
+}
+
+static gsize
+cursor_left (const Cursor *cursor)
+{
+  return cursor->size - cursor->position;
+}
+
+/* Fails unless n more bytes are there; callers then read them in place. */
+static gboolean
+cursor_need (Cursor *cursor, const gchar *field, gsize n, GError **error)
+{
+  if (cursor_left (cursor) < n)
+    return cursor_fail (cursor, MILTER_DECODER_ERROR_SHORT_PAYLOAD, error,
+                        "%s missing (need %" G_GSIZE_FORMAT " byte(s), %"
+                        G_GSIZE_FORMAT " left)", field, n, cursor_left (cursor));
+  return TRUE;
+}
+
+static gboolean
+cursor_read_uint8 (Cursor *cursor, const gchar *field, guint8 *value,
+                   GError **error)
+{
+  if (!cursor_need (cursor, field, 1, error))
+    return FALSE;
+  *value = cursor->payload[cursor->position];
+  cursor->position++;
+  return TRUE;
+}
+
+static gboolean
+cursor_read_uint16 (Cursor *cursor, const gchar *field, guint16 *value,
+                    GError **error)
+{
+  const guint8 *p = cursor->payload + cursor->position;
+
+  if (!cursor_need (cursor, field, 2, error))
+    return FALSE;
+  *value = (guint16) (((guint) p[0] << 8) | (guint) p[1]);
+  cursor->position += 2;
+  return TRUE;
+}
+
+static gboolean
+cursor_read_uint32 (Cursor *cursor, const gchar *field, guint32 *value,
+                    GError **error)
+{
+  const guint8 *p = cursor->payload + cursor->position;
+
+  if (!cursor_need (cursor, field, 4, error))
+    return FALSE;
+  *value = ((guint32) p[0] << 24) | ((guint32) p[1] << 16) |
+           ((guint32) p[2] << 8) | (guint32) p[3];
+  cursor->position += 4;
+  return TRUE;
+}
+
+static gboolean
+cursor_read_string (Cursor *cursor, const gchar *field, const gchar **string,
+                    GError **error)
+{
+  const guint8 *start = cursor->payload + cursor->position;
+  const guint8 *nul;
+
+  if (cursor_left (cursor) == 0)
+    return cursor_fail (cursor, MILTER_DECODER_ERROR_SHORT_PAYLOAD, error,
+                        "%s missing", field);
+  nul = memchr (start, '\0', cursor_left (cursor));
+  if (!nul)
+    return cursor_fail (cursor, MILTER_DECODER_ERROR_MISSING_NUL, error,
+                        "string without terminating NUL (%s)", field);
+  *string = (const gchar *) start;
+  cursor->position += (gsize) (nul - start) + 1;
+  return TRUE;
+}
+
+static gboolean
+cursor_expect_end (Cursor *cursor, const gchar *after, GError **error)
+{
+  if (cursor_left (cursor) > 0)
+    return cursor_fail (cursor, MILTER_DECODER_ERROR_TRAILING_GARBAGE, error,
+                        "%" G_GSIZE_FORMAT " trailing byte(s) after %s",
+                        cursor_left (cursor), after);
+  return TRUE;
+}
+
+static gboolean
+parse_negotiate (Cursor *cursor, MilterCommand *command, GError **error)
+{
+  guint32 version, actions, steps;
+
+  if (!cursor_read_uint32 (cursor, "version", &version, error) ||
+      !cursor_read_uint32 (cursor, "actions", &actions, error) ||
+      !cursor_read_uint32 (cursor, "steps", &steps, error))
+    return FALSE;
+  command->negotiate.version = version;
+  command->negotiate.actions = (MilterActionFlags) actions;
+  command->negotiate.steps = (MilterStepFlags) steps;
+  return cursor_expect_end (cursor, "steps", error);
+}
+
+static gboolean
+parse_define_macro (Cursor *cursor, MilterCommand *command, GError **error)
+{
+  MilterCommandDecoder *decoder = cursor->decoder;
+  guint8 stage;
+  guint n_strings = 0;
+
+  if (!cursor_read_uint8 (cursor, "stage command byte", &stage, error))
+    return FALSE;
+  if (!milter_command_is_macro_stage (stage)) {
+    cursor->position--;
+    return cursor_fail (cursor, MILTER_DECODER_ERROR_INVALID_VALUE, error,
+                        "invalid macro stage byte 0x%02x", stage);
+  }
+  g_ptr_array_set_size (decoder->names, 0);
+  g_ptr_array_set_size (decoder->values, 0);
+  while (cursor_left (cursor) > 0) {
+    const gchar *string;
+
+    if (!cursor_read_string (cursor,
+                             n_strings % 2 == 0 ? "macro name" : "macro value",
+                             &string, error))
+      return FALSE;
+    g_ptr_array_add (n_strings % 2 == 0 ? decoder->names : decoder->values,
+                     (gpointer) string);
+    n_strings++;
+  }
+  if (n_strings % 2 != 0)
+    return cursor_fail (cursor, MILTER_DECODER_ERROR_INVALID_VALUE, error,
+                        "odd number of strings (%u): macro %s has no value",
+                        n_strings,
+                        (const gchar *) g_ptr_array_index (decoder->names,
+                                                           decoder->names->len - 1));
+  command->define_macro.stage_command = stage;
+  command->define_macro.n_macros = decoder->names->len;
+  g_ptr_array_add (decoder->names, NULL);
+  g_ptr_array_add (decoder->values, NULL);
+  command->define_macro.names = (const gchar *const *) decoder->names->pdata;
+  command->define_macro.values = (const gchar *const *) decoder->values->pdata;
+  return TRUE;
+}
+
+static gboolean
+parse_connect (Cursor *cursor, MilterCommand *command, GError **error)
+{
+  guint8 family;
+
+  if (!cursor_read_string (cursor, "host", &command->connect.host, error) ||
+      !cursor_read_uint8 (cursor, "family", &family, error))
+    return FALSE;
+  command->connect.family = (MilterFamily) family;
+  command->connect.port = 0;
+  command->connect.address = NULL;
+  switch (family) {
+  case MILTER_FAMILY_UNKNOWN:
+    /* Sendmail and Postfix send neither port nor address here. */
+    return cursor_expect_end (cursor, "family", error);
+  case MILTER_FAMILY_UNIX:
+  case MILTER_FAMILY_INET:
+  case MILTER_FAMILY_INET6:
+    break;
+  default:
+    cursor->position--;
+    return cursor_fail (cursor, MILTER_DECODER_ERROR_INVALID_VALUE, error,
+                        "invalid family byte 0x%02x", family);
+  }
+  if (!cursor_read_uint16 (cursor, "port", &command->connect.port, error) ||
+      !cursor_read_string (cursor, "address", &command->connect.address, error))
+    return FALSE;
+  return cursor_expect_end (cursor, "address", error);
+}
+
+static gboolean
+parse_envelope (Cursor *cursor, MilterCommand *command, GError **error)
+{
+  GPtrArray *argv = cursor->decoder->argv;
+  const gchar *string;
+
+  g_ptr_array_set_size (argv, 0);
+  if (!cursor_read_string (cursor, "address", &string, error))
+    return FALSE;
+  g_ptr_array_add (argv, (gpointer) string);
+  while (cursor_left (cursor) > 0) {
+    if (!cursor_read_string (cursor, "ESMTP argument", &string, error))
+      return FALSE;
+    g_ptr_array_add (argv, (gpointer) string);
+  }
+  command->envelope.argc = argv->len;
+  g_ptr_array_add (argv, NULL);
+  command->envelope.argv = (const gchar *const *) argv->pdata;
+  return TRUE;
+}
+
+static gboolean
+parse_payload (Cursor *cursor, MilterCommand *command, GError **error)
+{
+  switch (command->type) {
+  case MILTER_COMMAND_NEGOTIATE:
+    return parse_negotiate (cursor, command, error);
+  case MILTER_COMMAND_DEFINE_MACRO:
+    return parse_define_macro (cursor, command, error);
+  case MILTER_COMMAND_CONNECT:
+    return parse_connect (cursor, command, error);
+  case MILTER_COMMAND_HELO:
+    return cursor_read_string (cursor, "fqdn", &command->helo.fqdn, error) &&
+           cursor_expect_end (cursor, "fqdn", error);
+  case MILTER_COMMAND_ENVELOPE_FROM:
+  case MILTER_COMMAND_ENVELOPE_RECIPIENT:
+    return parse_envelope (cursor, command, error);
+  case MILTER_COMMAND_HEADER:
+    return cursor_read_string (cursor, "header name", &command->header.name, error) &&
+           cursor_read_string (cursor, "header value", &command->header.value, error) &&
+           cursor_expect_end (cursor, "header value", error);
+  case MILTER_COMMAND_BODY:
+  case MILTER_COMMAND_END_OF_MESSAGE:
+    /* Raw bytes; the chunk-size limit is the packet decoder's maximum. */
+    command->body.data = cursor->payload;
+    command->body.size = cursor->size;
+    cursor->position = cursor->size;
+    return TRUE;
+  case MILTER_COMMAND_UNKNOWN:
+    return cursor_read_string (cursor, "SMTP command", &command->unknown.command, error) &&
+           cursor_expect_end (cursor, "SMTP command", error);
+  case MILTER_COMMAND_DATA:
+  case MILTER_COMMAND_END_OF_HEADER:
+  case MILTER_COMMAND_ABORT:
+  case MILTER_COMMAND_QUIT:
+  case MILTER_COMMAND_QUIT_NEW_CONNECTION:
+    return cursor_expect_end (cursor, "the command byte", error);
+  default:
+    g_return_val_if_reached (FALSE);
+  }
+}
+
+gboolean
+milter_command_decoder_parse (MilterCommandDecoder *decoder,
+                              guint8 type,
+                              const guint8 *payload,
+                              gsize size,
+                              MilterCommand *command,
+                              GError **error)
+{
+  /* A NULL empty payload would make even "payload + 0" undefined. */
+  static const guint8 empty_payload[1] = {0};
+  Cursor cursor;
+
+  g_return_val_if_fail (decoder != NULL, FALSE);
+  g_return_val_if_fail (payload != NULL || size == 0, FALSE);
+  g_return_val_if_fail (command != NULL, FALSE);
+
+  memset (command, 0, sizeof (*command));
+  cursor.decoder = decoder;
+  cursor.command_name = milter_command_type_to_string (type);
+  cursor.payload = payload ? payload : empty_payload;
+  cursor.size = size;
+  cursor.position = 0;
+  if (!cursor.command_name) {
+    g_set_error (error, MILTER_DECODER_ERROR, MILTER_DECODER_ERROR_UNKNOWN_TYPE,
+                 "unknown command byte 0x%02x in packet at byte offset %"
+                 G_GUINT64_FORMAT,
+                 type, milter_packet_decoder_get_packet_offset (decoder->packets));
+    return FALSE;
+  }
+  command->type = (MilterCommandType) type;
+  return parse_payload (&cursor, command, error);
+}
+
+static gboolean
+on_packet (guint8 type, const guint8 *payload, gsize payload_size,
+           gpointer user_data, GError **error)
+{
+  MilterCommandDecoder *decoder = user_data;
+  MilterCommand command;
+
+  if (!milter_command_decoder_parse (decoder, type, payload, payload_size,
+                                     &command, error))
+    return FALSE;
+  return decoder->func (&command, decoder->user_data, error);
+}
+
+gboolean
+milter_command_decoder_feed (MilterCommandDecoder *decoder,
+                             const guint8 *data,
+                             gsize size,
+                             MilterCommandFunc func,
+                             gpointer user_data,
+                             GError **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (decoder != NULL, FALSE);
+  g_return_val_if_fail (data != NULL || size == 0, FALSE);
+  g_return_val_if_fail (func != NULL, FALSE);
+
+  decoder->func = func;
+  decoder->user_data = user_data;
+  ok = milter_packet_decoder_feed (decoder->packets, data, size,
+                                   on_packet, decoder, error);
+  decoder->func = NULL;
+  decoder->user_data = NULL;
+  return ok;
+}
+
+gboolean
+milter_command_decoder_finish (MilterCommandDecoder *decoder, GError **error)
+{
+  g_return_val_if_fail (decoder != NULL, FALSE);
+
+  return milter_packet_decoder_finish (decoder->packets, error);
+}

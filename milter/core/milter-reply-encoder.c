@@ -1,0 +1,349 @@
+/*
+ * milter-reply-encoder - append milter replies (milter to MTA) to a buffer
+ *
+ * Every packet is written the same way: measure the payload, grow the
+ * buffer once by header + type + payload, then copy the fields into place.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <glib.h>
+
+#include <milter/core/milter-protocol.h>
+#include <milter/core/milter-reply.h>
+#include <milter/core/milter-reply-encoder.h>
+
+static guint8 *
+put_uint32 (guint8 *p, guint32 value)
+{
+  p[0] = (guint8) (value >> 24);
+  p[1] = (guint8) (value >> 16);
+  p[2] = (guint8) (value >> 8);
+  p[3] = (guint8) value;
+  return p + 4;
+}
+
+static guint8 *
+put_bytes (guint8 *p, const void *data, gsize size)
+{
+  if (size > 0)
+    memcpy (p, data, size);
+  return p + size;
+}
+
+/* A string with its NUL, whose length the caller measured. */
+static guint8 *
+put_string (guint8 *p, const gchar *string, gsize length)
+{
+  p = put_bytes (p, string, length);
+  *p = '\0';
+  return p + 1;
+}
+
+/* Appends the length field and type byte and returns where the payload
+ * goes, or NULL if the packet cannot be represented. */
+static guint8 *
+begin_packet (GByteArray *buffer, guint8 type, gsize payload_size)
+{
+  guint old_length;
+  guint8 *p;
+
+  g_return_val_if_fail (buffer != NULL, NULL);
+  /* The length field counts the type byte; GByteArray's length is a guint. */
+  g_return_val_if_fail (payload_size < G_MAXUINT32 - MILTER_PACKET_HEADER_SIZE,
+                        NULL);
+  g_return_val_if_fail (payload_size + 1 + MILTER_PACKET_HEADER_SIZE <=
+                        (gsize) (G_MAXUINT - buffer->len), NULL);
+
+  old_length = buffer->len;
+  g_byte_array_set_size (buffer,
+                         old_length + MILTER_PACKET_HEADER_SIZE + 1 +
+                         (guint) payload_size);
+  p = put_uint32 (buffer->data + old_length, (guint32) payload_size + 1);
+  *p = type;
+  return p + 1;
+}
+
+static void
+append_empty (GByteArray *buffer, guint8 type)
+{
+  begin_packet (buffer, type, 0);
+}
+
+void
+milter_reply_encode_negotiate (GByteArray *buffer,
+                                       guint32 version,
+                                       MilterActionFlags actions,
+                                       MilterStepFlags steps,
+                                       const MilterReplyMacroList *macro_lists,
+                                       gsize n_macro_lists)
+{
+  gsize payload_size = 12;
+  guint8 *p;
+  gsize i;
+
+  g_return_if_fail (macro_lists != NULL || n_macro_lists == 0);
+  for (i = 0; i < n_macro_lists; i++) {
+    g_return_if_fail ((guint) macro_lists[i].stage < MILTER_MACRO_STAGE_COUNT);
+    g_return_if_fail (macro_lists[i].names != NULL);
+    payload_size += 4 + strlen (macro_lists[i].names) + 1;
+  }
+  p = begin_packet (buffer, MILTER_REPLY_NEGOTIATE, payload_size);
+  if (!p)
+    return;
+  p = put_uint32 (p, version);
+  p = put_uint32 (p, (guint32) actions);
+  p = put_uint32 (p, (guint32) steps);
+  for (i = 0; i < n_macro_lists; i++) {
+    p = put_uint32 (p, (guint32) macro_lists[i].stage);
+    p = put_string (p, macro_lists[i].names, strlen (macro_lists[i].names));
+  }
+}
+
+void
+milter_reply_encode_continue (GByteArray *buffer)
+{
+  append_empty (buffer, MILTER_REPLY_CONTINUE);
+}
+
+void
+milter_reply_encode_accept (GByteArray *buffer)
+{
+  append_empty (buffer, MILTER_REPLY_ACCEPT);
+}
+
+void
+milter_reply_encode_reject (GByteArray *buffer)
+{
+  append_empty (buffer, MILTER_REPLY_REJECT);
+}
+
+void
+milter_reply_encode_temporary_failure (GByteArray *buffer)
+{
+  append_empty (buffer, MILTER_REPLY_TEMPORARY_FAILURE);
+}
+
+void
+milter_reply_encode_discard (GByteArray *buffer)
+{
+  append_empty (buffer, MILTER_REPLY_DISCARD);
+}
+
+void
+milter_reply_encode_skip (GByteArray *buffer)
+{
+  append_empty (buffer, MILTER_REPLY_SKIP);
+}
+
+void
+milter_reply_encode_progress (GByteArray *buffer)
+{
+  append_empty (buffer, MILTER_REPLY_PROGRESS);
+}
+
+void
+milter_reply_encode_shutdown (GByteArray *buffer)
+{
+  append_empty (buffer, MILTER_REPLY_SHUTDOWN);
+}
+
+void
+milter_reply_encode_connection_failure (GByteArray *buffer)
+{
+  append_empty (buffer, MILTER_REPLY_CONNECTION_FAILURE);
+}
+
+/* Packets made of one or two strings, optionally after a uint32. */
+static void
+append_strings (GByteArray *buffer, guint8 type, gboolean with_index,
+                guint32 index, const gchar *first, const gchar *second)
+{
+  gsize first_length;
+  gsize second_length = 0;
+  guint8 *p;
+
+  g_return_if_fail (first != NULL);
+  first_length = strlen (first);
+  if (second)
+    second_length = strlen (second);
+  p = begin_packet (buffer, type,
+                    (with_index ? 4 : 0) + first_length + 1 +
+                    (second ? second_length + 1 : 0));
+  if (!p)
+    return;
+  if (with_index)
+    p = put_uint32 (p, index);
+  p = put_string (p, first, first_length);
+  if (second)
+    put_string (p, second, second_length);
+}
+
+void
+milter_reply_encode_reply_code (GByteArray *buffer, const gchar *text)
+{
+  append_strings (buffer, MILTER_REPLY_REPLY_CODE, FALSE, 0, text, NULL);
+}
+
+void
+milter_reply_encode_add_header (GByteArray *buffer,
+                                        const gchar *name,
+                                        const gchar *value)
+{
+  g_return_if_fail (value != NULL);
+  append_strings (buffer, MILTER_REPLY_ADD_HEADER, FALSE, 0, name, value);
+}
+
+void
+milter_reply_encode_insert_header (GByteArray *buffer,
+                                           guint32 index,
+                                           const gchar *name,
+                                           const gchar *value)
+{
+  g_return_if_fail (value != NULL);
+  append_strings (buffer, MILTER_REPLY_INSERT_HEADER, TRUE, index, name, value);
+}
+
+void
+milter_reply_encode_change_header (GByteArray *buffer,
+                                           guint32 index,
+                                           const gchar *name,
+                                           const gchar *value)
+{
+  g_return_if_fail (value != NULL);
+  append_strings (buffer, MILTER_REPLY_CHANGE_HEADER, TRUE, index, name, value);
+}
+
+void
+milter_reply_encode_delete_header (GByteArray *buffer,
+                                           guint32 index,
+                                           const gchar *name)
+{
+  append_strings (buffer, MILTER_REPLY_CHANGE_HEADER, TRUE, index, name, "");
+}
+
+void
+milter_reply_encode_add_recipient (GByteArray *buffer,
+                                           const gchar *recipient,
+                                           const gchar *args)
+{
+  append_strings (buffer,
+                  args ? MILTER_REPLY_ADD_RECIPIENT_WITH_ARGS
+                       : MILTER_REPLY_ADD_RECIPIENT,
+                  FALSE, 0, recipient, args);
+}
+
+void
+milter_reply_encode_delete_recipient (GByteArray *buffer,
+                                              const gchar *recipient)
+{
+  append_strings (buffer, MILTER_REPLY_DELETE_RECIPIENT, FALSE, 0, recipient,
+                  NULL);
+}
+
+void
+milter_reply_encode_change_from (GByteArray *buffer,
+                                         const gchar *from,
+                                         const gchar *args)
+{
+  append_strings (buffer, MILTER_REPLY_CHANGE_FROM, FALSE, 0, from, args);
+}
+
+static void
+append_body_chunk (GByteArray *buffer, const guint8 *data, gsize size)
+{
+  guint8 *p = begin_packet (buffer, MILTER_REPLY_REPLACE_BODY, size);
+
+  if (p)
+    put_bytes (p, data, size);
+}
+
+void
+milter_reply_encode_replace_body (GByteArray *buffer,
+                                          const guint8 *data,
+                                          gsize size)
+{
+  gsize offset = 0;
+
+  g_return_if_fail (data != NULL || size == 0);
+  do {
+    gsize chunk = MIN (size - offset, (gsize) MILTER_CHUNK_SIZE);
+
+    append_body_chunk (buffer, data ? data + offset : data, chunk);
+    offset += chunk;
+  } while (offset < size);
+}
+
+void
+milter_reply_encode_quarantine (GByteArray *buffer,
+                                        const gchar *reason)
+{
+  append_strings (buffer, MILTER_REPLY_QUARANTINE, FALSE, 0, reason, NULL);
+}
+
+void
+milter_reply_encode (GByteArray *buffer, const MilterReply *reply)
+{
+  g_return_if_fail (reply != NULL);
+
+  switch (reply->type) {
+  case MILTER_REPLY_NEGOTIATE:
+    milter_reply_encode_negotiate (buffer, reply->negotiate.version,
+                                           (MilterActionFlags) reply->negotiate.actions,
+                                           (MilterStepFlags) reply->negotiate.steps,
+                                           reply->negotiate.macro_lists,
+                                           reply->negotiate.n_macro_lists);
+    break;
+  case MILTER_REPLY_CONTINUE:
+  case MILTER_REPLY_ACCEPT:
+  case MILTER_REPLY_REJECT:
+  case MILTER_REPLY_TEMPORARY_FAILURE:
+  case MILTER_REPLY_DISCARD:
+  case MILTER_REPLY_SKIP:
+  case MILTER_REPLY_PROGRESS:
+  case MILTER_REPLY_SHUTDOWN:
+  case MILTER_REPLY_CONNECTION_FAILURE:
+    append_empty (buffer, (guint8) reply->type);
+    break;
+  case MILTER_REPLY_REPLY_CODE:
+    milter_reply_encode_reply_code (buffer, reply->reply_code.text);
+    break;
+  case MILTER_REPLY_ADD_HEADER:
+    milter_reply_encode_add_header (buffer, reply->header.name,
+                                            reply->header.value);
+    break;
+  case MILTER_REPLY_INSERT_HEADER:
+  case MILTER_REPLY_CHANGE_HEADER:
+    g_return_if_fail (reply->header.value != NULL);
+    append_strings (buffer, (guint8) reply->type, TRUE, reply->header.index,
+                    reply->header.name, reply->header.value);
+    break;
+  case MILTER_REPLY_ADD_RECIPIENT:
+  case MILTER_REPLY_DELETE_RECIPIENT:
+    append_strings (buffer, (guint8) reply->type, FALSE, 0,
+                    reply->recipient.recipient, NULL);
+    break;
+  case MILTER_REPLY_ADD_RECIPIENT_WITH_ARGS:
+    g_return_if_fail (reply->recipient.args != NULL);
+    milter_reply_encode_add_recipient (buffer,
+                                               reply->recipient.recipient,
+                                               reply->recipient.args);
+    break;
+  case MILTER_REPLY_CHANGE_FROM:
+    milter_reply_encode_change_from (buffer, reply->change_from.from,
+                                             reply->change_from.args);
+    break;
+  case MILTER_REPLY_REPLACE_BODY:
+    g_return_if_fail (reply->replace_body.data != NULL ||
+                      reply->replace_body.size == 0);
+    append_body_chunk (buffer, reply->replace_body.data,
+                       reply->replace_body.size);
+    break;
+  case MILTER_REPLY_QUARANTINE:
+    milter_reply_encode_quarantine (buffer, reply->quarantine.reason);
+    break;
+  default:
+    g_return_if_reached ();
+  }
+}

@@ -1,0 +1,261 @@
+/*
+ * milter-socket - descriptor set-up, listen, accept and connect helpers
+ *
+ * DESCRIPTION
+ *   Plain system calls; see milter-socket.h for the rules they keep.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <gio/gio.h>
+
+#include <milter/core/milter-connection-spec.h>
+#include <milter/core/milter-socket.h>
+
+G_DEFINE_QUARK (milter-socket-error-quark, milter_socket_error)
+
+static gboolean
+set_errno_error (GError **error, gint code, const gchar *what)
+{
+  gint saved_errno = errno;
+
+  if (code == MILTER_SOCKET_ERROR_FAILED &&
+      (saved_errno == EMFILE || saved_errno == ENFILE))
+    code = MILTER_SOCKET_ERROR_NO_DESCRIPTORS;
+  g_set_error (error, MILTER_SOCKET_ERROR, code, "%s: %s", what,
+               g_strerror (saved_errno));
+  errno = saved_errno;
+  return FALSE;
+}
+
+gboolean
+milter_socket_needs_nodelay (gint family, gint type)
+{
+  return (family == AF_INET || family == AF_INET6) && type == SOCK_STREAM;
+}
+
+gboolean
+milter_socket_set_nonblocking (gint fd, gboolean nonblocking, GError **error)
+{
+  gint flags = fcntl (fd, F_GETFL);
+  gint wanted;
+
+  if (flags == -1)
+    return set_errno_error (error, MILTER_SOCKET_ERROR_FAILED,
+                            "failed to get descriptor status flags");
+  wanted = nonblocking ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
+  if (wanted != flags && fcntl (fd, F_SETFL, wanted) == -1)
+    return set_errno_error (error, MILTER_SOCKET_ERROR_FAILED,
+                            "failed to set O_NONBLOCK");
+  return TRUE;
+}
+
+gboolean
+milter_socket_set_cloexec (gint fd, GError **error)
+{
+  gint flags = fcntl (fd, F_GETFD);
+
+  if (flags == -1)
+    return set_errno_error (error, MILTER_SOCKET_ERROR_FAILED,
+                            "failed to get descriptor flags");
+  if (!(flags & FD_CLOEXEC) && fcntl (fd, F_SETFD, flags | FD_CLOEXEC) == -1)
+    return set_errno_error (error, MILTER_SOCKET_ERROR_FAILED,
+                            "failed to set FD_CLOEXEC");
+  return TRUE;
+}
+
+gboolean
+milter_socket_set_tcp_nodelay (gint fd, GError **error)
+{
+  struct sockaddr_storage address;
+  socklen_t length = sizeof (address);
+  gint type = 0;
+  socklen_t type_length = sizeof (type);
+  gint on = 1;
+
+  if (getsockname (fd, (struct sockaddr *) &address, &length) == -1) {
+    if (errno == ENOTSOCK)
+      return TRUE;
+    return set_errno_error (error, MILTER_SOCKET_ERROR_FAILED,
+                            "failed to get socket address");
+  }
+  if (getsockopt (fd, SOL_SOCKET, SO_TYPE, &type, &type_length) == -1)
+    return set_errno_error (error, MILTER_SOCKET_ERROR_FAILED,
+                            "failed to get socket type");
+  if (!milter_socket_needs_nodelay (address.ss_family, type))
+    return TRUE;
+  if (setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof (on)) == -1)
+    return set_errno_error (error, MILTER_SOCKET_ERROR_FAILED,
+                            "failed to set TCP_NODELAY");
+  return TRUE;
+}
+
+gboolean
+milter_socket_prepare (gint fd, GError **error)
+{
+  return milter_socket_set_nonblocking (fd, TRUE, error) &&
+    milter_socket_set_cloexec (fd, error) &&
+    milter_socket_set_tcp_nodelay (fd, error);
+}
+
+gboolean
+milter_socket_pair (gint fds[2], GError **error)
+{
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+                  fds) == -1)
+    return set_errno_error (error, MILTER_SOCKET_ERROR_FAILED,
+                            "failed to create a socket pair");
+  return TRUE;
+}
+
+/* A new non-blocking, close-on-exec socket for spec's address. */
+static gint
+open_socket (const MilterConnectionSpec *spec,
+             struct sockaddr_storage *address,
+             socklen_t *length,
+             GError **error)
+{
+  g_autoptr (GSocketAddress) socket_address = NULL;
+  gint family;
+  gint fd;
+
+  socket_address = milter_connection_spec_to_socket_address (spec, error);
+  if (!socket_address)
+    return -1;
+  *length = (socklen_t) g_socket_address_get_native_size (socket_address);
+  if (!g_socket_address_to_native (socket_address, address, sizeof (*address),
+                                   error))
+    return -1;
+  family = address->ss_family;
+  fd = socket (family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd == -1) {
+    set_errno_error (error, MILTER_SOCKET_ERROR_FAILED,
+                     "failed to create a socket");
+    return -1;
+  }
+  if (milter_socket_needs_nodelay (family, SOCK_STREAM)) {
+    gint on = 1;
+
+    if (setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof (on)) == -1) {
+      set_errno_error (error, MILTER_SOCKET_ERROR_FAILED,
+                       "failed to set TCP_NODELAY");
+      close (fd);
+      return -1;
+    }
+  }
+  return fd;
+}
+
+static gint
+fail_spec (gint fd, const MilterConnectionSpec *spec, const gchar *what,
+           GError **error)
+{
+  gint saved_errno = errno;
+  g_autofree gchar *text = milter_connection_spec_to_string (spec);
+
+  close (fd);
+  g_set_error (error, MILTER_SOCKET_ERROR,
+               (saved_errno == EMFILE || saved_errno == ENFILE) ?
+               MILTER_SOCKET_ERROR_NO_DESCRIPTORS : MILTER_SOCKET_ERROR_FAILED,
+               "failed to %s %s: %s", what, text, g_strerror (saved_errno));
+  return -1;
+}
+
+gint
+milter_socket_listen (const MilterConnectionSpec *spec,
+                      gint backlog,
+                      GError **error)
+{
+  struct sockaddr_storage address;
+  socklen_t length = 0;
+  gint fd;
+
+  g_return_val_if_fail (spec != NULL, -1);
+
+  fd = open_socket (spec, &address, &length, error);
+  if (fd == -1)
+    return -1;
+  if (spec->type != MILTER_CONNECTION_SPEC_TYPE_UNIX) {
+    gint on = 1;
+
+    /* Restarting must not wait for TIME_WAIT connections to expire. */
+    if (setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof (on)) == -1)
+      return fail_spec (fd, spec, "set SO_REUSEADDR for", error);
+  }
+  if (bind (fd, (struct sockaddr *) &address, length) == -1)
+    return fail_spec (fd, spec, "bind to", error);
+  if (listen (fd, backlog) == -1)
+    return fail_spec (fd, spec, "listen on", error);
+  return fd;
+}
+
+gint
+milter_socket_accept (gint listen_fd, GError **error)
+{
+  gint fd;
+
+  /* accept4(2) would save the fcntl calls but needs _GNU_SOURCE, which
+   * configure does not define. */
+  do {
+    fd = accept (listen_fd, NULL, NULL);
+  } while (fd == -1 && errno == EINTR);
+  if (fd == -1) {
+    set_errno_error (error,
+                     (errno == EAGAIN || errno == EWOULDBLOCK) ?
+                     MILTER_SOCKET_ERROR_AGAIN : MILTER_SOCKET_ERROR_FAILED,
+                     "failed to accept a connection");
+    return -1;
+  }
+  if (!milter_socket_prepare (fd, error)) {
+    close (fd);
+    return -1;
+  }
+  return fd;
+}
+
+gint
+milter_socket_connect (const MilterConnectionSpec *spec, GError **error)
+{
+  struct sockaddr_storage address;
+  socklen_t length = 0;
+  gint fd;
+  gint result;
+
+  g_return_val_if_fail (spec != NULL, -1);
+
+  fd = open_socket (spec, &address, &length, error);
+  if (fd == -1)
+    return -1;
+  do {
+    result = connect (fd, (struct sockaddr *) &address, length);
+  } while (result == -1 && errno == EINTR);
+  /* EINPROGRESS: wait for writability, then look at SO_ERROR. (EAGAIN
+   * from a unix socket means its listen queue is full: a failure.) */
+  if (result == -1 && errno != EINPROGRESS)
+    return fail_spec (fd, spec, "connect to", error);
+  return fd;
+}
+
+gboolean
+milter_socket_finish_connect (gint fd, GError **error)
+{
+  gint socket_error = 0;
+  socklen_t length = sizeof (socket_error);
+
+  if (getsockopt (fd, SOL_SOCKET, SO_ERROR, &socket_error, &length) == -1)
+    return set_errno_error (error, MILTER_SOCKET_ERROR_FAILED,
+                            "failed to get the connection status");
+  if (socket_error != 0) {
+    errno = socket_error;
+    return set_errno_error (error, MILTER_SOCKET_ERROR_FAILED,
+                            "failed to connect");
+  }
+  return TRUE;
+}

@@ -1,0 +1,116 @@
+/*
+ * milter-writer - write to a non-blocking descriptor on a MilterEventLoop
+ *
+ * SYNOPSIS
+ *   MilterWriter *milter_writer_new (MilterEventLoop *loop, gint fd);
+ *   gboolean milter_writer_write (writer, const guint8 *data, gsize size,
+ *                                 GError **error);
+ *   gboolean milter_writer_flush (MilterWriter *writer, GError **error);
+ *   gboolean milter_writer_shutdown (MilterWriter *writer, GError **error);
+ *   gsize milter_writer_get_pending_size (MilterWriter *writer);
+ *   void milter_writer_set_packet_buffer_size (MilterWriter *writer,
+ *                                              gsize size);
+ *
+ * DESCRIPTION
+ *   write() tries to write at once, straight from the caller's data, so a
+ *   reply normally leaves in the same call with one system call. What the
+ *   kernel does not take is kept in an output buffer (reused) and written
+ *   when fd becomes writable; data written meanwhile queues behind it.
+ *   When the buffer drains that way, "flushed" is emitted.
+ *
+ *   With "packet-buffer-size" > 0, writes are gathered in the buffer and
+ *   written only when it holds at least that many bytes, or on flush() or
+ *   shutdown(): N small packets cost one system call.
+ *
+ *   flush() writes everything buffered; "flushed" is emitted when all of
+ *   it has been written, at once or later. shutdown() writes what is
+ *   buffered first, then half-closes fd with shutdown(fd, SHUT_WR), or
+ *   closes it when "close-on-shutdown" is set (needed for pipes, which
+ *   have no half-close); if data had to wait for fd to become writable,
+ *   "flushed" is emitted before fd is shut down.
+ *
+ *   Sockets are written with send(MSG_NOSIGNAL); other descriptors (pipes)
+ *   with write(2) while SIGPIPE is blocked for the calling thread, and a
+ *   SIGPIPE raised by that write is consumed. The process's SIGPIPE
+ *   disposition is never changed. fd must be non-blocking for pipes;
+ *   sockets are written with MSG_DONTWAIT anyway.
+ *
+ *   The writer does not own fd except as "close-on-shutdown" says. After
+ *   an error it writes nothing more and drops what is buffered.
+ *
+ * DIAGNOSTICS
+ *   Errors are in MILTER_WRITER_ERROR. A failure in a call is returned
+ *   through its GError; a failure while writing in the background is
+ *   emitted as "error" (GError). Each is logged once, with the session id,
+ *   where it is detected:
+ *     [writer][write][error]          write(): the system call failed, or
+ *                                     the writer is shut down or failed
+ *     [writer][flush][error]          flush(): likewise
+ *     [writer][shutdown][flush-buffer][write][error]
+ *                                     shutdown(): writing the buffered
+ *                                     data failed
+ *     [writer][write-callback][error] background write failed
+ *     [writer][flush-callback][error] background write failed while a
+ *                                     flush() was pending
+ *     [writer][shutdown][flush-buffer][flush][error]
+ *                                     background write failed while a
+ *                                     shutdown() was pending
+ *     [writer][error-callback][error] the event loop reported an error
+ *                                     condition that the write did not
+ *                                     explain (G_IO_NVAL: fd was closed
+ *                                     behind the writer's back; G_IO_ERR)
+ *     [writer][watch][fail]           the event loop refused to watch fd
+ *                                     for writability and errors
+ *     [writer][error][shutdown]       shutdown(2)/close(2) failed
+ */
+#pragma once
+
+#include <glib-object.h>
+
+#include <milter/core/milter-event-loop.h>
+
+G_BEGIN_DECLS
+
+#define MILTER_WRITER_ERROR (milter_writer_error_quark ())
+GQuark milter_writer_error_quark (void);
+
+typedef enum {
+  MILTER_WRITER_ERROR_WRITE,
+  MILTER_WRITER_ERROR_IO,
+  MILTER_WRITER_ERROR_WATCH,
+  MILTER_WRITER_ERROR_CLOSED,
+  MILTER_WRITER_ERROR_SHUTDOWN
+} MilterWriterError;
+
+#define MILTER_TYPE_WRITER (milter_writer_get_type ())
+G_DECLARE_FINAL_TYPE (MilterWriter, milter_writer, MILTER, WRITER, GObject)
+
+MilterWriter *milter_writer_new (MilterEventLoop *loop, gint fd);
+
+MilterEventLoop *milter_writer_get_event_loop (MilterWriter *writer);
+gint milter_writer_get_fd (MilterWriter *writer);
+void milter_writer_set_session_id (MilterWriter *writer, guint64 session_id);
+guint64 milter_writer_get_session_id (MilterWriter *writer);
+void milter_writer_set_tag (MilterWriter *writer, const gchar *tag);
+const gchar *milter_writer_get_tag (MilterWriter *writer);
+void milter_writer_set_close_on_shutdown (MilterWriter *writer,
+                                          gboolean close_on_shutdown);
+/* 0 (default): no gathering. */
+void milter_writer_set_packet_buffer_size (MilterWriter *writer, gsize size);
+gsize milter_writer_get_packet_buffer_size (MilterWriter *writer);
+
+gboolean milter_writer_write (MilterWriter *writer,
+                              const guint8 *data,
+                              gsize size,
+                              GError **error);
+gboolean milter_writer_flush (MilterWriter *writer, GError **error);
+/* Idempotent. */
+gboolean milter_writer_shutdown (MilterWriter *writer, GError **error);
+
+/* Bytes accepted but not yet written. */
+gsize milter_writer_get_pending_size (MilterWriter *writer);
+/* send(2)/write(2) calls made so far. */
+guint64 milter_writer_get_n_syscalls (MilterWriter *writer);
+gboolean milter_writer_is_shut_down (MilterWriter *writer);
+
+G_END_DECLS
