@@ -197,7 +197,11 @@ milter_reader_start (MilterReader *reader, GError **error)
       error_new (reader, MILTER_READER_ERROR_WATCH, "failed to watch",
                  "the event loop refused it (is the descriptor open?)");
 
+    /* One watch detects both input and error conditions, so its failure
+     * is both catalogued failures. */
     milter_error (reader->session_id, "[reader][watch][read][fail] %s",
+                  local_error->message);
+    milter_error (reader->session_id, "[reader][watch][error][fail] %s",
                   local_error->message);
     g_propagate_error (error, local_error);
     return FALSE;

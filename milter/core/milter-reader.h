@@ -36,9 +36,9 @@
  *                                   (G_IO_NVAL: fd was closed behind the
  *                                   reader's back; G_IO_ERR) - IO
  *     [reader][error][shutdown]     shutdown(2)/close(2) failed - SHUTDOWN
- *   [reader][watch][error][fail] is not logged: the one watch that detects
- *   input also reports error conditions, so its failure is logged as
- *   [reader][watch][read][fail].
+ *     [reader][watch][error][fail]  logged with [reader][watch][read][fail]:
+ *                                   one watch detects both input and error
+ *                                   conditions, so refusing it is both.
  */
 #pragma once
 

@@ -275,6 +275,8 @@ test_closed_descriptor (gconstpointer data)
   g_assert_error (error, MILTER_READER_ERROR, MILTER_READER_ERROR_WATCH);
   milter_test_assert_logged (fixture.capture, MILTER_LOG_LEVEL_ERROR,
                              SESSION_ID, "[reader][watch][read][fail]");
+  milter_test_assert_logged (fixture.capture, MILTER_LOG_LEVEL_ERROR,
+                             SESSION_ID, "[reader][watch][error][fail]");
   g_assert_false (milter_reader_is_watching (fixture.reader));
   teardown (&fixture);
 }
@@ -290,6 +292,8 @@ test_watch_refused (gconstpointer data)
   g_assert_error (error, MILTER_READER_ERROR, MILTER_READER_ERROR_WATCH);
   milter_test_assert_logged (fixture.capture, MILTER_LOG_LEVEL_ERROR,
                              SESSION_ID, "[reader][watch][read][fail]");
+  milter_test_assert_logged (fixture.capture, MILTER_LOG_LEVEL_ERROR,
+                             SESSION_ID, "[reader][watch][error][fail]");
   teardown (&fixture);
 }
 

@@ -33,6 +33,8 @@ typedef struct {
   guint peer_watch;
   guint n_flushed;
   guint n_errors;
+  gboolean errored;
+  gboolean peer_progress;
   GError *error;
   MilterTestLogCapture *capture;
 } Fixture;
@@ -49,6 +51,7 @@ error_cb (MilterWriter *writer, GError *error, gpointer user_data)
   Fixture *fixture = user_data;
 
   fixture->n_errors++;
+  fixture->errored = TRUE;
   g_clear_error (&fixture->error);
   fixture->error = g_error_copy (error);
 }
@@ -125,6 +128,7 @@ peer_cb (gint fd, GIOCondition condition, gpointer user_data)
   Fixture *fixture = user_data;
 
   peer_read_now (fixture);
+  fixture->peer_progress = TRUE;
   if (fixture->peer_eof) {
     fixture->peer_watch = 0;
     return G_SOURCE_REMOVE;
@@ -180,7 +184,6 @@ test_transfer (gconstpointer data)
 {
   Fixture fixture;
   g_autoptr (GError) error = NULL;
-  gboolean done = FALSE;
 
   setup (&fixture, data, FALSE);
   g_assert_true (write_data (&fixture, fixture.large, LARGE_SIZE, &error));
@@ -189,12 +192,11 @@ test_transfer (gconstpointer data)
   g_assert_cmpuint (milter_writer_get_pending_size (fixture.writer), >, 0);
   g_assert_true (write_data (&fixture, "tail", 4, &error));
   peer_start_reading (&fixture);
-  while (!done) {
-    io_test_iterate_until (fixture.loop, &done);
-    done = fixture.received->len >= LARGE_SIZE + 4;
-    if (!done)
-      milter_event_loop_iterate (fixture.loop, TRUE);
+  while (fixture.received->len < LARGE_SIZE + 4) {
+    fixture.peer_progress = FALSE;
+    io_test_iterate_until (fixture.loop, &fixture.peer_progress);
   }
+  io_test_iterate_pending (fixture.loop);
   g_assert_cmpuint (fixture.received->len, ==, LARGE_SIZE + 4);
   g_assert_true (memcmp (fixture.received->data, fixture.large,
                          LARGE_SIZE) == 0);
@@ -229,13 +231,8 @@ test_write_to_closed_peer (gconstpointer data)
 static void
 fail_in_background (Fixture *fixture)
 {
-  gboolean done = FALSE;
-
   close_peer (fixture);
-  while (fixture->n_errors == 0) {
-    io_test_iterate_until (fixture->loop, &done);
-    done = fixture->n_errors > 0;
-  }
+  io_test_iterate_until (fixture->loop, &fixture->errored);
 }
 
 static void
@@ -481,7 +478,6 @@ test_closed_while_watching (gconstpointer data)
 {
   Fixture fixture;
   g_autoptr (GError) error = NULL;
-  gboolean done = FALSE;
 
   if (!g_str_equal (data, "glib")) {
     g_test_skip ("libev cannot see a descriptor closed behind its back");
@@ -491,10 +487,7 @@ test_closed_while_watching (gconstpointer data)
   g_assert_true (write_data (&fixture, fixture.large, LARGE_SIZE, &error));
   close (fixture.fds[0]);
   fixture.fds[0] = -1;
-  while (!done) {
-    io_test_iterate_until (fixture.loop, &done);
-    done = fixture.n_errors > 0;
-  }
+  io_test_iterate_until (fixture.loop, &fixture.errored);
   g_assert_error (fixture.error, MILTER_WRITER_ERROR, MILTER_WRITER_ERROR_IO);
   milter_test_assert_logged (fixture.capture, MILTER_LOG_LEVEL_ERROR,
                              SESSION_ID, "[writer][error-callback][error]");

@@ -1,0 +1,501 @@
+/*
+ * milter-agent - one peer of a milter conversation: reader, writer, codec
+ *
+ * The agent only moves bytes and reports; what the bytes mean is the
+ * subclass's decode function. Every signal emission holds a reference, so
+ * a handler may drop the last outside reference to the agent.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <unistd.h>
+
+#include <milter/core/milter-logger.h>
+#include <milter/core/milter-agent.h>
+
+typedef struct {
+  MilterEventLoop *loop;
+  MilterReader *reader;
+  MilterWriter *writer;
+  gulong reader_finished_id;
+  gulong reader_error_id;
+  gulong writer_error_id;
+  GByteArray *output;
+  guint64 session_id;
+  gint owned_fd;
+  gboolean shut_down;
+  gboolean failed;
+} MilterAgentPrivate;
+
+G_DEFINE_TYPE_WITH_PRIVATE (MilterAgent, milter_agent, G_TYPE_OBJECT)
+
+enum {
+  SIGNAL_ERROR,
+  SIGNAL_FINISHED,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+static guint64 session_id_counter;
+
+guint64
+milter_agent_next_session_id (void)
+{
+  return __atomic_add_fetch (&session_id_counter, 1, __ATOMIC_RELAXED);
+}
+
+static void
+milter_agent_init (MilterAgent *agent)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  priv->output = g_byte_array_sized_new (4096);
+  priv->owned_fd = -1;
+}
+
+static void
+detach_reader (MilterAgent *agent)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  if (!priv->reader)
+    return;
+  milter_reader_stop (priv->reader);
+  milter_reader_set_flow_func (priv->reader, NULL, NULL, NULL);
+  g_clear_signal_handler (&priv->reader_finished_id, priv->reader);
+  g_clear_signal_handler (&priv->reader_error_id, priv->reader);
+  g_clear_object (&priv->reader);
+}
+
+static void
+detach_writer (MilterAgent *agent)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  if (!priv->writer)
+    return;
+  g_clear_signal_handler (&priv->writer_error_id, priv->writer);
+  g_clear_object (&priv->writer);
+}
+
+static void
+milter_agent_dispose (GObject *object)
+{
+  MilterAgent *agent = MILTER_AGENT (object);
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  detach_reader (agent);
+  detach_writer (agent);
+  if (priv->owned_fd >= 0) {
+    close (priv->owned_fd);
+    priv->owned_fd = -1;
+  }
+  g_clear_object (&priv->loop);
+  G_OBJECT_CLASS (milter_agent_parent_class)->dispose (object);
+}
+
+static void
+milter_agent_finalize (GObject *object)
+{
+  MilterAgentPrivate *priv =
+    milter_agent_get_instance_private (MILTER_AGENT (object));
+
+  g_byte_array_unref (priv->output);
+  G_OBJECT_CLASS (milter_agent_parent_class)->finalize (object);
+}
+
+static void
+milter_agent_class_init (MilterAgentClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = milter_agent_dispose;
+  object_class->finalize = milter_agent_finalize;
+
+  /**
+   * MilterAgent::error:
+   * @agent: the agent
+   * @error: what failed (reading, writing or decoding)
+   *
+   * The session with this peer is over; "finished" follows.
+   */
+  signals[SIGNAL_ERROR] =
+    g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  G_STRUCT_OFFSET (MilterAgentClass, error), NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_ERROR);
+  /**
+   * MilterAgent::finished:
+   * @agent: the agent
+   *
+   * Emitted once, when the agent has shut down (peer closed, shutdown
+   * called, or after "error").
+   */
+  signals[SIGNAL_FINISHED] =
+    g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  G_STRUCT_OFFSET (MilterAgentClass, finished), NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
+}
+
+/* Reports a failure once per agent and ends the session. */
+static void
+fail (MilterAgent *agent, GError *error)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  if (priv->failed)
+    return;
+  priv->failed = TRUE;
+  g_object_ref (agent);
+  g_signal_emit (agent, signals[SIGNAL_ERROR], 0, error);
+  milter_agent_shutdown (agent);
+  g_object_unref (agent);
+}
+
+static void
+reader_flow (MilterReader *reader, const guint8 *data, gsize size,
+             gpointer user_data)
+{
+  MilterAgent *agent = user_data;
+  MilterAgentClass *klass = MILTER_AGENT_GET_CLASS (agent);
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+  g_autoptr (GError) error = NULL;
+
+  if (priv->failed || priv->shut_down || !klass->decode)
+    return;
+  g_object_ref (agent);
+  if (!klass->decode (agent, data, size, &error)) {
+    milter_error (priv->session_id, "[agent][error][decode] %s",
+                  error ? error->message : "decoder failed");
+    if (priv->reader)
+      milter_reader_stop (priv->reader);
+    fail (agent, error);
+  }
+  g_object_unref (agent);
+}
+
+static void
+reader_finished (MilterReader *reader, gpointer user_data)
+{
+  MilterAgent *agent = user_data;
+  MilterAgentClass *klass = MILTER_AGENT_GET_CLASS (agent);
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+  g_autoptr (GError) error = NULL;
+
+  g_object_ref (agent);
+  if (!priv->failed && klass->decode_end && !klass->decode_end (agent, &error)) {
+    milter_error (priv->session_id, "[agent][error][decode] %s",
+                  error ? error->message : "input ended inside a packet");
+    fail (agent, error);
+  } else {
+    milter_agent_shutdown (agent);
+  }
+  g_object_unref (agent);
+}
+
+static void
+reader_error (MilterReader *reader, GError *error, gpointer user_data)
+{
+  MilterAgent *agent = user_data;
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  milter_error (priv->session_id, "[agent][error][reader] %s", error->message);
+  fail (agent, error);
+}
+
+static void
+writer_error (MilterWriter *writer, GError *error, gpointer user_data)
+{
+  MilterAgent *agent = user_data;
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  if (priv->failed)
+    return;
+  milter_error (priv->session_id, "[agent][error][writer] %s", error->message);
+  fail (agent, error);
+}
+
+void
+milter_agent_set_event_loop (MilterAgent *agent, MilterEventLoop *loop)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  g_return_if_fail (MILTER_IS_AGENT (agent));
+  g_set_object (&priv->loop, loop);
+}
+
+MilterEventLoop *
+milter_agent_get_event_loop (MilterAgent *agent)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  g_return_val_if_fail (MILTER_IS_AGENT (agent), NULL);
+  return priv->loop;
+}
+
+void
+milter_agent_set_session_id (MilterAgent *agent, guint64 session_id)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  g_return_if_fail (MILTER_IS_AGENT (agent));
+  priv->session_id = session_id;
+  if (priv->reader)
+    milter_reader_set_session_id (priv->reader, session_id);
+  if (priv->writer)
+    milter_writer_set_session_id (priv->writer, session_id);
+}
+
+guint64
+milter_agent_get_session_id (MilterAgent *agent)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  g_return_val_if_fail (MILTER_IS_AGENT (agent), 0);
+  return priv->session_id;
+}
+
+void
+milter_agent_set_reader (MilterAgent *agent, MilterReader *reader)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  g_return_if_fail (MILTER_IS_AGENT (agent));
+  if (reader == priv->reader)
+    return;
+  if (reader)
+    g_object_ref (reader);
+  detach_reader (agent);
+  priv->reader = reader;
+  if (!reader)
+    return;
+  milter_reader_set_session_id (reader, priv->session_id);
+  milter_reader_set_flow_func (reader, reader_flow, agent, NULL);
+  priv->reader_finished_id =
+    g_signal_connect (reader, "finished", G_CALLBACK (reader_finished), agent);
+  priv->reader_error_id =
+    g_signal_connect (reader, "error", G_CALLBACK (reader_error), agent);
+}
+
+MilterReader *
+milter_agent_get_reader (MilterAgent *agent)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  g_return_val_if_fail (MILTER_IS_AGENT (agent), NULL);
+  return priv->reader;
+}
+
+void
+milter_agent_set_writer (MilterAgent *agent, MilterWriter *writer)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  g_return_if_fail (MILTER_IS_AGENT (agent));
+  if (writer == priv->writer)
+    return;
+  if (writer)
+    g_object_ref (writer);
+  /* What was written to the old destination must reach it before the
+   * agent talks through the new one. */
+  if (priv->writer) {
+    g_autoptr (GError) error = NULL;
+
+    if (!milter_writer_flush (priv->writer, &error))
+      milter_error (priv->session_id, "[agent][error][set-writer][auto-flush] %s",
+                    error ? error->message : "flush failed");
+  }
+  detach_writer (agent);
+  priv->writer = writer;
+  if (!writer)
+    return;
+  milter_writer_set_session_id (writer, priv->session_id);
+  priv->writer_error_id =
+    g_signal_connect (writer, "error", G_CALLBACK (writer_error), agent);
+}
+
+MilterWriter *
+milter_agent_get_writer (MilterAgent *agent)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  g_return_val_if_fail (MILTER_IS_AGENT (agent), NULL);
+  return priv->writer;
+}
+
+void
+milter_agent_set_fd (MilterAgent *agent, gint fd)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+  g_autoptr (MilterReader) reader = NULL;
+  g_autoptr (MilterWriter) writer = NULL;
+
+  g_return_if_fail (MILTER_IS_AGENT (agent));
+  g_return_if_fail (priv->loop != NULL);
+  reader = milter_reader_new (priv->loop, fd);
+  writer = milter_writer_new (priv->loop, fd);
+  milter_agent_set_reader (agent, reader);
+  milter_agent_set_writer (agent, writer);
+  if (priv->owned_fd >= 0 && priv->owned_fd != fd)
+    close (priv->owned_fd);
+  priv->owned_fd = fd;
+}
+
+gboolean
+milter_agent_start (MilterAgent *agent, GError **error)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  g_return_val_if_fail (MILTER_IS_AGENT (agent), FALSE);
+  g_return_val_if_fail (priv->reader != NULL, FALSE);
+  return milter_reader_start (priv->reader, error);
+}
+
+void
+milter_agent_stop_reading (MilterAgent *agent)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  g_return_if_fail (MILTER_IS_AGENT (agent));
+  if (priv->reader)
+    milter_reader_stop (priv->reader);
+}
+
+gboolean
+milter_agent_resume_reading (MilterAgent *agent, GError **error)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  g_return_val_if_fail (MILTER_IS_AGENT (agent), FALSE);
+  if (!priv->reader || priv->shut_down || milter_reader_is_watching (priv->reader))
+    return TRUE;
+  return milter_reader_start (priv->reader, error);
+}
+
+GByteArray *
+milter_agent_get_output_buffer (MilterAgent *agent)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  g_return_val_if_fail (MILTER_IS_AGENT (agent), NULL);
+  return priv->output;
+}
+
+static gboolean
+check_writable (MilterAgent *agent, GError **error)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  if (priv->writer && !priv->shut_down)
+    return TRUE;
+  g_set_error (error, MILTER_WRITER_ERROR, MILTER_WRITER_ERROR_CLOSED,
+               "session %" G_GUINT64_FORMAT ": %s", priv->session_id,
+               priv->writer ? "the agent is shut down" : "the agent has no writer");
+  return FALSE;
+}
+
+/* A failed write ends the session like an asynchronous one would; the
+ * caller still gets the error to decide what it means for its state. */
+static gboolean
+report_write_result (MilterAgent *agent, gboolean ok, GError **error)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  if (!ok && !priv->failed && error && *error) {
+    milter_error (priv->session_id, "[agent][error][writer] %s", (*error)->message);
+    fail (agent, *error);
+  }
+  return ok;
+}
+
+gboolean
+milter_agent_send (MilterAgent *agent, GError **error)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+  g_autoptr (GError) local_error = NULL;
+  gboolean ok;
+
+  g_return_val_if_fail (MILTER_IS_AGENT (agent), FALSE);
+  if (priv->output->len == 0)
+    return TRUE;
+  if (!check_writable (agent, error)) {
+    g_byte_array_set_size (priv->output, 0);
+    return FALSE;
+  }
+  ok = milter_writer_write (priv->writer, priv->output->data, priv->output->len,
+                            &local_error);
+  g_byte_array_set_size (priv->output, 0);
+  report_write_result (agent, ok, &local_error);
+  if (!ok)
+    g_propagate_error (error, g_steal_pointer (&local_error));
+  return ok;
+}
+
+gboolean
+milter_agent_write (MilterAgent *agent, const guint8 *data, gsize size,
+                    GError **error)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+  g_autoptr (GError) local_error = NULL;
+  gboolean ok;
+
+  g_return_val_if_fail (MILTER_IS_AGENT (agent), FALSE);
+  if (!check_writable (agent, error))
+    return FALSE;
+  ok = milter_writer_write (priv->writer, data, size, &local_error);
+  report_write_result (agent, ok, &local_error);
+  if (!ok)
+    g_propagate_error (error, g_steal_pointer (&local_error));
+  return ok;
+}
+
+gboolean
+milter_agent_flush (MilterAgent *agent, GError **error)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+  g_autoptr (GError) local_error = NULL;
+  gboolean ok;
+
+  g_return_val_if_fail (MILTER_IS_AGENT (agent), FALSE);
+  if (!check_writable (agent, error))
+    return FALSE;
+  ok = milter_writer_flush (priv->writer, &local_error);
+  report_write_result (agent, ok, &local_error);
+  if (!ok)
+    g_propagate_error (error, g_steal_pointer (&local_error));
+  return ok;
+}
+
+void
+milter_agent_shutdown (MilterAgent *agent)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  g_return_if_fail (MILTER_IS_AGENT (agent));
+  if (priv->shut_down)
+    return;
+  priv->shut_down = TRUE;
+  g_object_ref (agent);
+  /* Reader and writer log their own shutdown failures; the agent only
+   * makes sure both run and that an owned descriptor is closed once. */
+  if (priv->reader) {
+    milter_reader_stop (priv->reader);
+    milter_reader_shutdown (priv->reader, NULL);
+  }
+  if (priv->writer)
+    milter_writer_shutdown (priv->writer, NULL);
+  if (priv->owned_fd >= 0) {
+    close (priv->owned_fd);
+    priv->owned_fd = -1;
+  }
+  g_signal_emit (agent, signals[SIGNAL_FINISHED], 0);
+  g_object_unref (agent);
+}
+
+gboolean
+milter_agent_is_shut_down (MilterAgent *agent)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  g_return_val_if_fail (MILTER_IS_AGENT (agent), TRUE);
+  return priv->shut_down;
+}

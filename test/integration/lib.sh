@@ -1,0 +1,338 @@
+# lib.sh - shared POSIX sh helpers for integration tests against real milter peers
+#
+# SYNOPSIS
+#   . "$top_srcdir/test/integration/lib.sh"
+#   it_init                       create $IT_WORK (private, removed on exit), set $IT_DIR
+#   it_free_port                  print a free TCP port on 127.0.0.1
+#   it_start NAME CMD [ARG...]    run CMD in the background, output to $IT_WORK/NAME.log,
+#                                 PID in $IT_PID (do not call inside $(...))
+#   it_adopt_pid PID              stop PID (started elsewhere) on exit too
+#   it_wait_port PORT [SECS] [PID]   wait until 127.0.0.1:PORT (or [::]:PORT) listens
+#   it_wait_unix PATH [SECS] [PID]   wait until unix socket PATH listens
+#   it_alive PID                  true while PID runs (zombies count as dead)
+#   it_stop PID                   TERM, wait up to $IT_STOP_WAIT s (10), then KILL
+#   it_stop_all                   it_stop every recorded PID, in parallel
+#   it_build_c_milter SRC OUT     cc SRC -lmilter -pthread -o OUT
+#   it_have_pkgs PKG...           true if all Debian packages are installed;
+#                                 missing ones are listed in $IT_MISSING
+#   it_run_log NAME CMD [ARG...]  run CMD in the foreground, output to $IT_WORK/NAME.log
+#   tap_plan N | tap_ok DESC | tap_not_ok DESC | tap_result STATUS DESC
+#   tap_check DESC CMD [ARG...] | tap_skip REASON | tap_skip_all REASON
+#   tap_diag TEXT | tap_diag_file FILE | tap_done
+#
+# DESCRIPTION
+#   Everything lives under one private work directory made by mktemp (mode 0700;
+#   chmod it yourself if a peer running as another user, e.g. Postfix's smtpd,
+#   must reach a unix socket in it) and only loopback is used; nothing
+#   system-wide is touched. The EXIT trap stops every process started with
+#   it_start or adopted with it_adopt_pid, then removes the work directory
+#   (kept when IT_KEEP=1, for debugging).
+#   Processes are stopped in parallel because libmilter-based milters need up
+#   to ~5 s to leave smfi_main() after SIGTERM.
+#   tap_plan may be called first or, for a trailing plan, after the last test
+#   (tap_done prints a trailing plan if none was printed).
+#
+# DIAGNOSTICS
+#   Failures of the helpers are reported on stderr as "# lib.sh: ..." lines and
+#   with a non-zero return status. tap_done exits 1 if any test failed.
+
+IT_TAP_N=0
+IT_TAP_FAILED=0
+IT_TAP_PLANNED=
+IT_STOP_WAIT=${IT_STOP_WAIT:-10}
+IT_PYTHON=${IT_PYTHON:-/usr/bin/python3}
+
+it__err() {
+    echo "# lib.sh: $*" >&2
+}
+
+# ---- work directory and cleanup ------------------------------------------
+
+it__cleanup() {
+    _it_status=$?
+    trap - EXIT
+    if [ -n "${IT_WORK:-}" ] && [ -d "$IT_WORK" ]; then
+        it_stop_all
+        if [ "${IT_KEEP:-0}" = 1 ]; then
+            echo "# work dir kept: $IT_WORK" >&2
+        else
+            rm -rf "$IT_WORK"
+        fi
+    fi
+    exit $_it_status
+}
+
+it_init() {
+    IT_DIR=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/test/integration
+    IT_WORK=$(mktemp -d "${TMPDIR:-/tmp}/milter-it.XXXXXX") || {
+        it__err "mktemp -d failed"
+        exit 1
+    }
+    : >"$IT_WORK/.pids"
+    : >"$IT_WORK/.ports"
+    trap it__cleanup EXIT
+    # A signal must still run the EXIT trap so that no peer is left behind.
+    trap 'exit 129' HUP
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    export IT_WORK IT_DIR
+}
+
+# ---- ports ----------------------------------------------------------------
+
+# Binding port 0 lets the kernel choose; the port is free when we read it,
+# racing only with other programs binding in the next milliseconds. Ports
+# already handed out in this run are refused, because the kernel may hand the
+# same one out again once our probe socket is closed.
+it_free_port() {
+    _it_try=0
+    while [ $_it_try -lt 20 ]; do
+        _it_try=$((_it_try + 1))
+        if [ -x "$IT_PYTHON" ]; then
+            _it_port=$("$IT_PYTHON" -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])') || return 1
+        else
+            _it_port=$(perl -MIO::Socket::INET -e \
+                'print IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0, Listen => 1)->sockport, "\n"') ||
+                return 1
+        fi
+        if ! grep -qx "$_it_port" "$IT_WORK/.ports" 2>/dev/null; then
+            echo "$_it_port" >>"$IT_WORK/.ports"
+            echo "$_it_port"
+            return 0
+        fi
+    done
+    it__err "no free port found"
+    return 1
+}
+
+# ---- processes ------------------------------------------------------------
+
+it_start() {
+    _it_name=$1
+    shift
+    "$@" >"$IT_WORK/$_it_name.log" 2>&1 </dev/null &
+    IT_PID=$!
+    echo "$IT_PID" >>"$IT_WORK/.pids"
+}
+
+it_adopt_pid() {
+    echo "$1" >>"$IT_WORK/.pids"
+}
+
+# kill -0 succeeds on a zombie (our child that exited but was not waited
+# for), so look at the process state where /proc exists.
+it_alive() {
+    if [ -r "/proc/$1/stat" ]; then
+        _it_state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+        [ -n "$_it_state" ] && [ "$_it_state" != Z ]
+    elif [ -d /proc/self ]; then
+        return 1
+    else
+        kill -0 "$1" 2>/dev/null
+    fi
+}
+
+# Waits up to SECS (whole) seconds for PIDs to end.
+it__wait_gone() {
+    _it_secs=$1
+    shift
+    _it_ticks=$((_it_secs * 10))
+    while [ $_it_ticks -gt 0 ]; do
+        _it_any=
+        for _it_p in "$@"; do
+            it_alive "$_it_p" && _it_any=1
+        done
+        [ -z "$_it_any" ] && return 0
+        sleep 0.1
+        _it_ticks=$((_it_ticks - 1))
+    done
+    return 1
+}
+
+it__forget_pid() {
+    if [ -f "$IT_WORK/.pids" ]; then
+        grep -vx "$1" "$IT_WORK/.pids" >"$IT_WORK/.pids.new"
+        mv "$IT_WORK/.pids.new" "$IT_WORK/.pids"
+    fi
+}
+
+# Returns 0 if PID ended after SIGTERM (or was already gone), 1 if it had to
+# be killed. IT_STATUS holds its exit status when it was our child.
+it_stop() {
+    _it_pid=$1
+    _it_rc=0
+    if it_alive "$_it_pid"; then
+        kill -TERM "$_it_pid" 2>/dev/null
+        if ! it__wait_gone "$IT_STOP_WAIT" "$_it_pid"; then
+            it__err "PID $_it_pid did not exit within ${IT_STOP_WAIT}s of SIGTERM; sending SIGKILL"
+            kill -KILL "$_it_pid" 2>/dev/null
+            it__wait_gone 5 "$_it_pid"
+            _it_rc=1
+        fi
+    fi
+    wait "$_it_pid" 2>/dev/null
+    IT_STATUS=$?
+    it__forget_pid "$_it_pid"
+    return $_it_rc
+}
+
+it_stop_all() {
+    [ -f "$IT_WORK/.pids" ] || return 0
+    _it_pids=$(cat "$IT_WORK/.pids")
+    [ -n "$_it_pids" ] || return 0
+    for _it_p in $_it_pids; do
+        it_alive "$_it_p" && kill -TERM "$_it_p" 2>/dev/null
+    done
+    # shellcheck disable=SC2086
+    if ! it__wait_gone "$IT_STOP_WAIT" $_it_pids; then
+        for _it_p in $_it_pids; do
+            if it_alive "$_it_p"; then
+                it__err "PID $_it_p ignored SIGTERM for ${IT_STOP_WAIT}s; sending SIGKILL"
+                kill -KILL "$_it_p" 2>/dev/null
+            fi
+        done
+    fi
+    for _it_p in $_it_pids; do
+        wait "$_it_p" 2>/dev/null
+    done
+    : >"$IT_WORK/.pids"
+}
+
+# ---- readiness ------------------------------------------------------------
+
+it__fail_wait() {
+    _it_what=$1
+    _it_pid=$2
+    if [ -n "$_it_pid" ] && ! it_alive "$_it_pid"; then
+        it__err "$_it_what: process $_it_pid exited before listening"
+    else
+        it__err "$_it_what: not listening after ${3}s"
+    fi
+    return 1
+}
+
+# Reads /proc/net/tcp{,6} instead of connecting: a probe connection would be
+# a session the milter under test sees and logs.
+it_wait_port() {
+    _it_port=$1
+    _it_secs=${2:-10}
+    _it_pid=${3:-}
+    _it_hex=$(printf '%04X' "$_it_port")
+    _it_ticks=$((_it_secs * 10))
+    while [ $_it_ticks -gt 0 ]; do
+        if cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+            awk -v p=":$_it_hex" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 } END { exit !f }'; then
+            return 0
+        fi
+        if [ -n "$_it_pid" ] && ! it_alive "$_it_pid"; then
+            break
+        fi
+        sleep 0.1
+        _it_ticks=$((_it_ticks - 1))
+    done
+    it__fail_wait "TCP port $_it_port" "$_it_pid" "$_it_secs"
+}
+
+# A listening unix socket has the __SO_ACCEPTCON flag (00010000) in /proc/net/unix.
+it_wait_unix() {
+    _it_path=$1
+    _it_secs=${2:-10}
+    _it_pid=${3:-}
+    _it_ticks=$((_it_secs * 10))
+    while [ $_it_ticks -gt 0 ]; do
+        if [ -S "$_it_path" ] &&
+            awk -v p="$_it_path" '$4 == "00010000" && $NF == p { f = 1 } END { exit !f }' /proc/net/unix; then
+            return 0
+        fi
+        if [ -n "$_it_pid" ] && ! it_alive "$_it_pid"; then
+            break
+        fi
+        sleep 0.1
+        _it_ticks=$((_it_ticks - 1))
+    done
+    it__fail_wait "unix socket $_it_path" "$_it_pid" "$_it_secs"
+}
+
+# ---- building and packages ------------------------------------------------
+
+it_build_c_milter() {
+    ${CC:-cc} -O2 -Wall -Wextra -o "$2" "$1" -lmilter -pthread
+}
+
+it_have_pkgs() {
+    IT_MISSING=
+    for _it_pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$_it_pkg" 2>/dev/null | grep -q 'install ok installed' ||
+            IT_MISSING="$IT_MISSING $_it_pkg"
+    done
+    IT_MISSING=${IT_MISSING# }
+    [ -z "$IT_MISSING" ]
+}
+
+it_run_log() {
+    _it_name=$1
+    shift
+    "$@" >"$IT_WORK/$_it_name.log" 2>&1 </dev/null
+}
+
+# ---- TAP ------------------------------------------------------------------
+
+tap_plan() {
+    IT_TAP_PLANNED=$1
+    echo "1..$1"
+}
+
+tap_ok() {
+    IT_TAP_N=$((IT_TAP_N + 1))
+    echo "ok $IT_TAP_N - $*"
+}
+
+tap_not_ok() {
+    IT_TAP_N=$((IT_TAP_N + 1))
+    IT_TAP_FAILED=$((IT_TAP_FAILED + 1))
+    echo "not ok $IT_TAP_N - $*"
+}
+
+tap_result() {
+    _it_st=$1
+    shift
+    if [ "$_it_st" -eq 0 ]; then tap_ok "$@"; else tap_not_ok "$@"; fi
+}
+
+tap_check() {
+    _it_desc=$1
+    shift
+    "$@"
+    tap_result $? "$_it_desc"
+}
+
+tap_skip() {
+    IT_TAP_N=$((IT_TAP_N + 1))
+    echo "ok $IT_TAP_N # SKIP $*"
+}
+
+tap_skip_all() {
+    echo "1..0 # SKIP $*"
+    exit 0
+}
+
+tap_diag() {
+    printf '%s\n' "$*" | sed 's/^/# /'
+}
+
+tap_diag_file() {
+    [ -f "$1" ] && sed 's/^/# /' "$1"
+}
+
+tap_done() {
+    [ -n "$IT_TAP_PLANNED" ] || echo "1..$IT_TAP_N"
+    if [ -n "$IT_TAP_PLANNED" ] && [ "$IT_TAP_PLANNED" -ne "$IT_TAP_N" ]; then
+        tap_diag "planned $IT_TAP_PLANNED tests but ran $IT_TAP_N"
+        exit 1
+    fi
+    [ "$IT_TAP_FAILED" -eq 0 ] || exit 1
+    exit 0
+}

@@ -1,0 +1,12 @@
+#!/bin/sh
+# Runs a test program under valgrind's memcheck: any memory error or
+# definite leak makes it exit 99, which the TAP driver reports as ERROR.
+# GLib's own suppressions cover its one-time allocations; ours cover
+# glibc's resolver cache and GLib helper threads alive at exit.
+srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+glib_supp=/usr/share/glib-2.0/valgrind/glib.supp
+set -- --quiet --error-exitcode=99 --leak-check=full \
+  --errors-for-leak-kinds=definite --show-leak-kinds=definite \
+  --suppressions="$srcdir/test/valgrind.supp" "$@"
+[ -f "$glib_supp" ] && set -- --suppressions="$glib_supp" "$@"
+G_SLICE=always-malloc G_DEBUG=gc-friendly exec valgrind "$@"
