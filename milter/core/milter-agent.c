@@ -393,16 +393,27 @@ check_writable (MilterAgent *agent, GError **error)
   return FALSE;
 }
 
-/* A failed write ends the session like an asynchronous one would; the
- * caller still gets the error to decide what it means for its state. */
+/* Writes (data != NULL) or flushes through the writer. A failure ends the
+ * session as an asynchronous one would; the caller still gets the error to
+ * decide what it means for its state. */
 static gboolean
-report_write_result (MilterAgent *agent, gboolean ok, GError **error)
+write_or_flush (MilterAgent *agent, const guint8 *data, gsize size, GError **error)
 {
   MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+  g_autoptr (GError) local_error = NULL;
+  gboolean ok;
 
-  if (!ok && !priv->failed && error && *error) {
-    milter_error (priv->session_id, "[agent][error][writer] %s", (*error)->message);
-    fail (agent, *error);
+  if (!check_writable (agent, error))
+    return FALSE;
+  ok = data ? milter_writer_write (priv->writer, data, size, &local_error)
+            : milter_writer_flush (priv->writer, &local_error);
+  if (!ok) {
+    if (!priv->failed && local_error) {
+      milter_error (priv->session_id, "[agent][error][writer] %s",
+                    local_error->message);
+      fail (agent, local_error);
+    }
+    g_propagate_error (error, g_steal_pointer (&local_error));
   }
   return ok;
 }
@@ -411,22 +422,13 @@ gboolean
 milter_agent_send (MilterAgent *agent, GError **error)
 {
   MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
-  g_autoptr (GError) local_error = NULL;
   gboolean ok;
 
   g_return_val_if_fail (MILTER_IS_AGENT (agent), FALSE);
   if (priv->output->len == 0)
     return TRUE;
-  if (!check_writable (agent, error)) {
-    g_byte_array_set_size (priv->output, 0);
-    return FALSE;
-  }
-  ok = milter_writer_write (priv->writer, priv->output->data, priv->output->len,
-                            &local_error);
+  ok = write_or_flush (agent, priv->output->data, priv->output->len, error);
   g_byte_array_set_size (priv->output, 0);
-  report_write_result (agent, ok, &local_error);
-  if (!ok)
-    g_propagate_error (error, g_steal_pointer (&local_error));
   return ok;
 }
 
@@ -434,35 +436,18 @@ gboolean
 milter_agent_write (MilterAgent *agent, const guint8 *data, gsize size,
                     GError **error)
 {
-  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
-  g_autoptr (GError) local_error = NULL;
-  gboolean ok;
-
   g_return_val_if_fail (MILTER_IS_AGENT (agent), FALSE);
-  if (!check_writable (agent, error))
-    return FALSE;
-  ok = milter_writer_write (priv->writer, data, size, &local_error);
-  report_write_result (agent, ok, &local_error);
-  if (!ok)
-    g_propagate_error (error, g_steal_pointer (&local_error));
-  return ok;
+  g_return_val_if_fail (data != NULL || size == 0, FALSE);
+  if (size == 0)
+    return TRUE;
+  return write_or_flush (agent, data, size, error);
 }
 
 gboolean
 milter_agent_flush (MilterAgent *agent, GError **error)
 {
-  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
-  g_autoptr (GError) local_error = NULL;
-  gboolean ok;
-
   g_return_val_if_fail (MILTER_IS_AGENT (agent), FALSE);
-  if (!check_writable (agent, error))
-    return FALSE;
-  ok = milter_writer_flush (priv->writer, &local_error);
-  report_write_result (agent, ok, &local_error);
-  if (!ok)
-    g_propagate_error (error, g_steal_pointer (&local_error));
-  return ok;
+  return write_or_flush (agent, NULL, 0, error);
 }
 
 void

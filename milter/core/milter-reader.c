@@ -6,7 +6,8 @@
  *   On each event the reader reads until the kernel has less than a full
  *   buffer for it (so a burst is drained without another poll), at most
  *   MAX_READS_PER_EVENT times so one busy peer cannot starve the others.
- *   See milter-reader.h.
+ *   The descriptor, its watch and its labels are MilterStream's. See
+ *   milter-reader.h.
  */
 #include "config.h"
 
@@ -18,6 +19,7 @@
 
 #include <milter/core/milter-logger.h>
 #include <milter/core/milter-event-loop.h>
+#include <milter/core/milter-stream.h>
 #include <milter/core/milter-reader.h>
 
 #define MAX_READS_PER_EVENT 8
@@ -25,16 +27,9 @@
 G_DEFINE_QUARK (milter-reader-error-quark, milter_reader_error)
 
 struct _MilterReader {
-  GObject parent_instance;
-  MilterEventLoop *loop;
-  gint fd;
-  guint64 session_id;
-  gchar *tag;
-  gboolean close_on_shutdown;
+  MilterStream parent_instance;
   gsize buffer_size;
   guint8 *buffer;
-  guint watch_id;
-  gboolean shut_down;
   MilterReaderFlowFunc flow_func;
   gpointer flow_data;
   GDestroyNotify flow_notify;
@@ -42,11 +37,6 @@ struct _MilterReader {
 
 enum {
   PROP_0,
-  PROP_EVENT_LOOP,
-  PROP_FD,
-  PROP_SESSION_ID,
-  PROP_TAG,
-  PROP_CLOSE_ON_SHUTDOWN,
   PROP_BUFFER_SIZE,
   N_PROPERTIES
 };
@@ -61,40 +51,12 @@ enum {
 static GParamSpec *properties[N_PROPERTIES];
 static guint signals[N_SIGNALS];
 
-G_DEFINE_FINAL_TYPE (MilterReader, milter_reader, G_TYPE_OBJECT)
-
-/* "fd 5 (milter-a)": names the descriptor in error messages. */
-static gchar *
-describe (MilterReader *self)
-{
-  if (self->tag)
-    return g_strdup_printf ("fd %d (%s)", self->fd, self->tag);
-  return g_strdup_printf ("fd %d", self->fd);
-}
-
-static GError *
-error_new (MilterReader *self, MilterReaderError code, const gchar *what,
-           const gchar *reason)
-{
-  g_autofree gchar *name = describe (self);
-
-  return g_error_new (MILTER_READER_ERROR, code, "%s %s: %s", what, name,
-                      reason);
-}
-
-static void
-unwatch (MilterReader *self)
-{
-  if (self->watch_id) {
-    milter_event_loop_remove (self->loop, self->watch_id);
-    self->watch_id = 0;
-  }
-}
+G_DEFINE_FINAL_TYPE (MilterReader, milter_reader, MILTER_TYPE_STREAM)
 
 static void
 fail (MilterReader *self, GError *error)
 {
-  unwatch (self);
+  milter_stream_unwatch (MILTER_STREAM (self));
   g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
   g_error_free (error);
 }
@@ -109,99 +71,89 @@ flow (MilterReader *self, gsize size)
                    (guint64) size);
 }
 
-/* An error condition with nothing for read(2) to report: the socket's
- * pending error tells what it was. */
 static void
 fail_condition (MilterReader *self, GIOCondition condition)
 {
-  const gchar *reason = "error condition on the descriptor";
-  GError *error;
-  gint socket_error = 0;
-  socklen_t length = sizeof (socket_error);
+  MilterStream *stream = MILTER_STREAM (self);
+  GError *error =
+    milter_stream_condition_error_new (stream, condition,
+                                       MILTER_READER_ERROR_IO,
+                                       "input error on");
 
-  if (condition & G_IO_NVAL)
-    reason = "the descriptor is not open (closed while being watched)";
-  else if (getsockopt (self->fd, SOL_SOCKET, SO_ERROR, &socket_error,
-                       &length) == 0 && socket_error != 0)
-    reason = g_strerror (socket_error);
-  error = error_new (self, MILTER_READER_ERROR_IO, "input error on", reason);
-  milter_error (self->session_id, "[reader][callback][error] %s",
-                error->message);
+  milter_error (milter_stream_get_session_id (stream),
+                "[reader][callback][error] %s", error->message);
   fail (self, error);
 }
 
-static gboolean
-watch_cb (gint fd, GIOCondition condition, gpointer user_data)
+static void
+ready_cb (MilterStream *stream, gint fd, GIOCondition condition)
 {
-  MilterReader *self = user_data;
-  guint watch_id = self->watch_id;
-  gboolean keep;
+  MilterReader *self = MILTER_READER (stream);
+  guint watch_id = milter_stream_get_watch_id (stream);
 
-  /* A handler may drop the last reference. */
-  g_object_ref (self);
   if (condition & G_IO_NVAL) {
     /* Reading a closed number could steal a reused descriptor's data. */
     fail_condition (self, condition);
-  } else {
-    for (guint i = 0; i < MAX_READS_PER_EVENT; i++) {
-      gssize size = read (fd, self->buffer, self->buffer_size);
+    return;
+  }
+  for (guint i = 0; i < MAX_READS_PER_EVENT; i++) {
+    gssize size = read (fd, self->buffer, self->buffer_size);
 
-      if (size > 0) {
-        flow (self, (gsize) size);
-        if (self->watch_id != watch_id || (gsize) size < self->buffer_size)
-          break;
-      } else if (size == 0) {
-        unwatch (self);
-        g_signal_emit (self, signals[SIGNAL_FINISHED], 0);
+    if (size > 0) {
+      flow (self, (gsize) size);
+      if (milter_stream_get_watch_id (stream) != watch_id ||
+          (gsize) size < self->buffer_size)
         break;
-      } else if (errno == EINTR) {
-        continue;
-      } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        if (condition & G_IO_ERR)
-          fail_condition (self, condition);
-        break;
-      } else {
-        GError *error = error_new (self, MILTER_READER_ERROR_READ,
-                                   "failed to read from", g_strerror (errno));
+    } else if (size == 0) {
+      milter_stream_unwatch (stream);
+      g_signal_emit (self, signals[SIGNAL_FINISHED], 0);
+      break;
+    } else if (errno == EINTR) {
+      continue;
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      if (condition & G_IO_ERR)
+        fail_condition (self, condition);
+      break;
+    } else {
+      GError *error = milter_stream_error_new (stream,
+                                               MILTER_READER_ERROR_READ,
+                                               "failed to read from",
+                                               g_strerror (errno));
 
-        milter_error (self->session_id, "[reader][error][read] %s",
-                      error->message);
-        fail (self, error);
-        break;
-      }
+      milter_error (milter_stream_get_session_id (stream),
+                    "[reader][error][read] %s", error->message);
+      fail (self, error);
+      break;
     }
   }
-  keep = self->watch_id == watch_id;
-  g_object_unref (self);
-  return keep;
 }
 
 gboolean
 milter_reader_start (MilterReader *reader, GError **error)
 {
+  MilterStream *stream;
+  GError *local_error = NULL;
+
   g_return_val_if_fail (MILTER_IS_READER (reader), FALSE);
 
-  if (reader->watch_id)
+  stream = MILTER_STREAM (reader);
+  if (milter_stream_is_watching (stream))
     return TRUE;
-  if (reader->shut_down) {
+  if (milter_stream_is_shut_down (stream)) {
     g_set_error (error, MILTER_READER_ERROR, MILTER_READER_ERROR_WATCH,
                  "cannot start a reader that was shut down");
     return FALSE;
   }
-  reader->watch_id =
-    milter_event_loop_watch_io (reader->loop, reader->fd,
-                                G_IO_IN | G_IO_PRI | G_IO_HUP | G_IO_ERR,
-                                watch_cb, reader, NULL);
-  if (!reader->watch_id) {
-    GError *local_error =
-      error_new (reader, MILTER_READER_ERROR_WATCH, "failed to watch",
-                 "the event loop refused it (is the descriptor open?)");
+  if (!milter_stream_watch (stream, G_IO_IN | G_IO_PRI | G_IO_HUP | G_IO_ERR,
+                            ready_cb, MILTER_READER_ERROR_WATCH,
+                            &local_error)) {
+    guint64 session_id = milter_stream_get_session_id (stream);
 
     /* One watch detects both input and error conditions, so its failure
      * is both catalogued failures. */
-    milter_error (reader->session_id, "[reader][watch][read][fail] %s",
+    milter_error (session_id, "[reader][watch][read][fail] %s",
                   local_error->message);
-    milter_error (reader->session_id, "[reader][watch][error][fail] %s",
+    milter_error (session_id, "[reader][watch][error][fail] %s",
                   local_error->message);
     g_propagate_error (error, local_error);
     return FALSE;
@@ -213,44 +165,32 @@ void
 milter_reader_stop (MilterReader *reader)
 {
   g_return_if_fail (MILTER_IS_READER (reader));
-  unwatch (reader);
+  milter_stream_unwatch (MILTER_STREAM (reader));
 }
 
 gboolean
 milter_reader_is_watching (MilterReader *reader)
 {
   g_return_val_if_fail (MILTER_IS_READER (reader), FALSE);
-  return reader->watch_id != 0;
+  return milter_stream_is_watching (MILTER_STREAM (reader));
 }
 
 gboolean
 milter_reader_shutdown (MilterReader *reader, GError **error)
 {
-  gint result;
-  const gchar *what;
+  MilterStream *stream;
+  GError *local_error = NULL;
 
   g_return_val_if_fail (MILTER_IS_READER (reader), FALSE);
 
-  unwatch (reader);
-  if (reader->shut_down)
+  stream = MILTER_STREAM (reader);
+  milter_stream_unwatch (stream);
+  if (milter_stream_is_shut_down (stream))
     return TRUE;
-  reader->shut_down = TRUE;
-  if (reader->close_on_shutdown) {
-    what = "failed to close";
-    result = close (reader->fd);
-  } else {
-    what = "failed to shut down input of";
-    result = shutdown (reader->fd, SHUT_RD);
-    /* A pipe has no half-close; a peer that is gone needs none. */
-    if (result == -1 && (errno == ENOTSOCK || errno == ENOTCONN))
-      result = 0;
-  }
-  if (result == -1) {
-    GError *local_error = error_new (reader, MILTER_READER_ERROR_SHUTDOWN,
-                                     what, g_strerror (errno));
-
-    milter_error (reader->session_id, "[reader][error][shutdown] %s",
-                  local_error->message);
+  if (!milter_stream_release (stream, SHUT_RD, MILTER_READER_ERROR_SHUTDOWN,
+                              &local_error)) {
+    milter_error (milter_stream_get_session_id (stream),
+                  "[reader][error][shutdown] %s", local_error->message);
     g_propagate_error (error, local_error);
     return FALSE;
   }
@@ -277,47 +217,48 @@ milter_reader_set_flow_func (MilterReader *reader,
     old_notify (old_data);
 }
 
+/* The accessors of MilterStream under the reader's names, for callers. */
+
 MilterEventLoop *
 milter_reader_get_event_loop (MilterReader *reader)
 {
   g_return_val_if_fail (MILTER_IS_READER (reader), NULL);
-  return reader->loop;
+  return milter_stream_get_event_loop (MILTER_STREAM (reader));
 }
 
 gint
 milter_reader_get_fd (MilterReader *reader)
 {
   g_return_val_if_fail (MILTER_IS_READER (reader), -1);
-  return reader->fd;
+  return milter_stream_get_fd (MILTER_STREAM (reader));
 }
 
 void
 milter_reader_set_session_id (MilterReader *reader, guint64 session_id)
 {
   g_return_if_fail (MILTER_IS_READER (reader));
-  reader->session_id = session_id;
+  milter_stream_set_session_id (MILTER_STREAM (reader), session_id);
 }
 
 guint64
 milter_reader_get_session_id (MilterReader *reader)
 {
   g_return_val_if_fail (MILTER_IS_READER (reader), 0);
-  return reader->session_id;
+  return milter_stream_get_session_id (MILTER_STREAM (reader));
 }
 
 void
 milter_reader_set_tag (MilterReader *reader, const gchar *tag)
 {
   g_return_if_fail (MILTER_IS_READER (reader));
-  g_free (reader->tag);
-  reader->tag = g_strdup (tag);
+  milter_stream_set_tag (MILTER_STREAM (reader), tag);
 }
 
 const gchar *
 milter_reader_get_tag (MilterReader *reader)
 {
   g_return_val_if_fail (MILTER_IS_READER (reader), NULL);
-  return reader->tag;
+  return milter_stream_get_tag (MILTER_STREAM (reader));
 }
 
 void
@@ -325,7 +266,8 @@ milter_reader_set_close_on_shutdown (MilterReader *reader,
                                      gboolean close_on_shutdown)
 {
   g_return_if_fail (MILTER_IS_READER (reader));
-  reader->close_on_shutdown = close_on_shutdown;
+  milter_stream_set_close_on_shutdown (MILTER_STREAM (reader),
+                                       close_on_shutdown);
 }
 
 gsize
@@ -354,21 +296,6 @@ milter_reader_set_property (GObject *object,
   MilterReader *self = MILTER_READER (object);
 
   switch (prop_id) {
-  case PROP_EVENT_LOOP:
-    self->loop = g_value_dup_object (value);
-    break;
-  case PROP_FD:
-    self->fd = g_value_get_int (value);
-    break;
-  case PROP_SESSION_ID:
-    self->session_id = g_value_get_uint64 (value);
-    break;
-  case PROP_TAG:
-    milter_reader_set_tag (self, g_value_get_string (value));
-    break;
-  case PROP_CLOSE_ON_SHUTDOWN:
-    self->close_on_shutdown = g_value_get_boolean (value);
-    break;
   case PROP_BUFFER_SIZE:
     self->buffer_size = g_value_get_uint64 (value);
     break;
@@ -387,21 +314,6 @@ milter_reader_get_property (GObject *object,
   MilterReader *self = MILTER_READER (object);
 
   switch (prop_id) {
-  case PROP_EVENT_LOOP:
-    g_value_set_object (value, self->loop);
-    break;
-  case PROP_FD:
-    g_value_set_int (value, self->fd);
-    break;
-  case PROP_SESSION_ID:
-    g_value_set_uint64 (value, self->session_id);
-    break;
-  case PROP_TAG:
-    g_value_set_string (value, self->tag);
-    break;
-  case PROP_CLOSE_ON_SHUTDOWN:
-    g_value_set_boolean (value, self->close_on_shutdown);
-    break;
   case PROP_BUFFER_SIZE:
     g_value_set_uint64 (value, self->buffer_size);
     break;
@@ -416,20 +328,16 @@ milter_reader_dispose (GObject *object)
 {
   MilterReader *self = MILTER_READER (object);
 
-  if (self->loop)
-    unwatch (self);
+  /* Stop reading before the flow function's data goes. */
+  milter_stream_unwatch (MILTER_STREAM (self));
   milter_reader_set_flow_func (self, NULL, NULL, NULL);
-  g_clear_object (&self->loop);
   G_OBJECT_CLASS (milter_reader_parent_class)->dispose (object);
 }
 
 static void
 milter_reader_finalize (GObject *object)
 {
-  MilterReader *self = MILTER_READER (object);
-
-  g_free (self->buffer);
-  g_free (self->tag);
+  g_free (MILTER_READER (object)->buffer);
   G_OBJECT_CLASS (milter_reader_parent_class)->finalize (object);
 }
 
@@ -438,34 +346,16 @@ milter_reader_class_init (MilterReaderClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  MILTER_STREAM_CLASS (klass)->error_domain = MILTER_READER_ERROR;
   object_class->constructed = milter_reader_constructed;
   object_class->set_property = milter_reader_set_property;
   object_class->get_property = milter_reader_get_property;
   object_class->dispose = milter_reader_dispose;
   object_class->finalize = milter_reader_finalize;
 
-  /** MilterReader:event-loop: the loop that watches fd. */
-  properties[PROP_EVENT_LOOP] =
-    g_param_spec_object ("event-loop", NULL, NULL, MILTER_TYPE_EVENT_LOOP,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
-                         G_PARAM_STATIC_STRINGS);
-  /** MilterReader:fd: the non-blocking descriptor to read. */
-  properties[PROP_FD] =
-    g_param_spec_int ("fd", NULL, NULL, -1, G_MAXINT, -1,
-                      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
-                      G_PARAM_STATIC_STRINGS);
-  /** MilterReader:session-id: put on log lines; 0 for none. */
-  properties[PROP_SESSION_ID] =
-    g_param_spec_uint64 ("session-id", NULL, NULL, 0, G_MAXUINT64, 0,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-  /** MilterReader:tag: names the peer in log lines and errors. */
-  properties[PROP_TAG] =
-    g_param_spec_string ("tag", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-  /** MilterReader:close-on-shutdown: close fd instead of SHUT_RD. */
-  properties[PROP_CLOSE_ON_SHUTDOWN] =
-    g_param_spec_boolean ("close-on-shutdown", NULL, NULL, FALSE,
-                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /* "event-loop", "fd", "session-id", "tag" and "close-on-shutdown"
+   * (here: close fd instead of SHUT_RD) are MilterStream's. */
+
   /** MilterReader:buffer-size: the read buffer; at least 64 KiB. */
   properties[PROP_BUFFER_SIZE] =
     g_param_spec_uint64 ("buffer-size", NULL, NULL, 0, G_MAXUINT32,
@@ -497,7 +387,6 @@ milter_reader_class_init (MilterReaderClass *klass)
 static void
 milter_reader_init (MilterReader *self)
 {
-  self->fd = -1;
   self->buffer_size = MILTER_READER_MIN_BUFFER_SIZE;
 }
 

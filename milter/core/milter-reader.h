@@ -23,7 +23,9 @@
  *   not own fd: shutdown() stops reading and half-closes it with
  *   shutdown(fd, SHUT_RD), or closes it when "close-on-shutdown" is set.
  *   The session id and the tag (e.g. the peer's name) only label log lines
- *   and error messages.
+ *   and error messages. The descriptor, the labels and "close-on-shutdown"
+ *   are those of the base class, MilterStream (milter-stream.h); the
+ *   milter_reader_ accessors below are kept for callers.
  *
  * DIAGNOSTICS
  *   Errors are in MILTER_READER_ERROR, and each is logged at the place it
@@ -45,6 +47,7 @@
 #include <glib-object.h>
 
 #include <milter/core/milter-event-loop.h>
+#include <milter/core/milter-stream.h>
 
 G_BEGIN_DECLS
 
@@ -62,7 +65,8 @@ typedef enum {
 #define MILTER_READER_MIN_BUFFER_SIZE (64 * 1024)
 
 #define MILTER_TYPE_READER (milter_reader_get_type ())
-G_DECLARE_FINAL_TYPE (MilterReader, milter_reader, MILTER, READER, GObject)
+G_DECLARE_FINAL_TYPE (MilterReader, milter_reader, MILTER, READER,
+                      MilterStream)
 
 typedef void (*MilterReaderFlowFunc) (MilterReader *reader,
                                       const guint8 *data,

@@ -5,7 +5,8 @@
  *   The output buffer is a GByteArray plus the offset of the first byte
  *   not yet written, so a short write costs no memmove; the array is
  *   emptied (not freed) when everything is out. The writable watch exists
- *   only while data waits for the kernel. See milter-writer.h.
+ *   only while data waits for the kernel. The descriptor, its watch and
+ *   its labels are MilterStream's. See milter-writer.h.
  */
 #include "config.h"
 
@@ -19,24 +20,18 @@
 
 #include <milter/core/milter-logger.h>
 #include <milter/core/milter-event-loop.h>
+#include <milter/core/milter-stream.h>
 #include <milter/core/milter-writer.h>
 
 G_DEFINE_QUARK (milter-writer-error-quark, milter_writer_error)
 
 struct _MilterWriter {
-  GObject parent_instance;
-  MilterEventLoop *loop;
-  gint fd;
-  guint64 session_id;
-  gchar *tag;
-  gboolean close_on_shutdown;
+  MilterStream parent_instance;
   gsize packet_buffer_size;
   GByteArray *buffer;
   gsize offset;             /* bytes of buffer already written */
-  guint watch_id;
   gboolean flush_requested;
   gboolean shutdown_requested;
-  gboolean shut_down;
   gboolean failed;
   gboolean not_socket;      /* learnt from ENOTSOCK: use write(2) */
   guint64 n_syscalls;
@@ -44,11 +39,6 @@ struct _MilterWriter {
 
 enum {
   PROP_0,
-  PROP_EVENT_LOOP,
-  PROP_FD,
-  PROP_SESSION_ID,
-  PROP_TAG,
-  PROP_CLOSE_ON_SHUTDOWN,
   PROP_PACKET_BUFFER_SIZE,
   N_PROPERTIES
 };
@@ -62,17 +52,19 @@ enum {
 static GParamSpec *properties[N_PROPERTIES];
 static guint signals[N_SIGNALS];
 
-G_DEFINE_FINAL_TYPE (MilterWriter, milter_writer, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE (MilterWriter, milter_writer, MILTER_TYPE_STREAM)
+
+static inline guint64
+session_id (MilterWriter *self)
+{
+  return milter_stream_get_session_id (MILTER_STREAM (self));
+}
 
 static GError *
 error_new (MilterWriter *self, MilterWriterError code, const gchar *what,
            const gchar *reason)
 {
-  if (self->tag)
-    return g_error_new (MILTER_WRITER_ERROR, code, "%s fd %d (%s): %s",
-                        what, self->fd, self->tag, reason);
-  return g_error_new (MILTER_WRITER_ERROR, code, "%s fd %d: %s",
-                      what, self->fd, reason);
+  return milter_stream_error_new (MILTER_STREAM (self), code, what, reason);
 }
 
 static inline gsize
@@ -81,22 +73,13 @@ pending_size (MilterWriter *self)
   return self->buffer->len - self->offset;
 }
 
-static void
-unwatch (MilterWriter *self)
-{
-  if (self->watch_id) {
-    milter_event_loop_remove (self->loop, self->watch_id);
-    self->watch_id = 0;
-  }
-}
-
 /* After an error nothing more can be written: drop the rest. */
 static void
 set_failed (MilterWriter *self)
 {
   self->failed = TRUE;
   self->flush_requested = FALSE;
-  unwatch (self);
+  milter_stream_unwatch (MILTER_STREAM (self));
   g_byte_array_set_size (self->buffer, 0);
   self->offset = 0;
 }
@@ -133,17 +116,18 @@ write_without_sigpipe (gint fd, const guint8 *data, gsize size)
 static gssize
 raw_write (MilterWriter *self, const guint8 *data, gsize size)
 {
+  gint fd = milter_stream_get_fd (MILTER_STREAM (self));
   gssize written;
 
   self->n_syscalls++;
   if (!self->not_socket) {
-    written = send (self->fd, data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+    written = send (fd, data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (written != -1 || errno != ENOTSOCK)
       return written;
     self->not_socket = TRUE;
     self->n_syscalls++;
   }
-  return write_without_sigpipe (self->fd, data, size);
+  return write_without_sigpipe (fd, data, size);
 }
 
 /* Writes from data as much as the kernel takes. Returns the number of
@@ -204,25 +188,19 @@ write_buffer (MilterWriter *self, gboolean *progress, GError **error)
 }
 
 static gboolean finish_shutdown (MilterWriter *self, GError **error);
-static gboolean watch_cb (gint fd, GIOCondition condition,
-                          gpointer user_data);
+static void ready_cb (MilterStream *stream, gint fd, GIOCondition condition);
 
 /* Makes sure the buffer is written when fd becomes writable. */
 static gboolean
 ensure_watch (MilterWriter *self, GError **error)
 {
-  GError *local_error;
+  GError *local_error = NULL;
 
-  if (self->watch_id)
+  if (milter_stream_watch (MILTER_STREAM (self),
+                           G_IO_OUT | G_IO_ERR | G_IO_HUP, ready_cb,
+                           MILTER_WRITER_ERROR_WATCH, &local_error))
     return TRUE;
-  self->watch_id = milter_event_loop_watch_io (self->loop, self->fd,
-                                               G_IO_OUT | G_IO_ERR | G_IO_HUP,
-                                               watch_cb, self, NULL);
-  if (self->watch_id)
-    return TRUE;
-  local_error = error_new (self, MILTER_WRITER_ERROR_WATCH, "failed to watch",
-                           "the event loop refused it (is the descriptor open?)");
-  milter_error (self->session_id, "[writer][watch][fail] %s",
+  milter_error (session_id (self), "[writer][watch][fail] %s",
                 local_error->message);
   set_failed (self);
   g_propagate_error (error, local_error);
@@ -241,69 +219,56 @@ static void
 fail_in_callback (MilterWriter *self, GError *error)
 {
   if (self->shutdown_requested)
-    milter_error (self->session_id,
+    milter_error (session_id (self),
                   "[writer][shutdown][flush-buffer][flush][error] %s",
                   error->message);
   else if (self->flush_requested)
-    milter_error (self->session_id, "[writer][flush-callback][error] %s",
+    milter_error (session_id (self), "[writer][flush-callback][error] %s",
                   error->message);
   else
-    milter_error (self->session_id, "[writer][write-callback][error] %s",
+    milter_error (session_id (self), "[writer][write-callback][error] %s",
                   error->message);
   set_failed (self);
   emit_error (self, error);
 }
 
-/* An error condition with nothing for write(2) to report: the socket's
- * pending error tells what it was. */
+/* An error condition with nothing for write(2) to report. */
 static void
 fail_condition (MilterWriter *self, GIOCondition condition)
 {
-  const gchar *reason = "error condition on the descriptor";
-  gint socket_error = 0;
-  socklen_t length = sizeof (socket_error);
-  GError *error;
+  GError *error =
+    milter_stream_condition_error_new (MILTER_STREAM (self), condition,
+                                       MILTER_WRITER_ERROR_IO,
+                                       "output error on");
 
-  if (condition & G_IO_NVAL)
-    reason = "the descriptor is not open (closed while being watched)";
-  else if (getsockopt (self->fd, SOL_SOCKET, SO_ERROR, &socket_error,
-                       &length) == 0 && socket_error != 0)
-    reason = g_strerror (socket_error);
-  error = error_new (self, MILTER_WRITER_ERROR_IO, "output error on", reason);
-  milter_error (self->session_id, "[writer][error-callback][error] %s",
+  milter_error (session_id (self), "[writer][error-callback][error] %s",
                 error->message);
   set_failed (self);
   emit_error (self, error);
 }
 
-static gboolean
-watch_cb (gint fd, GIOCondition condition, gpointer user_data)
+static void
+ready_cb (MilterStream *stream, gint fd, GIOCondition condition)
 {
-  MilterWriter *self = user_data;
-  guint watch_id = self->watch_id;
+  MilterWriter *self = MILTER_WRITER (stream);
   GError *error = NULL;
   gboolean progress = FALSE;
-  gboolean keep;
 
-  g_object_ref (self);
   if (condition & G_IO_NVAL) {
     /* Writing to a closed number could hit a reused descriptor. */
     fail_condition (self, condition);
   } else if (!write_buffer (self, &progress, &error)) {
     fail_in_callback (self, error);
   } else if (pending_size (self) == 0) {
-    unwatch (self);
+    milter_stream_unwatch (stream);
     self->flush_requested = FALSE;
     g_signal_emit (self, signals[SIGNAL_FLUSHED], 0);
-    if (self->shutdown_requested && !self->shut_down && !self->failed &&
-        !finish_shutdown (self, &error))
+    if (self->shutdown_requested && !milter_stream_is_shut_down (stream) &&
+        !self->failed && !finish_shutdown (self, &error))
       emit_error (self, error);
   } else if (!progress && (condition & G_IO_ERR)) {
     fail_condition (self, condition);
   }
-  keep = self->watch_id == watch_id;
-  g_object_unref (self);
-  return keep;
 }
 
 static gboolean
@@ -354,7 +319,7 @@ milter_writer_write (MilterWriter *writer,
   }
 
   g_byte_array_append (writer->buffer, data, (guint) size);
-  if (writer->watch_id)
+  if (milter_stream_is_watching (MILTER_STREAM (writer)))
     return TRUE;  /* queued behind data waiting for the kernel */
   if (pending_size (writer) < writer->packet_buffer_size)
     return TRUE;  /* gathered */
@@ -367,7 +332,7 @@ milter_writer_write (MilterWriter *writer,
   return TRUE;
 
 failed:
-  milter_error (writer->session_id, "[writer][write][error] %s",
+  milter_error (session_id (writer), "[writer][write][error] %s",
                 local_error->message);
   g_propagate_error (error, local_error);
   return FALSE;
@@ -384,7 +349,7 @@ milter_writer_flush (MilterWriter *writer, GError **error)
     closed_error (writer, &local_error);
     goto failed;
   }
-  if (writer->watch_id) {
+  if (milter_stream_is_watching (MILTER_STREAM (writer))) {
     writer->flush_requested = TRUE;
     return TRUE;
   }
@@ -402,7 +367,7 @@ milter_writer_flush (MilterWriter *writer, GError **error)
   return TRUE;
 
 failed:
-  milter_error (writer->session_id, "[writer][flush][error] %s",
+  milter_error (session_id (writer), "[writer][flush][error] %s",
                 local_error->message);
   g_propagate_error (error, local_error);
   return FALSE;
@@ -411,26 +376,12 @@ failed:
 static gboolean
 finish_shutdown (MilterWriter *self, GError **error)
 {
-  const gchar *what;
-  gint result;
-  GError *local_error;
+  GError *local_error = NULL;
 
-  self->shut_down = TRUE;
-  if (self->close_on_shutdown) {
-    what = "failed to close";
-    result = close (self->fd);
-  } else {
-    what = "failed to shut down output of";
-    result = shutdown (self->fd, SHUT_WR);
-    /* A peer that is gone needs no half-close. */
-    if (result == -1 && errno == ENOTCONN)
-      result = 0;
-  }
-  if (result == 0)
+  if (milter_stream_release (MILTER_STREAM (self), SHUT_WR,
+                             MILTER_WRITER_ERROR_SHUTDOWN, &local_error))
     return TRUE;
-  local_error = error_new (self, MILTER_WRITER_ERROR_SHUTDOWN, what,
-                           g_strerror (errno));
-  milter_error (self->session_id, "[writer][error][shutdown] %s",
+  milter_error (session_id (self), "[writer][error][shutdown] %s",
                 local_error->message);
   g_propagate_error (error, local_error);
   return FALSE;
@@ -448,10 +399,10 @@ milter_writer_shutdown (MilterWriter *writer, GError **error)
   writer->shutdown_requested = TRUE;
   if (writer->failed)
     return finish_shutdown (writer, error);
-  if (writer->watch_id)
+  if (milter_stream_is_watching (MILTER_STREAM (writer)))
     return TRUE;  /* the watch finishes the shutdown once drained */
   if (!write_buffer (writer, NULL, &local_error)) {
-    milter_error (writer->session_id,
+    milter_error (session_id (writer),
                   "[writer][shutdown][flush-buffer][write][error] %s",
                   local_error->message);
     g_propagate_error (error, local_error);
@@ -483,50 +434,51 @@ gboolean
 milter_writer_is_shut_down (MilterWriter *writer)
 {
   g_return_val_if_fail (MILTER_IS_WRITER (writer), FALSE);
-  return writer->shut_down;
+  return milter_stream_is_shut_down (MILTER_STREAM (writer));
 }
+
+/* The accessors of MilterStream under the writer's names, for callers. */
 
 MilterEventLoop *
 milter_writer_get_event_loop (MilterWriter *writer)
 {
   g_return_val_if_fail (MILTER_IS_WRITER (writer), NULL);
-  return writer->loop;
+  return milter_stream_get_event_loop (MILTER_STREAM (writer));
 }
 
 gint
 milter_writer_get_fd (MilterWriter *writer)
 {
   g_return_val_if_fail (MILTER_IS_WRITER (writer), -1);
-  return writer->fd;
+  return milter_stream_get_fd (MILTER_STREAM (writer));
 }
 
 void
 milter_writer_set_session_id (MilterWriter *writer, guint64 session_id)
 {
   g_return_if_fail (MILTER_IS_WRITER (writer));
-  writer->session_id = session_id;
+  milter_stream_set_session_id (MILTER_STREAM (writer), session_id);
 }
 
 guint64
 milter_writer_get_session_id (MilterWriter *writer)
 {
   g_return_val_if_fail (MILTER_IS_WRITER (writer), 0);
-  return writer->session_id;
+  return milter_stream_get_session_id (MILTER_STREAM (writer));
 }
 
 void
 milter_writer_set_tag (MilterWriter *writer, const gchar *tag)
 {
   g_return_if_fail (MILTER_IS_WRITER (writer));
-  g_free (writer->tag);
-  writer->tag = g_strdup (tag);
+  milter_stream_set_tag (MILTER_STREAM (writer), tag);
 }
 
 const gchar *
 milter_writer_get_tag (MilterWriter *writer)
 {
   g_return_val_if_fail (MILTER_IS_WRITER (writer), NULL);
-  return writer->tag;
+  return milter_stream_get_tag (MILTER_STREAM (writer));
 }
 
 void
@@ -534,7 +486,8 @@ milter_writer_set_close_on_shutdown (MilterWriter *writer,
                                      gboolean close_on_shutdown)
 {
   g_return_if_fail (MILTER_IS_WRITER (writer));
-  writer->close_on_shutdown = close_on_shutdown;
+  milter_stream_set_close_on_shutdown (MILTER_STREAM (writer),
+                                       close_on_shutdown);
 }
 
 void
@@ -560,21 +513,6 @@ milter_writer_set_property (GObject *object,
   MilterWriter *self = MILTER_WRITER (object);
 
   switch (prop_id) {
-  case PROP_EVENT_LOOP:
-    self->loop = g_value_dup_object (value);
-    break;
-  case PROP_FD:
-    self->fd = g_value_get_int (value);
-    break;
-  case PROP_SESSION_ID:
-    self->session_id = g_value_get_uint64 (value);
-    break;
-  case PROP_TAG:
-    milter_writer_set_tag (self, g_value_get_string (value));
-    break;
-  case PROP_CLOSE_ON_SHUTDOWN:
-    self->close_on_shutdown = g_value_get_boolean (value);
-    break;
   case PROP_PACKET_BUFFER_SIZE:
     self->packet_buffer_size = g_value_get_uint64 (value);
     break;
@@ -593,21 +531,6 @@ milter_writer_get_property (GObject *object,
   MilterWriter *self = MILTER_WRITER (object);
 
   switch (prop_id) {
-  case PROP_EVENT_LOOP:
-    g_value_set_object (value, self->loop);
-    break;
-  case PROP_FD:
-    g_value_set_int (value, self->fd);
-    break;
-  case PROP_SESSION_ID:
-    g_value_set_uint64 (value, self->session_id);
-    break;
-  case PROP_TAG:
-    g_value_set_string (value, self->tag);
-    break;
-  case PROP_CLOSE_ON_SHUTDOWN:
-    g_value_set_boolean (value, self->close_on_shutdown);
-    break;
   case PROP_PACKET_BUFFER_SIZE:
     g_value_set_uint64 (value, self->packet_buffer_size);
     break;
@@ -618,23 +541,9 @@ milter_writer_get_property (GObject *object,
 }
 
 static void
-milter_writer_dispose (GObject *object)
-{
-  MilterWriter *self = MILTER_WRITER (object);
-
-  if (self->loop)
-    unwatch (self);
-  g_clear_object (&self->loop);
-  G_OBJECT_CLASS (milter_writer_parent_class)->dispose (object);
-}
-
-static void
 milter_writer_finalize (GObject *object)
 {
-  MilterWriter *self = MILTER_WRITER (object);
-
-  g_byte_array_unref (self->buffer);
-  g_free (self->tag);
+  g_byte_array_unref (MILTER_WRITER (object)->buffer);
   G_OBJECT_CLASS (milter_writer_parent_class)->finalize (object);
 }
 
@@ -643,33 +552,14 @@ milter_writer_class_init (MilterWriterClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  MILTER_STREAM_CLASS (klass)->error_domain = MILTER_WRITER_ERROR;
   object_class->set_property = milter_writer_set_property;
   object_class->get_property = milter_writer_get_property;
-  object_class->dispose = milter_writer_dispose;
   object_class->finalize = milter_writer_finalize;
 
-  /** MilterWriter:event-loop: the loop that watches fd. */
-  properties[PROP_EVENT_LOOP] =
-    g_param_spec_object ("event-loop", NULL, NULL, MILTER_TYPE_EVENT_LOOP,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
-                         G_PARAM_STATIC_STRINGS);
-  /** MilterWriter:fd: the descriptor to write. */
-  properties[PROP_FD] =
-    g_param_spec_int ("fd", NULL, NULL, -1, G_MAXINT, -1,
-                      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
-                      G_PARAM_STATIC_STRINGS);
-  /** MilterWriter:session-id: put on log lines; 0 for none. */
-  properties[PROP_SESSION_ID] =
-    g_param_spec_uint64 ("session-id", NULL, NULL, 0, G_MAXUINT64, 0,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-  /** MilterWriter:tag: names the peer in log lines and errors. */
-  properties[PROP_TAG] =
-    g_param_spec_string ("tag", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-  /** MilterWriter:close-on-shutdown: close fd instead of SHUT_WR. */
-  properties[PROP_CLOSE_ON_SHUTDOWN] =
-    g_param_spec_boolean ("close-on-shutdown", NULL, NULL, FALSE,
-                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /* "event-loop", "fd", "session-id", "tag" and "close-on-shutdown"
+   * (here: close fd instead of SHUT_WR) are MilterStream's. */
+
   /** MilterWriter:packet-buffer-size: gather writes up to this size. */
   properties[PROP_PACKET_BUFFER_SIZE] =
     g_param_spec_uint64 ("packet-buffer-size", NULL, NULL, 0, G_MAXUINT32, 0,
@@ -690,7 +580,6 @@ milter_writer_class_init (MilterWriterClass *klass)
 static void
 milter_writer_init (MilterWriter *self)
 {
-  self->fd = -1;
   self->buffer = g_byte_array_new ();
 }
 

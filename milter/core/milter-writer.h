@@ -36,7 +36,10 @@
  *   sockets are written with MSG_DONTWAIT anyway.
  *
  *   The writer does not own fd except as "close-on-shutdown" says. After
- *   an error it writes nothing more and drops what is buffered.
+ *   an error it writes nothing more and drops what is buffered. The
+ *   descriptor, the labels and "close-on-shutdown" are those of the base
+ *   class, MilterStream (milter-stream.h); the milter_writer_ accessors
+ *   below are kept for callers.
  *
  * DIAGNOSTICS
  *   Errors are in MILTER_WRITER_ERROR. A failure in a call is returned
@@ -68,6 +71,7 @@
 #include <glib-object.h>
 
 #include <milter/core/milter-event-loop.h>
+#include <milter/core/milter-stream.h>
 
 G_BEGIN_DECLS
 
@@ -83,7 +87,8 @@ typedef enum {
 } MilterWriterError;
 
 #define MILTER_TYPE_WRITER (milter_writer_get_type ())
-G_DECLARE_FINAL_TYPE (MilterWriter, milter_writer, MILTER, WRITER, GObject)
+G_DECLARE_FINAL_TYPE (MilterWriter, milter_writer, MILTER, WRITER,
+                      MilterStream)
 
 MilterWriter *milter_writer_new (MilterEventLoop *loop, gint fd);
 

@@ -22,9 +22,8 @@
 #define TRANSFER_SIZE (1024 * 1024)
 
 typedef struct {
-  MilterEventLoop *loop;
+  IOTestPair io;          /* io.fds[0] is read by the reader */
   MilterReader *reader;
-  int fds[2];             /* fds[0] is read by the reader */
   GByteArray *received;
   guint n_flows;
   guint n_signal_flows;
@@ -35,7 +34,6 @@ typedef struct {
   gboolean done;
   gboolean stop_in_flow;
   gboolean unref_in_flow;
-  MilterTestLogCapture *capture;
 } Fixture;
 
 static void
@@ -84,18 +82,10 @@ error_cb (MilterReader *reader, GError *error, gpointer user_data)
 }
 
 static void
-setup (Fixture *fixture, const gchar *backend, gboolean refusing)
+setup_reader (Fixture *fixture)
 {
-  g_autoptr (GError) error = NULL;
-
-  memset (fixture, 0, sizeof (*fixture));
-  fixture->capture = milter_test_log_capture_start (MILTER_LOG_LEVEL_ALL);
-  fixture->loop = refusing ? io_test_refusing_loop_new (backend) :
-    io_test_loop_new (backend);
-  g_assert_true (milter_socket_pair (fixture->fds, &error));
-  g_assert_no_error (error);
   fixture->received = g_byte_array_new ();
-  fixture->reader = milter_reader_new (fixture->loop, fixture->fds[0]);
+  fixture->reader = milter_reader_new (fixture->io.loop, fixture->io.fds[0]);
   milter_reader_set_session_id (fixture->reader, SESSION_ID);
   milter_reader_set_tag (fixture->reader, "peer");
   milter_reader_set_flow_func (fixture->reader, flow_func, fixture, NULL);
@@ -103,6 +93,21 @@ setup (Fixture *fixture, const gchar *backend, gboolean refusing)
   g_signal_connect (fixture->reader, "finished", G_CALLBACK (finished_cb),
                     fixture);
   g_signal_connect (fixture->reader, "error", G_CALLBACK (error_cb), fixture);
+}
+
+static void
+setup (Fixture *fixture, gconstpointer backend)
+{
+  io_test_pair_setup (&fixture->io, backend, FALSE);
+  setup_reader (fixture);
+}
+
+/* On a loop that refuses to watch. */
+static void
+setup_refusing (Fixture *fixture, gconstpointer backend)
+{
+  io_test_pair_setup (&fixture->io, backend, TRUE);
+  setup_reader (fixture);
 }
 
 static void
@@ -116,37 +121,30 @@ start (Fixture *fixture)
 }
 
 static void
-teardown (Fixture *fixture)
+teardown (Fixture *fixture, gconstpointer backend)
 {
   g_clear_object (&fixture->reader);
-  g_clear_object (&fixture->loop);
-  for (gsize i = 0; i < 2; i++)
-    if (fixture->fds[i] >= 0)
-      close (fixture->fds[i]);
+  io_test_pair_teardown (&fixture->io);
   g_byte_array_unref (fixture->received);
   g_clear_error (&fixture->error);
-  milter_test_log_capture_stop (fixture->capture);
 }
 
 static void
-test_flow (gconstpointer data)
+test_flow (Fixture *fixture, gconstpointer backend)
 {
-  Fixture fixture;
-
-  setup (&fixture, data, FALSE);
-  start (&fixture);
-  g_assert_cmpint (write (fixture.fds[1], "hello", 5), ==, 5);
-  io_test_iterate_until (fixture.loop, &fixture.done);
-  g_assert_cmpmem (fixture.received->data, fixture.received->len, "hello", 5);
+  start (fixture);
+  io_test_write_all (fixture->io.fds[1], "hello", 5);
+  io_test_iterate_until (fixture->io.loop, &fixture->done);
+  g_assert_cmpmem (fixture->received->data, fixture->received->len,
+                   "hello", 5);
   /* Both the function and the signal see each read. */
-  g_assert_cmpuint (fixture.n_flows, ==, 1);
-  g_assert_cmpuint (fixture.n_signal_flows, ==, 1);
-  g_assert_cmpuint (fixture.n_finished, ==, 0);
-  g_assert_true (milter_reader_is_watching (fixture.reader));
-  g_assert_cmpuint (milter_test_log_capture_count (fixture.capture,
+  g_assert_cmpuint (fixture->n_flows, ==, 1);
+  g_assert_cmpuint (fixture->n_signal_flows, ==, 1);
+  g_assert_cmpuint (fixture->n_finished, ==, 0);
+  g_assert_true (milter_reader_is_watching (fixture->reader));
+  g_assert_cmpuint (milter_test_log_capture_count (fixture->io.capture,
                                                    MILTER_LOG_LEVEL_ERROR,
                                                    "[reader]"), ==, 0);
-  teardown (&fixture);
 }
 
 typedef struct {
@@ -184,238 +182,198 @@ feed_cb (gint fd, GIOCondition condition, gpointer user_data)
 }
 
 static void
-test_transfer (gconstpointer data)
+test_transfer (Fixture *fixture, gconstpointer backend)
 {
-  Fixture fixture;
   Feeder feeder = { 0 };
   gsize mismatch = G_MAXSIZE;
 
-  setup (&fixture, data, FALSE);
-  g_signal_handlers_disconnect_by_func (fixture.reader, flow_cb, &fixture);
-  feeder.fd = fixture.fds[1];
-  start (&fixture);
-  milter_event_loop_watch_io (fixture.loop, fixture.fds[1], G_IO_OUT, feed_cb,
-                              &feeder, NULL);
-  while (fixture.n_finished == 0 && fixture.n_errors == 0) {
-    fixture.done = FALSE;
-    io_test_iterate_until (fixture.loop, &fixture.done);
+  g_signal_handlers_disconnect_by_func (fixture->reader, flow_cb, fixture);
+  feeder.fd = fixture->io.fds[1];
+  start (fixture);
+  milter_event_loop_watch_io (fixture->io.loop, fixture->io.fds[1], G_IO_OUT,
+                              feed_cb, &feeder, NULL);
+  while (fixture->n_finished == 0 && fixture->n_errors == 0) {
+    fixture->done = FALSE;
+    io_test_iterate_until (fixture->io.loop, &fixture->done);
   }
-  g_assert_cmpuint (fixture.n_errors, ==, 0);
-  g_assert_cmpuint (fixture.n_finished, ==, 1);
-  g_assert_cmpuint (fixture.received->len, ==, TRANSFER_SIZE);
-  for (gsize i = 0; i < fixture.received->len; i++) {
-    if (fixture.received->data[i] != pattern_byte (i)) {
+  g_assert_cmpuint (fixture->n_errors, ==, 0);
+  g_assert_cmpuint (fixture->n_finished, ==, 1);
+  g_assert_cmpuint (fixture->received->len, ==, TRANSFER_SIZE);
+  for (gsize i = 0; i < fixture->received->len; i++) {
+    if (fixture->received->data[i] != pattern_byte (i)) {
       mismatch = i;
       break;
     }
   }
   g_assert_cmpuint (mismatch, ==, G_MAXSIZE);
-  g_assert_cmpuint (fixture.max_flow, <=,
-                    milter_reader_get_buffer_size (fixture.reader));
-  g_assert_false (milter_reader_is_watching (fixture.reader));
-  teardown (&fixture);
+  g_assert_cmpuint (fixture->max_flow, <=,
+                    milter_reader_get_buffer_size (fixture->reader));
+  g_assert_false (milter_reader_is_watching (fixture->reader));
 }
 
 static void
-test_end_of_input (gconstpointer data)
+test_end_of_input (Fixture *fixture, gconstpointer backend)
 {
-  Fixture fixture;
-
-  setup (&fixture, data, FALSE);
-  start (&fixture);
-  g_assert_cmpint (write (fixture.fds[1], "bye", 3), ==, 3);
-  close (fixture.fds[1]);
-  fixture.fds[1] = -1;
-  while (fixture.n_finished == 0 && fixture.n_errors == 0) {
-    fixture.done = FALSE;
-    io_test_iterate_until (fixture.loop, &fixture.done);
+  start (fixture);
+  io_test_write_all (fixture->io.fds[1], "bye", 3);
+  io_test_pair_close (&fixture->io, 1);
+  while (fixture->n_finished == 0 && fixture->n_errors == 0) {
+    fixture->done = FALSE;
+    io_test_iterate_until (fixture->io.loop, &fixture->done);
   }
   /* The data before the end is not lost. */
-  g_assert_cmpmem (fixture.received->data, fixture.received->len, "bye", 3);
-  g_assert_cmpuint (fixture.n_finished, ==, 1);
-  g_assert_cmpuint (fixture.n_errors, ==, 0);
-  g_assert_false (milter_reader_is_watching (fixture.reader));
-  teardown (&fixture);
+  g_assert_cmpmem (fixture->received->data, fixture->received->len,
+                   "bye", 3);
+  g_assert_cmpuint (fixture->n_finished, ==, 1);
+  g_assert_cmpuint (fixture->n_errors, ==, 0);
+  g_assert_false (milter_reader_is_watching (fixture->reader));
 }
 
 static void
-test_peer_reset (gconstpointer data)
+test_peer_reset (Fixture *fixture, gconstpointer backend)
 {
-  Fixture fixture;
-
-  setup (&fixture, data, FALSE);
-  start (&fixture);
+  start (fixture);
   /* A unix socket closed with unread data resets its peer. */
-  g_assert_cmpint (write (fixture.fds[0], "unread", 6), ==, 6);
-  close (fixture.fds[1]);
-  fixture.fds[1] = -1;
-  io_test_iterate_until (fixture.loop, &fixture.done);
-  g_assert_cmpuint (fixture.n_errors, ==, 1);
-  g_assert_cmpuint (fixture.n_finished, ==, 0);
-  g_assert_error (fixture.error, MILTER_READER_ERROR,
+  io_test_write_all (fixture->io.fds[0], "unread", 6);
+  io_test_pair_close (&fixture->io, 1);
+  io_test_iterate_until (fixture->io.loop, &fixture->done);
+  g_assert_cmpuint (fixture->n_errors, ==, 1);
+  g_assert_cmpuint (fixture->n_finished, ==, 0);
+  g_assert_error (fixture->error, MILTER_READER_ERROR,
                   MILTER_READER_ERROR_READ);
-  g_assert_nonnull (strstr (fixture.error->message, "peer"));
-  g_assert_nonnull (strstr (fixture.error->message, g_strerror (ECONNRESET)));
-  milter_test_assert_logged (fixture.capture, MILTER_LOG_LEVEL_ERROR,
+  g_assert_nonnull (strstr (fixture->error->message, "peer"));
+  g_assert_nonnull (strstr (fixture->error->message,
+                            g_strerror (ECONNRESET)));
+  milter_test_assert_logged (fixture->io.capture, MILTER_LOG_LEVEL_ERROR,
                              SESSION_ID, "[reader][error][read]");
-  g_assert_false (milter_reader_is_watching (fixture.reader));
-  teardown (&fixture);
+  g_assert_false (milter_reader_is_watching (fixture->reader));
 }
 
+/* A refused watch is both catalogued watch failures. */
 static void
-test_closed_descriptor (gconstpointer data)
+assert_start_refused (Fixture *fixture)
 {
-  Fixture fixture;
   g_autoptr (GError) error = NULL;
 
-  setup (&fixture, data, FALSE);
-  close (fixture.fds[0]);
-  fixture.fds[0] = -1;
-  g_assert_false (milter_reader_start (fixture.reader, &error));
+  g_assert_false (milter_reader_start (fixture->reader, &error));
   g_assert_error (error, MILTER_READER_ERROR, MILTER_READER_ERROR_WATCH);
-  milter_test_assert_logged (fixture.capture, MILTER_LOG_LEVEL_ERROR,
+  milter_test_assert_logged (fixture->io.capture, MILTER_LOG_LEVEL_ERROR,
                              SESSION_ID, "[reader][watch][read][fail]");
-  milter_test_assert_logged (fixture.capture, MILTER_LOG_LEVEL_ERROR,
+  milter_test_assert_logged (fixture->io.capture, MILTER_LOG_LEVEL_ERROR,
                              SESSION_ID, "[reader][watch][error][fail]");
-  g_assert_false (milter_reader_is_watching (fixture.reader));
-  teardown (&fixture);
+  g_assert_false (milter_reader_is_watching (fixture->reader));
 }
 
 static void
-test_watch_refused (gconstpointer data)
+test_closed_descriptor (Fixture *fixture, gconstpointer backend)
 {
-  Fixture fixture;
-  g_autoptr (GError) error = NULL;
-
-  setup (&fixture, data, TRUE);
-  g_assert_false (milter_reader_start (fixture.reader, &error));
-  g_assert_error (error, MILTER_READER_ERROR, MILTER_READER_ERROR_WATCH);
-  milter_test_assert_logged (fixture.capture, MILTER_LOG_LEVEL_ERROR,
-                             SESSION_ID, "[reader][watch][read][fail]");
-  milter_test_assert_logged (fixture.capture, MILTER_LOG_LEVEL_ERROR,
-                             SESSION_ID, "[reader][watch][error][fail]");
-  teardown (&fixture);
+  io_test_pair_close (&fixture->io, 0);
+  assert_start_refused (fixture);
 }
 
 static void
-test_closed_while_watching (gconstpointer data)
+test_watch_refused (Fixture *fixture, gconstpointer backend)
 {
-  Fixture fixture;
+  assert_start_refused (fixture);
+}
 
-  if (!g_str_equal (data, "glib")) {
+static void
+test_closed_while_watching (Fixture *fixture, gconstpointer backend)
+{
+  if (!g_str_equal (backend, "glib")) {
     /* epoll silently forgets a closed descriptor, so libev never hears
      * of it: nothing to report. */
     g_test_skip ("libev cannot see a descriptor closed behind its back");
     return;
   }
-  setup (&fixture, data, FALSE);
-  start (&fixture);
-  close (fixture.fds[0]);
-  fixture.fds[0] = -1;
-  io_test_iterate_until (fixture.loop, &fixture.done);
-  g_assert_cmpuint (fixture.n_errors, ==, 1);
-  g_assert_error (fixture.error, MILTER_READER_ERROR, MILTER_READER_ERROR_IO);
-  milter_test_assert_logged (fixture.capture, MILTER_LOG_LEVEL_ERROR,
+  start (fixture);
+  io_test_pair_close (&fixture->io, 0);
+  io_test_iterate_until (fixture->io.loop, &fixture->done);
+  g_assert_cmpuint (fixture->n_errors, ==, 1);
+  g_assert_error (fixture->error, MILTER_READER_ERROR,
+                  MILTER_READER_ERROR_IO);
+  milter_test_assert_logged (fixture->io.capture, MILTER_LOG_LEVEL_ERROR,
                              SESSION_ID, "[reader][callback][error]");
-  g_assert_false (milter_reader_is_watching (fixture.reader));
-  teardown (&fixture);
+  g_assert_false (milter_reader_is_watching (fixture->reader));
 }
 
 static void
-test_shutdown (gconstpointer data)
+test_shutdown (Fixture *fixture, gconstpointer backend)
 {
-  Fixture fixture;
   g_autoptr (GError) error = NULL;
 
-  setup (&fixture, data, FALSE);
-  start (&fixture);
-  g_assert_true (milter_reader_shutdown (fixture.reader, &error));
+  start (fixture);
+  g_assert_true (milter_reader_shutdown (fixture->reader, &error));
   g_assert_no_error (error);
-  g_assert_false (milter_reader_is_watching (fixture.reader));
+  g_assert_false (milter_reader_is_watching (fixture->reader));
   /* The peer can no longer send to us. */
-  g_assert_cmpint (send (fixture.fds[1], "x", 1, MSG_NOSIGNAL), ==, -1);
+  g_assert_cmpint (send (fixture->io.fds[1], "x", 1, MSG_NOSIGNAL), ==, -1);
   g_assert_cmpint (errno, ==, EPIPE);
   /* Idempotent, and a shut-down reader does not start again. */
-  g_assert_true (milter_reader_shutdown (fixture.reader, &error));
-  g_assert_false (milter_reader_start (fixture.reader, &error));
+  g_assert_true (milter_reader_shutdown (fixture->reader, &error));
+  g_assert_false (milter_reader_start (fixture->reader, &error));
   g_assert_error (error, MILTER_READER_ERROR, MILTER_READER_ERROR_WATCH);
-  g_assert_cmpuint (milter_test_log_capture_count (fixture.capture,
+  g_assert_cmpuint (milter_test_log_capture_count (fixture->io.capture,
                                                    MILTER_LOG_LEVEL_ERROR,
                                                    "[reader]"), ==, 0);
-  teardown (&fixture);
 }
 
 static void
-test_shutdown_closed_descriptor (gconstpointer data)
+test_shutdown_closed_descriptor (Fixture *fixture, gconstpointer backend)
 {
-  Fixture fixture;
   g_autoptr (GError) error = NULL;
 
-  setup (&fixture, data, FALSE);
-  close (fixture.fds[0]);
-  fixture.fds[0] = -1;
-  g_assert_false (milter_reader_shutdown (fixture.reader, &error));
+  io_test_pair_close (&fixture->io, 0);
+  g_assert_false (milter_reader_shutdown (fixture->reader, &error));
   g_assert_error (error, MILTER_READER_ERROR, MILTER_READER_ERROR_SHUTDOWN);
-  milter_test_assert_logged (fixture.capture, MILTER_LOG_LEVEL_ERROR,
+  milter_test_assert_logged (fixture->io.capture, MILTER_LOG_LEVEL_ERROR,
                              SESSION_ID, "[reader][error][shutdown]");
-  teardown (&fixture);
 }
 
 static void
-test_close_on_shutdown (gconstpointer data)
+test_close_on_shutdown (Fixture *fixture, gconstpointer backend)
 {
-  Fixture fixture;
   g_autoptr (GError) error = NULL;
 
-  setup (&fixture, data, FALSE);
-  milter_reader_set_close_on_shutdown (fixture.reader, TRUE);
-  start (&fixture);
-  g_assert_true (milter_reader_shutdown (fixture.reader, &error));
+  milter_reader_set_close_on_shutdown (fixture->reader, TRUE);
+  start (fixture);
+  g_assert_true (milter_reader_shutdown (fixture->reader, &error));
   g_assert_no_error (error);
-  g_assert_cmpint (fcntl (fixture.fds[0], F_GETFD), ==, -1);
-  fixture.fds[0] = -1;
-  teardown (&fixture);
+  g_assert_cmpint (fcntl (fixture->io.fds[0], F_GETFD), ==, -1);
+  fixture->io.fds[0] = -1;
 }
 
 static void
-test_stop_in_flow (gconstpointer data)
+test_stop_in_flow (Fixture *fixture, gconstpointer backend)
 {
-  Fixture fixture;
-
-  setup (&fixture, data, FALSE);
-  fixture.stop_in_flow = TRUE;
-  start (&fixture);
-  g_assert_cmpint (write (fixture.fds[1], "one", 3), ==, 3);
-  io_test_iterate_until (fixture.loop, &fixture.done);
-  g_assert_false (milter_reader_is_watching (fixture.reader));
-  g_assert_cmpint (write (fixture.fds[1], "two", 3), ==, 3);
-  io_test_iterate_pending (fixture.loop);
-  g_assert_cmpuint (fixture.n_flows, ==, 1);
+  fixture->stop_in_flow = TRUE;
+  start (fixture);
+  io_test_write_all (fixture->io.fds[1], "one", 3);
+  io_test_iterate_until (fixture->io.loop, &fixture->done);
+  g_assert_false (milter_reader_is_watching (fixture->reader));
+  io_test_write_all (fixture->io.fds[1], "two", 3);
+  io_test_iterate_pending (fixture->io.loop);
+  g_assert_cmpuint (fixture->n_flows, ==, 1);
   /* Restarting picks up what waited in the kernel. */
-  fixture.stop_in_flow = FALSE;
-  fixture.done = FALSE;
-  start (&fixture);
-  io_test_iterate_until (fixture.loop, &fixture.done);
-  g_assert_cmpmem (fixture.received->data, fixture.received->len,
+  fixture->stop_in_flow = FALSE;
+  fixture->done = FALSE;
+  start (fixture);
+  io_test_iterate_until (fixture->io.loop, &fixture->done);
+  g_assert_cmpmem (fixture->received->data, fixture->received->len,
                    "onetwo", 6);
-  teardown (&fixture);
 }
 
 static void
-test_unref_in_flow (gconstpointer data)
+test_unref_in_flow (Fixture *fixture, gconstpointer backend)
 {
-  Fixture fixture;
-
-  setup (&fixture, data, FALSE);
-  fixture.unref_in_flow = TRUE;
-  start (&fixture);
-  g_assert_cmpint (write (fixture.fds[1], "x", 1), ==, 1);
-  io_test_iterate_until (fixture.loop, &fixture.done);
-  g_assert_null (fixture.reader);
-  g_assert_cmpint (write (fixture.fds[1], "y", 1), ==, 1);
-  io_test_iterate_pending (fixture.loop);
-  g_assert_cmpuint (fixture.n_flows, ==, 1);
-  teardown (&fixture);
+  fixture->unref_in_flow = TRUE;
+  start (fixture);
+  io_test_write_all (fixture->io.fds[1], "x", 1);
+  io_test_iterate_until (fixture->io.loop, &fixture->done);
+  g_assert_null (fixture->reader);
+  io_test_write_all (fixture->io.fds[1], "y", 1);
+  io_test_iterate_pending (fixture->io.loop);
+  g_assert_cmpuint (fixture->n_flows, ==, 1);
 }
 
 static void
@@ -440,25 +398,26 @@ test_buffer_size (gconstpointer data)
   g_assert_cmpuint (milter_reader_get_buffer_size (large), ==, 256 * 1024);
 }
 
+#define ADD(name, setup_func, test) \
+  IO_TEST_ADD ("/io/reader", name, Fixture, setup_func, test, teardown)
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
-  io_test_add ("/io/reader", "flow", test_flow);
-  io_test_add ("/io/reader", "transfer-1mib", test_transfer);
-  io_test_add ("/io/reader", "end-of-input", test_end_of_input);
-  io_test_add ("/io/reader", "peer-reset", test_peer_reset);
-  io_test_add ("/io/reader", "closed-descriptor", test_closed_descriptor);
-  io_test_add ("/io/reader", "watch-refused", test_watch_refused);
-  io_test_add ("/io/reader", "closed-while-watching",
-               test_closed_while_watching);
-  io_test_add ("/io/reader", "shutdown", test_shutdown);
-  io_test_add ("/io/reader", "shutdown-closed-descriptor",
-               test_shutdown_closed_descriptor);
-  io_test_add ("/io/reader", "close-on-shutdown", test_close_on_shutdown);
-  io_test_add ("/io/reader", "stop-in-flow", test_stop_in_flow);
-  io_test_add ("/io/reader", "unref-in-flow", test_unref_in_flow);
+  ADD ("flow", setup, test_flow);
+  ADD ("transfer-1mib", setup, test_transfer);
+  ADD ("end-of-input", setup, test_end_of_input);
+  ADD ("peer-reset", setup, test_peer_reset);
+  ADD ("closed-descriptor", setup, test_closed_descriptor);
+  ADD ("watch-refused", setup_refusing, test_watch_refused);
+  ADD ("closed-while-watching", setup, test_closed_while_watching);
+  ADD ("shutdown", setup, test_shutdown);
+  ADD ("shutdown-closed-descriptor", setup, test_shutdown_closed_descriptor);
+  ADD ("close-on-shutdown", setup, test_close_on_shutdown);
+  ADD ("stop-in-flow", setup, test_stop_in_flow);
+  ADD ("unref-in-flow", setup, test_unref_in_flow);
   io_test_add ("/io/reader", "buffer-size", test_buffer_size);
 
   return g_test_run ();

@@ -23,9 +23,8 @@
 #define LARGE_SIZE (1024 * 1024)
 
 typedef struct {
-  MilterEventLoop *loop;
+  IOTestPair io;         /* the writer writes io.fds[0], or a pipe's fds[1] */
   MilterWriter *writer;
-  int fds[2];            /* fds[0] is written by the writer */
   guint8 *large;
   /* What the peer read, and whether it saw the end. */
   GByteArray *received;
@@ -36,7 +35,6 @@ typedef struct {
   gboolean errored;
   gboolean peer_progress;
   GError *error;
-  MilterTestLogCapture *capture;
 } Fixture;
 
 static void
@@ -57,17 +55,13 @@ error_cb (MilterWriter *writer, GError *error, gpointer user_data)
 }
 
 static void
-setup_fds (Fixture *fixture, const gchar *backend, gboolean refusing,
-           int writer_fd)
+setup_writer (Fixture *fixture, int writer_fd)
 {
-  fixture->capture = milter_test_log_capture_start (MILTER_LOG_LEVEL_ALL);
-  fixture->loop = refusing ? io_test_refusing_loop_new (backend) :
-    io_test_loop_new (backend);
   fixture->received = g_byte_array_new ();
   fixture->large = g_malloc (LARGE_SIZE);
   for (gsize i = 0; i < LARGE_SIZE; i++)
     fixture->large[i] = (guint8) ((i * 13 + i / 509) & 0xff);
-  fixture->writer = milter_writer_new (fixture->loop, writer_fd);
+  fixture->writer = milter_writer_new (fixture->io.loop, writer_fd);
   milter_writer_set_session_id (fixture->writer, SESSION_ID);
   milter_writer_set_tag (fixture->writer, "peer");
   g_signal_connect (fixture->writer, "flushed", G_CALLBACK (flushed_cb),
@@ -76,49 +70,45 @@ setup_fds (Fixture *fixture, const gchar *backend, gboolean refusing,
 }
 
 static void
-setup (Fixture *fixture, const gchar *backend, gboolean refusing)
+setup (Fixture *fixture, gconstpointer backend)
 {
-  g_autoptr (GError) error = NULL;
+  io_test_pair_setup (&fixture->io, backend, FALSE);
+  setup_writer (fixture, fixture->io.fds[0]);
+}
 
-  memset (fixture, 0, sizeof (*fixture));
-  g_assert_true (milter_socket_pair (fixture->fds, &error));
-  g_assert_no_error (error);
-  setup_fds (fixture, backend, refusing, fixture->fds[0]);
+/* On a loop that refuses to watch. */
+static void
+setup_refusing (Fixture *fixture, gconstpointer backend)
+{
+  io_test_pair_setup (&fixture->io, backend, TRUE);
+  setup_writer (fixture, fixture->io.fds[0]);
+}
+
+/* The writer writes the pipe's write end, fds[1]. */
+static void
+setup_pipe (Fixture *fixture, gconstpointer backend)
+{
+  io_test_pair_setup_pipe (&fixture->io, backend);
+  setup_writer (fixture, fixture->io.fds[1]);
 }
 
 static void
-teardown (Fixture *fixture)
+teardown (Fixture *fixture, gconstpointer backend)
 {
   if (fixture->peer_watch)
-    milter_event_loop_remove (fixture->loop, fixture->peer_watch);
+    milter_event_loop_remove (fixture->io.loop, fixture->peer_watch);
   g_clear_object (&fixture->writer);
-  g_clear_object (&fixture->loop);
-  for (gsize i = 0; i < 2; i++)
-    if (fixture->fds[i] >= 0)
-      close (fixture->fds[i]);
+  io_test_pair_teardown (&fixture->io);
   g_byte_array_unref (fixture->received);
   g_free (fixture->large);
   g_clear_error (&fixture->error);
-  milter_test_log_capture_stop (fixture->capture);
-}
-
-static void
-close_peer (Fixture *fixture)
-{
-  close (fixture->fds[1]);
-  fixture->fds[1] = -1;
 }
 
 /* Reads everything the peer end has now, without the loop. */
 static void
 peer_read_now (Fixture *fixture)
 {
-  guint8 buffer[65536];
-  gssize size;
-
-  while ((size = read (fixture->fds[1], buffer, sizeof (buffer))) > 0)
-    g_byte_array_append (fixture->received, buffer, (guint) size);
-  if (size == 0)
+  if (io_test_read_available (fixture->io.fds[1], fixture->received))
     fixture->peer_eof = TRUE;
 }
 
@@ -139,9 +129,10 @@ peer_cb (gint fd, GIOCondition condition, gpointer user_data)
 static void
 peer_start_reading (Fixture *fixture)
 {
-  fixture->peer_watch = milter_event_loop_watch_io (fixture->loop,
-                                                    fixture->fds[1], G_IO_IN,
-                                                    peer_cb, fixture, NULL);
+  fixture->peer_watch = milter_event_loop_watch_io (fixture->io.loop,
+                                                    fixture->io.fds[1],
+                                                    G_IO_IN, peer_cb, fixture,
+                                                    NULL);
   g_assert_cmpuint (fixture->peer_watch, >, 0);
 }
 
@@ -160,79 +151,71 @@ assert_received_large (Fixture *fixture)
 }
 
 static void
-test_write_immediate (gconstpointer data)
+test_write_immediate (Fixture *fixture, gconstpointer backend)
 {
-  Fixture fixture;
   g_autoptr (GError) error = NULL;
 
-  setup (&fixture, data, FALSE);
-  g_assert_true (write_data (&fixture, "reply", 5, &error));
+  g_assert_true (write_data (fixture, "reply", 5, &error));
   g_assert_no_error (error);
   /* One system call, nothing left behind, no watch needed. */
-  g_assert_cmpuint (milter_writer_get_n_syscalls (fixture.writer), ==, 1);
-  g_assert_cmpuint (milter_writer_get_pending_size (fixture.writer), ==, 0);
-  peer_read_now (&fixture);
-  g_assert_cmpmem (fixture.received->data, fixture.received->len, "reply", 5);
-  g_assert_cmpuint (milter_test_log_capture_count (fixture.capture,
+  g_assert_cmpuint (milter_writer_get_n_syscalls (fixture->writer), ==, 1);
+  g_assert_cmpuint (milter_writer_get_pending_size (fixture->writer), ==, 0);
+  peer_read_now (fixture);
+  g_assert_cmpmem (fixture->received->data, fixture->received->len,
+                   "reply", 5);
+  g_assert_cmpuint (milter_test_log_capture_count (fixture->io.capture,
                                                    MILTER_LOG_LEVEL_ERROR,
                                                    "[writer]"), ==, 0);
-  teardown (&fixture);
 }
 
 static void
-test_transfer (gconstpointer data)
+test_transfer (Fixture *fixture, gconstpointer backend)
 {
-  Fixture fixture;
   g_autoptr (GError) error = NULL;
 
-  setup (&fixture, data, FALSE);
-  g_assert_true (write_data (&fixture, fixture.large, LARGE_SIZE, &error));
+  g_assert_true (write_data (fixture, fixture->large, LARGE_SIZE, &error));
   g_assert_no_error (error);
   /* More than a socket buffer: the rest waits for the peer. */
-  g_assert_cmpuint (milter_writer_get_pending_size (fixture.writer), >, 0);
-  g_assert_true (write_data (&fixture, "tail", 4, &error));
-  peer_start_reading (&fixture);
-  while (fixture.received->len < LARGE_SIZE + 4) {
-    fixture.peer_progress = FALSE;
-    io_test_iterate_until (fixture.loop, &fixture.peer_progress);
+  g_assert_cmpuint (milter_writer_get_pending_size (fixture->writer), >, 0);
+  g_assert_true (write_data (fixture, "tail", 4, &error));
+  peer_start_reading (fixture);
+  while (fixture->received->len < LARGE_SIZE + 4) {
+    fixture->peer_progress = FALSE;
+    io_test_iterate_until (fixture->io.loop, &fixture->peer_progress);
   }
-  io_test_iterate_pending (fixture.loop);
-  g_assert_cmpuint (fixture.received->len, ==, LARGE_SIZE + 4);
-  g_assert_true (memcmp (fixture.received->data, fixture.large,
+  io_test_iterate_pending (fixture->io.loop);
+  g_assert_cmpuint (fixture->received->len, ==, LARGE_SIZE + 4);
+  g_assert_true (memcmp (fixture->received->data, fixture->large,
                          LARGE_SIZE) == 0);
-  g_assert_cmpmem (fixture.received->data + LARGE_SIZE, 4, "tail", 4);
-  g_assert_cmpuint (fixture.n_flushed, ==, 1);
-  g_assert_cmpuint (milter_writer_get_pending_size (fixture.writer), ==, 0);
-  g_assert_cmpuint (fixture.n_errors, ==, 0);
-  teardown (&fixture);
+  g_assert_cmpmem (fixture->received->data + LARGE_SIZE, 4, "tail", 4);
+  g_assert_cmpuint (fixture->n_flushed, ==, 1);
+  g_assert_cmpuint (milter_writer_get_pending_size (fixture->writer), ==, 0);
+  g_assert_cmpuint (fixture->n_errors, ==, 0);
 }
 
 static void
-test_write_to_closed_peer (gconstpointer data)
+test_write_to_closed_peer (Fixture *fixture, gconstpointer backend)
 {
-  Fixture fixture;
   g_autoptr (GError) error = NULL;
 
-  setup (&fixture, data, FALSE);
-  close_peer (&fixture);
-  g_assert_false (write_data (&fixture, "reply", 5, &error));
+  io_test_pair_close (&fixture->io, 1);
+  g_assert_false (write_data (fixture, "reply", 5, &error));
   g_assert_error (error, MILTER_WRITER_ERROR, MILTER_WRITER_ERROR_WRITE);
   g_assert_nonnull (strstr (error->message, g_strerror (EPIPE)));
-  milter_test_assert_logged (fixture.capture, MILTER_LOG_LEVEL_ERROR,
+  milter_test_assert_logged (fixture->io.capture, MILTER_LOG_LEVEL_ERROR,
                              SESSION_ID, "[writer][write][error]");
   /* A failed writer refuses further data. */
   g_clear_error (&error);
-  g_assert_false (write_data (&fixture, "more", 4, &error));
+  g_assert_false (write_data (fixture, "more", 4, &error));
   g_assert_error (error, MILTER_WRITER_ERROR, MILTER_WRITER_ERROR_CLOSED);
-  teardown (&fixture);
 }
 
 /* Fills the socket, then closes the peer: the background write fails. */
 static void
 fail_in_background (Fixture *fixture)
 {
-  close_peer (fixture);
-  io_test_iterate_until (fixture->loop, &fixture->errored);
+  io_test_pair_close (&fixture->io, 1);
+  io_test_iterate_until (fixture->io.loop, &fixture->errored);
 }
 
 static void
@@ -241,124 +224,107 @@ assert_background_error (Fixture *fixture, const gchar *tags)
   g_assert_cmpuint (fixture->n_errors, ==, 1);
   g_assert_error (fixture->error, MILTER_WRITER_ERROR,
                   MILTER_WRITER_ERROR_WRITE);
-  milter_test_assert_logged (fixture->capture, MILTER_LOG_LEVEL_ERROR,
+  milter_test_assert_logged (fixture->io.capture, MILTER_LOG_LEVEL_ERROR,
                              SESSION_ID, tags);
-  g_assert_cmpuint (milter_test_log_capture_count (fixture->capture,
+  g_assert_cmpuint (milter_test_log_capture_count (fixture->io.capture,
                                                    MILTER_LOG_LEVEL_ERROR,
                                                    "[writer]"), ==, 1);
   g_assert_cmpuint (milter_writer_get_pending_size (fixture->writer), ==, 0);
 }
 
 static void
-test_write_callback_error (gconstpointer data)
+test_write_callback_error (Fixture *fixture, gconstpointer backend)
 {
-  Fixture fixture;
   g_autoptr (GError) error = NULL;
 
-  setup (&fixture, data, FALSE);
-  g_assert_true (write_data (&fixture, fixture.large, LARGE_SIZE, &error));
-  fail_in_background (&fixture);
-  assert_background_error (&fixture, "[writer][write-callback][error]");
-  teardown (&fixture);
+  g_assert_true (write_data (fixture, fixture->large, LARGE_SIZE, &error));
+  fail_in_background (fixture);
+  assert_background_error (fixture, "[writer][write-callback][error]");
 }
 
 static void
-test_flush_callback_error (gconstpointer data)
+test_flush_callback_error (Fixture *fixture, gconstpointer backend)
 {
-  Fixture fixture;
   g_autoptr (GError) error = NULL;
 
-  setup (&fixture, data, FALSE);
-  g_assert_true (write_data (&fixture, fixture.large, LARGE_SIZE, &error));
-  g_assert_true (milter_writer_flush (fixture.writer, &error));
+  g_assert_true (write_data (fixture, fixture->large, LARGE_SIZE, &error));
+  g_assert_true (milter_writer_flush (fixture->writer, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (fixture.n_flushed, ==, 0);
-  fail_in_background (&fixture);
-  assert_background_error (&fixture, "[writer][flush-callback][error]");
-  g_assert_cmpuint (fixture.n_flushed, ==, 0);
-  teardown (&fixture);
+  g_assert_cmpuint (fixture->n_flushed, ==, 0);
+  fail_in_background (fixture);
+  assert_background_error (fixture, "[writer][flush-callback][error]");
+  g_assert_cmpuint (fixture->n_flushed, ==, 0);
 }
 
 static void
-test_shutdown_flush_error (gconstpointer data)
+test_shutdown_flush_error (Fixture *fixture, gconstpointer backend)
 {
-  Fixture fixture;
   g_autoptr (GError) error = NULL;
 
-  setup (&fixture, data, FALSE);
-  g_assert_true (write_data (&fixture, fixture.large, LARGE_SIZE, &error));
-  g_assert_true (milter_writer_shutdown (fixture.writer, &error));
+  g_assert_true (write_data (fixture, fixture->large, LARGE_SIZE, &error));
+  g_assert_true (milter_writer_shutdown (fixture->writer, &error));
   g_assert_no_error (error);
-  g_assert_false (milter_writer_is_shut_down (fixture.writer));
-  fail_in_background (&fixture);
-  assert_background_error (&fixture,
+  g_assert_false (milter_writer_is_shut_down (fixture->writer));
+  fail_in_background (fixture);
+  assert_background_error (fixture,
                            "[writer][shutdown][flush-buffer][flush][error]");
-  teardown (&fixture);
 }
 
 static void
-test_flush_error (gconstpointer data)
+test_flush_error (Fixture *fixture, gconstpointer backend)
 {
-  Fixture fixture;
   g_autoptr (GError) error = NULL;
 
-  setup (&fixture, data, FALSE);
-  milter_writer_set_packet_buffer_size (fixture.writer, 4096);
-  g_assert_true (write_data (&fixture, "gathered", 8, &error));
-  close_peer (&fixture);
-  g_assert_false (milter_writer_flush (fixture.writer, &error));
+  milter_writer_set_packet_buffer_size (fixture->writer, 4096);
+  g_assert_true (write_data (fixture, "gathered", 8, &error));
+  io_test_pair_close (&fixture->io, 1);
+  g_assert_false (milter_writer_flush (fixture->writer, &error));
   g_assert_error (error, MILTER_WRITER_ERROR, MILTER_WRITER_ERROR_WRITE);
-  milter_test_assert_logged (fixture.capture, MILTER_LOG_LEVEL_ERROR,
+  milter_test_assert_logged (fixture->io.capture, MILTER_LOG_LEVEL_ERROR,
                              SESSION_ID, "[writer][flush][error]");
-  g_assert_cmpuint (fixture.n_flushed, ==, 0);
-  teardown (&fixture);
+  g_assert_cmpuint (fixture->n_flushed, ==, 0);
 }
 
 static void
-test_shutdown_write_error (gconstpointer data)
+test_shutdown_write_error (Fixture *fixture, gconstpointer backend)
 {
-  Fixture fixture;
   g_autoptr (GError) error = NULL;
 
-  setup (&fixture, data, FALSE);
-  milter_writer_set_packet_buffer_size (fixture.writer, 4096);
-  g_assert_true (write_data (&fixture, "gathered", 8, &error));
-  close_peer (&fixture);
-  g_assert_false (milter_writer_shutdown (fixture.writer, &error));
+  milter_writer_set_packet_buffer_size (fixture->writer, 4096);
+  g_assert_true (write_data (fixture, "gathered", 8, &error));
+  io_test_pair_close (&fixture->io, 1);
+  g_assert_false (milter_writer_shutdown (fixture->writer, &error));
   g_assert_error (error, MILTER_WRITER_ERROR, MILTER_WRITER_ERROR_WRITE);
-  milter_test_assert_logged (fixture.capture, MILTER_LOG_LEVEL_ERROR,
+  milter_test_assert_logged (fixture->io.capture, MILTER_LOG_LEVEL_ERROR,
                              SESSION_ID,
                              "[writer][shutdown][flush-buffer][write][error]");
   /* The descriptor is still shut down. */
-  g_assert_true (milter_writer_is_shut_down (fixture.writer));
-  teardown (&fixture);
+  g_assert_true (milter_writer_is_shut_down (fixture->writer));
 }
 
 static void
-test_packet_buffering (gconstpointer data)
+test_packet_buffering (Fixture *fixture, gconstpointer backend)
 {
-  Fixture fixture;
   g_autoptr (GError) error = NULL;
   g_autoptr (GString) expected = g_string_new (NULL);
 
-  setup (&fixture, data, FALSE);
-  milter_writer_set_packet_buffer_size (fixture.writer, 1024);
+  milter_writer_set_packet_buffer_size (fixture->writer, 1024);
   for (guint i = 0; i < 10; i++) {
     gchar packet[20];
 
     memset (packet, 'a' + i, sizeof (packet));
     g_string_append_len (expected, packet, sizeof (packet));
-    g_assert_true (write_data (&fixture, packet, sizeof (packet), &error));
+    g_assert_true (write_data (fixture, packet, sizeof (packet), &error));
   }
   /* Gathered: nothing written yet. */
-  g_assert_cmpuint (milter_writer_get_n_syscalls (fixture.writer), ==, 0);
-  g_assert_cmpuint (milter_writer_get_pending_size (fixture.writer), ==, 200);
-  peer_read_now (&fixture);
-  g_assert_cmpuint (fixture.received->len, ==, 0);
-  g_assert_true (milter_writer_flush (fixture.writer, &error));
+  g_assert_cmpuint (milter_writer_get_n_syscalls (fixture->writer), ==, 0);
+  g_assert_cmpuint (milter_writer_get_pending_size (fixture->writer), ==, 200);
+  peer_read_now (fixture);
+  g_assert_cmpuint (fixture->received->len, ==, 0);
+  g_assert_true (milter_writer_flush (fixture->writer, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (milter_writer_get_n_syscalls (fixture.writer), ==, 1);
-  g_assert_cmpuint (fixture.n_flushed, ==, 1);
+  g_assert_cmpuint (milter_writer_get_n_syscalls (fixture->writer), ==, 1);
+  g_assert_cmpuint (fixture->n_flushed, ==, 1);
 
   /* Crossing the threshold writes at once; the rest waits for flush. */
   for (guint i = 0; i < 10; i++) {
@@ -366,210 +332,170 @@ test_packet_buffering (gconstpointer data)
 
     memset (packet, 'A' + i, sizeof (packet));
     g_string_append_len (expected, packet, sizeof (packet));
-    g_assert_true (write_data (&fixture, packet, sizeof (packet), &error));
-    g_assert_cmpuint (milter_writer_get_n_syscalls (fixture.writer), ==,
+    g_assert_true (write_data (fixture, packet, sizeof (packet), &error));
+    g_assert_cmpuint (milter_writer_get_n_syscalls (fixture->writer), ==,
                       i < 5 ? 1 : 2);
   }
-  g_assert_cmpuint (milter_writer_get_pending_size (fixture.writer), ==, 800);
-  g_assert_true (milter_writer_flush (fixture.writer, &error));
-  g_assert_cmpuint (milter_writer_get_n_syscalls (fixture.writer), ==, 3);
-  peer_read_now (&fixture);
-  g_assert_cmpmem (fixture.received->data, fixture.received->len,
+  g_assert_cmpuint (milter_writer_get_pending_size (fixture->writer), ==, 800);
+  g_assert_true (milter_writer_flush (fixture->writer, &error));
+  g_assert_cmpuint (milter_writer_get_n_syscalls (fixture->writer), ==, 3);
+  peer_read_now (fixture);
+  g_assert_cmpmem (fixture->received->data, fixture->received->len,
                    expected->str, expected->len);
-  teardown (&fixture);
 }
 
 static void
-test_flush_empty (gconstpointer data)
+test_flush_empty (Fixture *fixture, gconstpointer backend)
 {
-  Fixture fixture;
   g_autoptr (GError) error = NULL;
 
-  setup (&fixture, data, FALSE);
-  g_assert_true (milter_writer_flush (fixture.writer, &error));
+  g_assert_true (milter_writer_flush (fixture->writer, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (fixture.n_flushed, ==, 1);
-  g_assert_cmpuint (milter_writer_get_n_syscalls (fixture.writer), ==, 0);
-  teardown (&fixture);
+  g_assert_cmpuint (fixture->n_flushed, ==, 1);
+  g_assert_cmpuint (milter_writer_get_n_syscalls (fixture->writer), ==, 0);
 }
 
 static void
-test_shutdown_flushes_first (gconstpointer data)
+test_shutdown_flushes_first (Fixture *fixture, gconstpointer backend)
 {
-  Fixture fixture;
   g_autoptr (GError) error = NULL;
 
-  setup (&fixture, data, FALSE);
-  milter_writer_set_packet_buffer_size (fixture.writer, 4096);
-  g_assert_true (write_data (&fixture, "a", 1, &error));
-  g_assert_true (write_data (&fixture, "b", 1, &error));
-  g_assert_true (write_data (&fixture, "c", 1, &error));
-  g_assert_true (milter_writer_shutdown (fixture.writer, &error));
+  milter_writer_set_packet_buffer_size (fixture->writer, 4096);
+  g_assert_true (write_data (fixture, "a", 1, &error));
+  g_assert_true (write_data (fixture, "b", 1, &error));
+  g_assert_true (write_data (fixture, "c", 1, &error));
+  g_assert_true (milter_writer_shutdown (fixture->writer, &error));
   g_assert_no_error (error);
-  g_assert_true (milter_writer_is_shut_down (fixture.writer));
-  g_assert_cmpuint (milter_writer_get_n_syscalls (fixture.writer), ==, 1);
-  peer_read_now (&fixture);
-  g_assert_cmpmem (fixture.received->data, fixture.received->len, "abc", 3);
-  g_assert_true (fixture.peer_eof);
+  g_assert_true (milter_writer_is_shut_down (fixture->writer));
+  g_assert_cmpuint (milter_writer_get_n_syscalls (fixture->writer), ==, 1);
+  peer_read_now (fixture);
+  g_assert_cmpmem (fixture->received->data, fixture->received->len, "abc", 3);
+  g_assert_true (fixture->peer_eof);
   /* Idempotent; writing afterwards fails and is logged. */
-  g_assert_true (milter_writer_shutdown (fixture.writer, &error));
-  g_assert_false (write_data (&fixture, "d", 1, &error));
+  g_assert_true (milter_writer_shutdown (fixture->writer, &error));
+  g_assert_false (write_data (fixture, "d", 1, &error));
   g_assert_error (error, MILTER_WRITER_ERROR, MILTER_WRITER_ERROR_CLOSED);
-  milter_test_assert_logged (fixture.capture, MILTER_LOG_LEVEL_ERROR,
+  milter_test_assert_logged (fixture->io.capture, MILTER_LOG_LEVEL_ERROR,
                              SESSION_ID, "[writer][write][error]");
-  teardown (&fixture);
 }
 
 static void
-test_shutdown_async (gconstpointer data)
+test_shutdown_async (Fixture *fixture, gconstpointer backend)
 {
-  Fixture fixture;
   g_autoptr (GError) error = NULL;
 
-  setup (&fixture, data, FALSE);
-  g_assert_true (write_data (&fixture, fixture.large, LARGE_SIZE, &error));
-  g_assert_true (milter_writer_shutdown (fixture.writer, &error));
-  g_assert_false (milter_writer_is_shut_down (fixture.writer));
-  peer_start_reading (&fixture);
-  io_test_iterate_until (fixture.loop, &fixture.peer_eof);
+  g_assert_true (write_data (fixture, fixture->large, LARGE_SIZE, &error));
+  g_assert_true (milter_writer_shutdown (fixture->writer, &error));
+  g_assert_false (milter_writer_is_shut_down (fixture->writer));
+  peer_start_reading (fixture);
+  io_test_iterate_until (fixture->io.loop, &fixture->peer_eof);
   /* Everything arrived before the end of the stream. */
-  assert_received_large (&fixture);
-  g_assert_cmpuint (fixture.n_flushed, ==, 1);
-  g_assert_true (milter_writer_is_shut_down (fixture.writer));
-  g_assert_cmpuint (fixture.n_errors, ==, 0);
-  teardown (&fixture);
+  assert_received_large (fixture);
+  g_assert_cmpuint (fixture->n_flushed, ==, 1);
+  g_assert_true (milter_writer_is_shut_down (fixture->writer));
+  g_assert_cmpuint (fixture->n_errors, ==, 0);
 }
 
 static void
-test_shutdown_closed_descriptor (gconstpointer data)
+test_shutdown_closed_descriptor (Fixture *fixture, gconstpointer backend)
 {
-  Fixture fixture;
   g_autoptr (GError) error = NULL;
 
-  setup (&fixture, data, FALSE);
-  close (fixture.fds[0]);
-  fixture.fds[0] = -1;
-  g_assert_false (milter_writer_shutdown (fixture.writer, &error));
+  io_test_pair_close (&fixture->io, 0);
+  g_assert_false (milter_writer_shutdown (fixture->writer, &error));
   g_assert_error (error, MILTER_WRITER_ERROR, MILTER_WRITER_ERROR_SHUTDOWN);
-  milter_test_assert_logged (fixture.capture, MILTER_LOG_LEVEL_ERROR,
+  milter_test_assert_logged (fixture->io.capture, MILTER_LOG_LEVEL_ERROR,
                              SESSION_ID, "[writer][error][shutdown]");
-  teardown (&fixture);
 }
 
 static void
-test_watch_refused (gconstpointer data)
+test_watch_refused (Fixture *fixture, gconstpointer backend)
 {
-  Fixture fixture;
   g_autoptr (GError) error = NULL;
 
-  setup (&fixture, data, TRUE);
-  g_assert_false (write_data (&fixture, fixture.large, LARGE_SIZE, &error));
+  g_assert_false (write_data (fixture, fixture->large, LARGE_SIZE, &error));
   g_assert_error (error, MILTER_WRITER_ERROR, MILTER_WRITER_ERROR_WATCH);
-  milter_test_assert_logged (fixture.capture, MILTER_LOG_LEVEL_ERROR,
+  milter_test_assert_logged (fixture->io.capture, MILTER_LOG_LEVEL_ERROR,
                              SESSION_ID, "[writer][watch][fail]");
-  g_assert_cmpuint (milter_test_log_capture_count (fixture.capture,
+  g_assert_cmpuint (milter_test_log_capture_count (fixture->io.capture,
                                                    MILTER_LOG_LEVEL_ERROR,
                                                    "[writer]"), ==, 1);
-  teardown (&fixture);
 }
 
 static void
-test_closed_while_watching (gconstpointer data)
+test_closed_while_watching (Fixture *fixture, gconstpointer backend)
 {
-  Fixture fixture;
   g_autoptr (GError) error = NULL;
 
-  if (!g_str_equal (data, "glib")) {
+  if (!g_str_equal (backend, "glib")) {
     g_test_skip ("libev cannot see a descriptor closed behind its back");
     return;
   }
-  setup (&fixture, data, FALSE);
-  g_assert_true (write_data (&fixture, fixture.large, LARGE_SIZE, &error));
-  close (fixture.fds[0]);
-  fixture.fds[0] = -1;
-  io_test_iterate_until (fixture.loop, &fixture.errored);
-  g_assert_error (fixture.error, MILTER_WRITER_ERROR, MILTER_WRITER_ERROR_IO);
-  milter_test_assert_logged (fixture.capture, MILTER_LOG_LEVEL_ERROR,
+  g_assert_true (write_data (fixture, fixture->large, LARGE_SIZE, &error));
+  io_test_pair_close (&fixture->io, 0);
+  io_test_iterate_until (fixture->io.loop, &fixture->errored);
+  g_assert_error (fixture->error, MILTER_WRITER_ERROR, MILTER_WRITER_ERROR_IO);
+  milter_test_assert_logged (fixture->io.capture, MILTER_LOG_LEVEL_ERROR,
                              SESSION_ID, "[writer][error-callback][error]");
-  teardown (&fixture);
 }
 
 static void
-test_pipe_without_sigpipe (gconstpointer data)
+test_pipe_without_sigpipe (Fixture *fixture, gconstpointer backend)
 {
-  Fixture fixture;
   g_autoptr (GError) error = NULL;
   sigset_t pending;
 
-  memset (&fixture, 0, sizeof (fixture));
-  g_assert_cmpint (pipe2 (fixture.fds, O_NONBLOCK | O_CLOEXEC), ==, 0);
-  /* The writer writes the pipe's write end, fds[1]. */
-  setup_fds (&fixture, data, FALSE, fixture.fds[1]);
-  close (fixture.fds[0]);
-  fixture.fds[0] = -1;
+  io_test_pair_close (&fixture->io, 0);
   /* With SIGPIPE's default action this would kill the test. */
-  g_assert_false (write_data (&fixture, "x", 1, &error));
+  g_assert_false (write_data (fixture, "x", 1, &error));
   g_assert_error (error, MILTER_WRITER_ERROR, MILTER_WRITER_ERROR_WRITE);
   g_assert_nonnull (strstr (error->message, g_strerror (EPIPE)));
   sigpending (&pending);
   g_assert_false (sigismember (&pending, SIGPIPE));
-  milter_test_assert_logged (fixture.capture, MILTER_LOG_LEVEL_ERROR,
+  milter_test_assert_logged (fixture->io.capture, MILTER_LOG_LEVEL_ERROR,
                              SESSION_ID, "[writer][write][error]");
-  teardown (&fixture);
 }
 
 static void
-test_pipe_close_on_shutdown (gconstpointer data)
+test_pipe_close_on_shutdown (Fixture *fixture, gconstpointer backend)
 {
-  Fixture fixture;
   g_autoptr (GError) error = NULL;
   gchar buffer[8];
 
-  memset (&fixture, 0, sizeof (fixture));
-  g_assert_cmpint (pipe2 (fixture.fds, O_NONBLOCK | O_CLOEXEC), ==, 0);
-  setup_fds (&fixture, data, FALSE, fixture.fds[1]);
-  milter_writer_set_close_on_shutdown (fixture.writer, TRUE);
-  g_assert_true (write_data (&fixture, "pipe", 4, &error));
-  g_assert_true (milter_writer_shutdown (fixture.writer, &error));
+  milter_writer_set_close_on_shutdown (fixture->writer, TRUE);
+  g_assert_true (write_data (fixture, "pipe", 4, &error));
+  g_assert_true (milter_writer_shutdown (fixture->writer, &error));
   g_assert_no_error (error);
-  fixture.fds[1] = -1;
-  g_assert_cmpint (read (fixture.fds[0], buffer, sizeof (buffer)), ==, 4);
-  g_assert_cmpint (read (fixture.fds[0], buffer, sizeof (buffer)), ==, 0);
-  teardown (&fixture);
+  fixture->io.fds[1] = -1;  /* the writer closed it */
+  g_assert_cmpint (read (fixture->io.fds[0], buffer, sizeof (buffer)), ==, 4);
+  g_assert_cmpint (read (fixture->io.fds[0], buffer, sizeof (buffer)), ==, 0);
 }
+
+#define ADD(name, setup_func, test) \
+  IO_TEST_ADD ("/io/writer", name, Fixture, setup_func, test, teardown)
 
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
-  io_test_add ("/io/writer", "write-immediate", test_write_immediate);
-  io_test_add ("/io/writer", "transfer-1mib", test_transfer);
-  io_test_add ("/io/writer", "write-to-closed-peer",
-               test_write_to_closed_peer);
-  io_test_add ("/io/writer", "write-callback-error",
-               test_write_callback_error);
-  io_test_add ("/io/writer", "flush-callback-error",
-               test_flush_callback_error);
-  io_test_add ("/io/writer", "shutdown-flush-error",
-               test_shutdown_flush_error);
-  io_test_add ("/io/writer", "flush-error", test_flush_error);
-  io_test_add ("/io/writer", "shutdown-write-error",
-               test_shutdown_write_error);
-  io_test_add ("/io/writer", "packet-buffering", test_packet_buffering);
-  io_test_add ("/io/writer", "flush-empty", test_flush_empty);
-  io_test_add ("/io/writer", "shutdown-flushes-first",
-               test_shutdown_flushes_first);
-  io_test_add ("/io/writer", "shutdown-async", test_shutdown_async);
-  io_test_add ("/io/writer", "shutdown-closed-descriptor",
-               test_shutdown_closed_descriptor);
-  io_test_add ("/io/writer", "watch-refused", test_watch_refused);
-  io_test_add ("/io/writer", "closed-while-watching",
-               test_closed_while_watching);
-  io_test_add ("/io/writer", "pipe-without-sigpipe",
-               test_pipe_without_sigpipe);
-  io_test_add ("/io/writer", "pipe-close-on-shutdown",
-               test_pipe_close_on_shutdown);
+  ADD ("write-immediate", setup, test_write_immediate);
+  ADD ("transfer-1mib", setup, test_transfer);
+  ADD ("write-to-closed-peer", setup, test_write_to_closed_peer);
+  ADD ("write-callback-error", setup, test_write_callback_error);
+  ADD ("flush-callback-error", setup, test_flush_callback_error);
+  ADD ("shutdown-flush-error", setup, test_shutdown_flush_error);
+  ADD ("flush-error", setup, test_flush_error);
+  ADD ("shutdown-write-error", setup, test_shutdown_write_error);
+  ADD ("packet-buffering", setup, test_packet_buffering);
+  ADD ("flush-empty", setup, test_flush_empty);
+  ADD ("shutdown-flushes-first", setup, test_shutdown_flushes_first);
+  ADD ("shutdown-async", setup, test_shutdown_async);
+  ADD ("shutdown-closed-descriptor", setup, test_shutdown_closed_descriptor);
+  ADD ("watch-refused", setup_refusing, test_watch_refused);
+  ADD ("closed-while-watching", setup, test_closed_while_watching);
+  ADD ("pipe-without-sigpipe", setup_pipe, test_pipe_without_sigpipe);
+  ADD ("pipe-close-on-shutdown", setup_pipe, test_pipe_close_on_shutdown);
 
   return g_test_run ();
 }
