@@ -3,7 +3,10 @@
 # Usage: scripts/deps.sh build|test      (run as root; apt-get update once)
 set -e
 BUILD="build-essential autoconf automake libtool pkg-config libglib2.0-dev libev-dev ruby ruby-dev"
-TEST="$BUILD clang libclang-rt-14-dev valgrind"
+# Tests also drive real programs: Postfix, miltertest and real milters.
+TEST="$BUILD clang libclang-rt-14-dev valgrind python3 perl \
+  postfix miltertest libmilter-dev python3-milter libsendmail-pmilter-perl \
+  opendkim opendkim-tools swaks iproute2 strace"
 case "${1:-build}" in
   build) want="$BUILD" ;;
   test) want="$TEST" ;;
@@ -20,5 +23,12 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 echo "installing:$missing"
+# Postfix asks questions on install; answer them so it installs unattended
+# and leaves the system's mail configuration alone.
+if command -v debconf-set-selections >/dev/null; then
+  printf '%s\n' \
+    "postfix postfix/main_mailer_type select No configuration" \
+    "postfix postfix/mailname string test.invalid" | debconf-set-selections
+fi
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null

@@ -174,6 +174,7 @@ it_stop() {
         fi
     fi
     wait "$_it_pid" 2>/dev/null
+    # shellcheck disable=SC2034 # for callers
     IT_STATUS=$?
     it__forget_pid "$_it_pid"
     return $_it_rc

@@ -11,18 +11,21 @@
 #
 #   Why this peer: Sendmail::PMilter::Context::write_packet() (module
 #   version 1.00, libsendmail-pmilter-perl 1.00-1.2) sends every reply packet
-#   with three syswrite() calls on an autoflushed socket: the 4-byte length,
-#   the 1-byte command, then the data. Each syswrite() is its own write(2)
-#   system call, so on loopback the MTA side usually sees the length, the
-#   command and the data as separate reads; replace-body packets are written
-#   the same way. Observed with
-#     strace -f -e trace=write,sendto perl pmilter-three-writes.pl inet:PORT@127.0.0.1
-#   for one transaction (fd 5 is the accepted connection):
-#     write(5, "\0\0\0\r", 4)  write(5, "O", 1)  write(5, "\0\0\0\2\0\0\0\1\0\0\0z", 12)
-#     write(5, "\0\0\0\1", 4)  write(5, "c", 1)              (data empty: no 3rd call)
-#     write(5, "\0\0\0\21", 4) write(5, "h", 1)  write(5, "X-PMilter\0yes\0", 14)
-#   Perl does not issue write(2) for an empty string, so packets without
-#   data (c, a, ...) take two writes, packets with data three.
+#   with three syswrite() calls on the socket: the 4-byte length, the 1-byte
+#   command, then the data; replace-body packets are written the same way.
+#   Each syswrite() is its own write(2), so the MTA side often gets the
+#   length and the command in separate reads (miltertest, which reads the
+#   5-byte header with one read(2), fails on it: "read(3): returned 4,
+#   expected 5"). Observed with
+#     strace -f -e trace=write perl pmilter-three-writes.pl inet:PORT@127.0.0.1
+#   for one transaction driven by milter-probe.py (fd 4 is the connection):
+#     write(4, "\0\0\0\r", 4)   write(4, "O", 1)  write(4, "\0\0\0\2\0\0\0\1\0\0\0z", 12)
+#     write(4, "\0\0\0\1", 4)   write(4, "c", 1)  write(4, "", 0)       connect
+#     write(4, "\0\0\0\1", 4)   write(4, "c", 1)  write(4, "", 0)       mail
+#     write(4, "\0\0\0\17", 4)  write(4, "h", 1)  write(4, "X-PMilter\0yes\0", 14)
+#     write(4, "\0\0\0\1", 4)   write(4, "c", 1)  write(4, "", 0)       eom
+#     write(4, "\0\0\0\1", 4)   write(4, "c", 1)  write(4, "", 0)       after quit
+#   (a packet without data still costs a third, empty, write).
 #
 #   Other behaviour of the module worth knowing when it is a child:
 #   - negotiate: always answers version 2, actions = ours & the MTA's,

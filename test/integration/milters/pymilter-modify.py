@@ -15,7 +15,9 @@
 #     add-recipient  <added@example.net>
 #     delete-recipient <deleted@example.net>  (always, whether or not it was
 #                    a recipient, so the expected edits do not depend on input)
-#   Actions registered: ADDHDRS CHGHDRS ADDRCPT DELRCPT. pymilter switches off
+#   Actions registered: ADDHDRS CHGHDRS ADDRCPT DELRCPT (0x1d; set_flags()
+#   alone is not enough, pymilter's negotiate would request all the MTA
+#   offers, so negotiate() is narrowed below). pymilter switches off
 #   (SMFIP_NO*) every step whose callback is not overridden here: connect, helo,
 #   data, end-of-header, body and unknown are not sent by a conforming MTA.
 #   Runs on libmilter (pymilter wraps it), so it negotiates like libmilter and
@@ -30,6 +32,7 @@ import Milter
 REJECT_RCPT = "reject@example.net"
 ADD_RCPT = "<added@example.net>"
 DEL_RCPT = "<deleted@example.net>"
+ACTIONS = Milter.ADDHDRS | Milter.CHGHDRS | Milter.ADDRCPT | Milter.DELRCPT
 
 
 def bare(address):
@@ -43,6 +46,14 @@ class Modify(Milter.Base):
 
     def log(self, *args):
         print("[%d]" % self.id, *args, file=sys.stderr, flush=True)
+
+    def negotiate(self, opts):
+        # pymilter's own negotiate answers with every action the MTA offered,
+        # whatever set_flags() said; ask for ours only.
+        result = super().negotiate(opts)
+        if result == Milter.CONTINUE:
+            opts[0] = self._actions = opts[0] & ACTIONS
+        return result
 
     def envfrom(self, sender, *params):
         self.log("mail", sender, params)
@@ -85,7 +96,7 @@ def main():
         print("usage: pymilter-modify.py CONNECTION-SPEC", file=sys.stderr)
         return 2
     Milter.factory = Modify
-    Milter.set_flags(Milter.ADDHDRS | Milter.CHGHDRS | Milter.ADDRCPT | Milter.DELRCPT)
+    Milter.set_flags(ACTIONS)
     print("pymilter-modify listening on", sys.argv[1], file=sys.stderr, flush=True)
     Milter.runmilter("pymilter-modify", sys.argv[1], 240)
     print("pymilter-modify stopped", file=sys.stderr, flush=True)
