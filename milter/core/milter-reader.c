@@ -359,7 +359,7 @@ milter_reader_class_init (MilterReaderClass *klass)
   /** MilterReader:buffer-size: the read buffer; at least 64 KiB. */
   properties[PROP_BUFFER_SIZE] =
     g_param_spec_uint64 ("buffer-size", NULL, NULL, 0, G_MAXUINT32,
-                         MILTER_READER_MIN_BUFFER_SIZE,
+                         MILTER_READER_DEFAULT_BUFFER_SIZE,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
                          G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPERTIES, properties);

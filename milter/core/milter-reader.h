@@ -61,8 +61,12 @@ typedef enum {
   MILTER_READER_ERROR_SHUTDOWN
 } MilterReaderError;
 
-/* The smallest and default "buffer-size". */
+/* The smallest "buffer-size". */
 #define MILTER_READER_MIN_BUFFER_SIZE (64 * 1024)
+/* The default: two whole body-chunk packets (65540 bytes each) fit, so a
+ * chunk normally arrives in one read and is decoded in place. Pages of the
+ * buffer that an idle connection never fills are never made resident. */
+#define MILTER_READER_DEFAULT_BUFFER_SIZE (132 * 1024)
 
 #define MILTER_TYPE_READER (milter_reader_get_type ())
 G_DECLARE_FINAL_TYPE (MilterReader, milter_reader, MILTER, READER,

@@ -1,0 +1,124 @@
+#!/bin/sh
+# client-load.sh - sessions per second of a no-op milter on libmilter-client
+# against the same no-op milter on Sendmail's libmilter, and resident
+# memory per idle connection.
+#
+# SYNOPSIS
+#   benchmark/client-load.sh            (from the build directory, after
+#                                        make all check_PROGRAMS)
+#   N_SESSIONS=20000 benchmark/client-load.sh
+#
+# DESCRIPTION
+#   milter-test-server's load mode (libev loop, inet on loopback) runs
+#   N_SESSIONS sessions (default 10000) at concurrency 1, 8 and 64 against:
+#     libmilter      test/integration/milters/libmilter-noop.c
+#     ours glib      test/client/milters/milter-noop-client, glib loop
+#     ours libev     the same, libev loop
+#     ours glib -w2  the same with --n-workers 2 (and libev -w2)
+#   and prints sessions/s with the ratio ours/libmilter. Then it opens
+#   1,000 connections (each negotiated, then idle) to each milter and
+#   prints the growth of its resident set size per connection.
+#
+# DIAGNOSTICS
+#   Needs libmilter-dev (to build the reference milter) and /usr/bin/python3
+#   (to hold the idle connections); says so and exits 1 without them.
+. "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/test/integration/lib.sh"
+it_init
+B=${top_builddir:-$(pwd)}
+SERVER=$B/src/milter-test-server
+OURS=$B/test/client/milters/milter-noop-client
+N=${N_SESSIONS:-10000}
+ulimit -n 4096 2>/dev/null
+
+[ -x "$SERVER" ] && [ -x "$OURS" ] || { echo "build milter-test-server and milter-noop-client first"; exit 1; }
+it_have_pkgs libmilter-dev || { echo "missing package: $IT_MISSING"; exit 1; }
+it_build_c_milter "$IT_DIR/milters/libmilter-noop.c" "$IT_WORK/libmilter-noop" || exit 1
+
+start_milter() { # KIND PORT: sets MILTER_PID
+    case $1 in
+    libmilter) it_start "m-$2" "$IT_WORK/libmilter-noop" "inet:$2@127.0.0.1" ;;
+    glib) it_start "m-$2" "$OURS" -s "inet:$2@127.0.0.1" --event-loop-backend glib ;;
+    libev) it_start "m-$2" "$OURS" -s "inet:$2@127.0.0.1" --event-loop-backend libev ;;
+    glib-w2) it_start "m-$2" "$OURS" -s "inet:$2@127.0.0.1" --event-loop-backend glib --n-workers 2 ;;
+    libev-w2) it_start "m-$2" "$OURS" -s "inet:$2@127.0.0.1" --event-loop-backend libev --n-workers 2 ;;
+    esac
+    MILTER_PID=$IT_PID
+    it_wait_port "$2" 10 "$MILTER_PID"
+}
+
+rate() { # PORT CONCURRENCY: prints sessions/s
+    "$SERVER" -s "inet:$1@127.0.0.1" --event-loop-backend libev \
+        --n-sessions "$N" --concurrency "$2" >"$IT_WORK/load.out" 2>&1
+    if ! grep -q '^failed: 0$' "$IT_WORK/load.out"; then
+        echo "FAILED"
+        sed 's/^/#   /' "$IT_WORK/load.out" >&2
+        return
+    fi
+    sed -n 's/^sessions-per-second: //p' "$IT_WORK/load.out"
+}
+
+echo "milter-test-server load mode, $N sessions per run, inet loopback, $(nproc) CPUs"
+printf '%-16s %14s %14s %14s\n' milter c=1 c=8 c=64
+for kind in libmilter glib libev glib-w2 libev-w2; do
+    port=$(it_free_port)
+    start_milter $kind "$port"
+    line=$(printf '%-16s' "$kind")
+    for c in 1 8 64; do
+        r=$(rate "$port" $c)
+        if [ $kind = libmilter ]; then
+            eval "base_$c=\$r"
+            line="$line $(printf '%14s' "$r")"
+        else
+            eval "b=\$base_$c"
+            ratio=$(awk -v a="$r" -v b="$b" 'BEGIN { if (b > 0 && a > 0) printf "%.2f", a / b; else print "-" }')
+            line="$line $(printf '%14s' "$r (${ratio}x)")"
+        fi
+    done
+    echo "$line"
+    it_stop "$MILTER_PID"
+done
+
+# Resident memory per idle connection.
+cat >"$IT_WORK/hold.py" <<'PY'
+import socket, struct, sys
+port, n = int(sys.argv[1]), int(sys.argv[2])
+negotiate = struct.pack(">IcIII", 13, b"O", 6, 0x1FF, 0x1FFFFF)
+conns = []
+for i in range(n):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(negotiate)
+    conns.append(s)
+for s in conns:
+    s.recv(4096)
+print("ready", flush=True)
+sys.stdin.read()
+PY
+rss_kb() { # PID (and its children): total VmRSS in kB
+    total=0
+    for p in $1 $(pgrep -P "$1"); do
+        v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
+        total=$((total + ${v:-0}))
+    done
+    echo $total
+}
+echo
+echo "resident memory per idle connection (1000 connections, negotiated)"
+for kind in libmilter glib libev; do
+    port=$(it_free_port)
+    start_milter $kind "$port"
+    sleep 0.2
+    before=$(rss_kb "$MILTER_PID")
+    mkfifo "$IT_WORK/hold-$port"
+    /usr/bin/python3 "$IT_WORK/hold.py" "$port" 1000 <"$IT_WORK/hold-$port" >"$IT_WORK/hold-$port.out" 2>&1 &
+    holder=$!
+    exec 9>"$IT_WORK/hold-$port"
+    i=0
+    while ! grep -q ready "$IT_WORK/hold-$port.out" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+    sleep 0.2
+    after=$(rss_kb "$MILTER_PID")
+    exec 9>&-
+    wait $holder
+    awk -v k="$kind" -v a="$after" -v b="$before" \
+        'BEGIN { printf "%-16s %8d kB before, %8d kB with 1000 connections: %.1f kB per connection\n", k, b, a, (a - b) / 1000 }'
+    it_stop "$MILTER_PID"
+done
