@@ -93,10 +93,13 @@ for s in conns:
 print("ready", flush=True)
 sys.stdin.read()
 PY
-rss_kb() { # PID (and its children): total VmRSS in kB
+# smaps_rollup walks the page tables; VmRSS in /proc/PID/status lags for
+# processes with many threads (per-thread counters are folded in lazily),
+# which would flatter libmilter's thread per connection.
+rss_kb() { # PID (and its children): total resident set in kB
     total=0
     for p in $1 $(pgrep -P "$1"); do
-        v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
+        v=$(awk '/^Rss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null)
         total=$((total + ${v:-0}))
     done
     echo $total

@@ -49,7 +49,8 @@ milter_agent_init (MilterAgent *agent)
 {
   MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
 
-  priv->output = g_byte_array_sized_new (4096);
+  /* Grows to the largest reply group once; idle connections stay small. */
+  priv->output = g_byte_array_sized_new (64);
   priv->owned_fd = -1;
 }
 

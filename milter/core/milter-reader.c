@@ -8,6 +8,11 @@
  *   MAX_READS_PER_EVENT times so one busy peer cannot starve the others.
  *   The descriptor, its watch and its labels are MilterStream's. See
  *   milter-reader.h.
+ *
+ *   The read buffer belongs to the thread, not the reader: data is handed
+ *   out only during the flow callback, and callbacks never run the loop
+ *   they are called from, so no two readers of one thread use it at once.
+ *   An idle connection then costs no read buffer at all.
  */
 #include "config.h"
 
@@ -29,7 +34,6 @@ G_DEFINE_QUARK (milter-reader-error-quark, milter_reader_error)
 struct _MilterReader {
   MilterStream parent_instance;
   gsize buffer_size;
-  guint8 *buffer;
   MilterReaderFlowFunc flow_func;
   gpointer flow_data;
   GDestroyNotify flow_notify;
@@ -61,14 +65,46 @@ fail (MilterReader *self, GError *error)
   g_error_free (error);
 }
 
+typedef struct {
+  guint8 *data;
+  gsize size;
+} ReadBuffer;
+
 static void
-flow (MilterReader *self, gsize size)
+read_buffer_free (gpointer data)
+{
+  ReadBuffer *buffer = data;
+
+  g_free (buffer->data);
+  g_free (buffer);
+}
+
+static GPrivate thread_read_buffer_key = G_PRIVATE_INIT (read_buffer_free);
+
+static guint8 *
+thread_read_buffer (gsize size)
+{
+  ReadBuffer *buffer = g_private_get (&thread_read_buffer_key);
+
+  if (!buffer) {
+    buffer = g_new0 (ReadBuffer, 1);
+    g_private_set (&thread_read_buffer_key, buffer);
+  }
+  if (buffer->size < size) {
+    g_free (buffer->data);
+    buffer->data = g_malloc (size);
+    buffer->size = size;
+  }
+  return buffer->data;
+}
+
+static void
+flow (MilterReader *self, const guint8 *data, gsize size)
 {
   if (self->flow_func)
-    self->flow_func (self, self->buffer, size, self->flow_data);
+    self->flow_func (self, data, size, self->flow_data);
   if (g_signal_has_handler_pending (self, signals[SIGNAL_FLOW], 0, FALSE))
-    g_signal_emit (self, signals[SIGNAL_FLOW], 0, self->buffer,
-                   (guint64) size);
+    g_signal_emit (self, signals[SIGNAL_FLOW], 0, data, (guint64) size);
 }
 
 static void
@@ -97,10 +133,11 @@ ready_cb (MilterStream *stream, gint fd, GIOCondition condition)
     return;
   }
   for (guint i = 0; i < MAX_READS_PER_EVENT; i++) {
-    gssize size = read (fd, self->buffer, self->buffer_size);
+    guint8 *buffer = thread_read_buffer (self->buffer_size);
+    gssize size = read (fd, buffer, self->buffer_size);
 
     if (size > 0) {
-      flow (self, (gsize) size);
+      flow (self, buffer, (gsize) size);
       if (milter_stream_get_watch_id (stream) != watch_id ||
           (gsize) size < self->buffer_size)
         break;
@@ -284,7 +321,6 @@ milter_reader_constructed (GObject *object)
 
   G_OBJECT_CLASS (milter_reader_parent_class)->constructed (object);
   self->buffer_size = MAX (self->buffer_size, MILTER_READER_MIN_BUFFER_SIZE);
-  self->buffer = g_malloc (self->buffer_size);
 }
 
 static void
@@ -334,12 +370,6 @@ milter_reader_dispose (GObject *object)
   G_OBJECT_CLASS (milter_reader_parent_class)->dispose (object);
 }
 
-static void
-milter_reader_finalize (GObject *object)
-{
-  g_free (MILTER_READER (object)->buffer);
-  G_OBJECT_CLASS (milter_reader_parent_class)->finalize (object);
-}
 
 static void
 milter_reader_class_init (MilterReaderClass *klass)
@@ -351,7 +381,6 @@ milter_reader_class_init (MilterReaderClass *klass)
   object_class->set_property = milter_reader_set_property;
   object_class->get_property = milter_reader_get_property;
   object_class->dispose = milter_reader_dispose;
-  object_class->finalize = milter_reader_finalize;
 
   /* "event-loop", "fd", "session-id", "tag" and "close-on-shutdown"
    * (here: close fd instead of SHUT_RD) are MilterStream's. */

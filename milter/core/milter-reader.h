@@ -12,7 +12,8 @@
  *
  * DESCRIPTION
  *   While started, the reader watches fd and reads what arrives into one
- *   buffer of "buffer-size" bytes (at least 64 KiB) reused for every read.
+ *   buffer of "buffer-size" bytes (at least 64 KiB) shared by the readers
+ *   of one thread (so an idle connection holds none) and reused for every read.
  *   Each read is handed out as "flow" (data, size): to the flow function
  *   if one is set and to the "flow" signal handlers if any are connected.
  *   The data is valid only during the call. End of input stops the reader
@@ -64,8 +65,7 @@ typedef enum {
 /* The smallest "buffer-size". */
 #define MILTER_READER_MIN_BUFFER_SIZE (64 * 1024)
 /* The default: two whole body-chunk packets (65540 bytes each) fit, so a
- * chunk normally arrives in one read and is decoded in place. Pages of the
- * buffer that an idle connection never fills are never made resident. */
+ * chunk normally arrives in one read and is decoded in place. */
 #define MILTER_READER_DEFAULT_BUFFER_SIZE (132 * 1024)
 
 #define MILTER_TYPE_READER (milter_reader_get_type ())

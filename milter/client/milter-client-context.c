@@ -1,0 +1,924 @@
+/*
+ * milter-client-context - one milter session facing an MTA
+ *
+ * SYNOPSIS
+ *   MilterClientContext *milter_client_context_new (void);
+ *   gboolean milter_client_context_reply (context, status, &error);
+ *   ... the reply API, see milter-client-context.h.
+ *
+ * DESCRIPTION
+ *   decode() feeds the command decoder; each command is checked against
+ *   milter-client-state's rule, dispatched to its signal, and answered
+ *   according to the handler's status and the negotiated steps. All
+ *   replies are encoded into the agent's reused output buffer and leave
+ *   with milter_agent_send(), one write per event.
+ *
+ * DIAGNOSTICS
+ *   See milter-client-context.h.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <glib.h>
+#include <glib-object.h>
+
+#include <milter/core/milter-command-decoder.h>
+#include <milter/core/milter-logger.h>
+#include <milter/core/milter-reply-code.h>
+#include <milter/core/milter-reply-encoder.h>
+#include <milter/client/milter-client-context.h>
+
+G_DEFINE_QUARK (milter-client-context-error-quark, milter_client_context_error)
+
+/* Macro stages in the order the MTA sends them. */
+static const guint8 stage_commands[] = { 'C', 'H', 'M', 'R', 'T', 'N', 'E', 'U' };
+#define N_STAGES G_N_ELEMENTS (stage_commands)
+
+enum {
+  SIGNAL_NEGOTIATE,
+  SIGNAL_CONNECT,
+  SIGNAL_HELO,
+  SIGNAL_ENVELOPE_FROM,
+  SIGNAL_ENVELOPE_RECIPIENT,
+  SIGNAL_DATA,
+  SIGNAL_UNKNOWN,
+  SIGNAL_HEADER,
+  SIGNAL_END_OF_HEADER,
+  SIGNAL_BODY,
+  SIGNAL_END_OF_MESSAGE,
+  SIGNAL_ABORT,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+struct _MilterClientContext {
+  MilterAgent parent_instance;
+
+  MilterCommandDecoder *decoder;
+  MilterClientState state;
+  MilterOption mta_option;
+  MilterOption option;
+  /* The negotiate handler's wishes, kept for a deferred reply. */
+  MilterOption wants;
+  MilterMacrosRequests *macros_requests;
+  GHashTable *macros[N_STAGES];
+
+  /* The event being handled; 0 between events. */
+  MilterCommandType current;
+  gboolean reply_pending;
+  gboolean in_end_of_message;
+  gchar *reply_code;
+  gsize packet_buffer_size;
+};
+
+G_DEFINE_TYPE (MilterClientContext, milter_client_context, MILTER_TYPE_AGENT)
+
+static gint
+stage_index (guint8 command)
+{
+  for (guint i = 0; i < N_STAGES; i++) {
+    if (stage_commands[i] == command)
+      return (gint) i;
+  }
+  return -1;
+}
+
+/* "{name}" -> "name": both spellings name one macro. */
+static gchar *
+normalize_macro_name (const gchar *name)
+{
+  gsize length = strlen (name);
+
+  if (length >= 2 && name[0] == '{' && name[length - 1] == '}')
+    return g_strndup (name + 1, length - 2);
+  return g_strdup (name);
+}
+
+static void
+clear_stages (MilterClientContext *self, guint8 first_command)
+{
+  gint first = stage_index (first_command);
+
+  for (guint i = (guint) first; i < N_STAGES - 1; i++) {
+    if (self->macros[i])
+      g_hash_table_remove_all (self->macros[i]);
+  }
+}
+
+static void
+define_macros (MilterClientContext *self, const MilterCommand *command)
+{
+  gint index = stage_index (command->define_macro.stage_command);
+  GHashTable *table;
+
+  if (index < 0)
+    return;
+  if (!self->macros[index])
+    self->macros[index] = g_hash_table_new_full (g_str_hash, g_str_equal,
+                                                 g_free, g_free);
+  table = self->macros[index];
+  g_hash_table_remove_all (table);
+  for (guint i = 0; i < command->define_macro.n_macros; i++) {
+    g_hash_table_insert (table,
+                         normalize_macro_name (command->define_macro.names[i]),
+                         g_strdup (command->define_macro.values[i]));
+  }
+}
+
+static gboolean
+fail_io (MilterClientContext *self, GError *cause, GError **error)
+{
+  g_set_error (error, MILTER_CLIENT_CONTEXT_ERROR,
+               MILTER_CLIENT_CONTEXT_ERROR_IO, "%s",
+               cause ? cause->message : "write failed");
+  milter_agent_shutdown (MILTER_AGENT (self));
+  return FALSE;
+}
+
+/* Writes the output buffer: the group of one event. */
+static gboolean
+send_group (MilterClientContext *self, gboolean end_of_message, GError **error)
+{
+  MilterAgent *agent = MILTER_AGENT (self);
+  guint64 session_id = milter_agent_get_session_id (agent);
+  g_autoptr (GError) local_error = NULL;
+
+  if (!milter_agent_send (agent, &local_error)) {
+    if (end_of_message)
+      milter_error (session_id,
+                    "[client][error][reply-on-end-of-message][flush] %s",
+                    local_error->message);
+    else
+      milter_error (session_id, "[client][error][write] %s",
+                    local_error->message);
+    return fail_io (self, local_error, error);
+  }
+  return TRUE;
+}
+
+/* Appends one status reply for command to the output buffer. */
+static void
+encode_status (MilterClientContext *self,
+               MilterCommandType command,
+               MilterStatus status)
+{
+  GByteArray *buffer = milter_agent_get_output_buffer (MILTER_AGENT (self));
+  guint code = 0;
+
+  if (self->reply_code)
+    code = (guint) g_ascii_strtoull (self->reply_code, NULL, 10);
+
+  switch (status) {
+  case MILTER_STATUS_ACCEPT:
+  case MILTER_STATUS_PASS:
+  case MILTER_STATUS_STOP:
+    milter_reply_encode_accept (buffer);
+    break;
+  case MILTER_STATUS_REJECT:
+  case MILTER_STATUS_TEMPORARY_FAILURE:
+  case MILTER_STATUS_ERROR:
+    if (status == MILTER_STATUS_ERROR)
+      status = MILTER_STATUS_TEMPORARY_FAILURE;
+    if (self->reply_code && milter_status_reply_code_matches (status, code))
+      milter_reply_encode_reply_code (buffer, self->reply_code);
+    else if (status == MILTER_STATUS_REJECT)
+      milter_reply_encode_reject (buffer);
+    else
+      milter_reply_encode_temporary_failure (buffer);
+    break;
+  case MILTER_STATUS_DISCARD:
+    milter_reply_encode_discard (buffer);
+    break;
+  case MILTER_STATUS_SKIP:
+    if (command == MILTER_COMMAND_BODY &&
+        (self->option.steps & MILTER_STEP_SKIP))
+      milter_reply_encode_skip (buffer);
+    else
+      milter_reply_encode_continue (buffer);
+    break;
+  default:
+    milter_reply_encode_continue (buffer);
+    break;
+  }
+  g_clear_pointer (&self->reply_code, g_free);
+}
+
+static gboolean
+send_negotiate_reply (MilterClientContext *self, GError **error)
+{
+  GByteArray *buffer = milter_agent_get_output_buffer (MILTER_AGENT (self));
+  MilterReplyMacroList lists[MILTER_MACRO_STAGE_COUNT];
+  gchar *names[MILTER_MACRO_STAGE_COUNT] = { NULL };
+  gsize n_lists = 0;
+  MilterOption wants = self->wants;
+  gboolean send_lists;
+
+  send_lists = !milter_macros_requests_is_empty (self->macros_requests) &&
+               self->mta_option.version >= 6 &&
+               (self->mta_option.actions & MILTER_ACTION_SET_SYMBOL_LIST);
+  if (send_lists)
+    wants.actions |= MILTER_ACTION_SET_SYMBOL_LIST;
+  if (!milter_option_negotiate (&self->mta_option, &wants, &self->option,
+                                error)) {
+    /* names are not allocated yet on this path. */
+    g_prefix_error (error, "negotiation failed: ");
+    milter_agent_shutdown (MILTER_AGENT (self));
+    return FALSE;
+  }
+  if (send_lists && self->option.version >= 6) {
+    for (guint stage = 0; stage < MILTER_MACRO_STAGE_COUNT; stage++) {
+      names[stage] = milter_macros_requests_to_string (self->macros_requests,
+                                                        stage);
+      if (names[stage][0] == '\0')
+        continue;
+      lists[n_lists].stage = stage;
+      lists[n_lists].names = names[stage];
+      n_lists++;
+    }
+  }
+  milter_reply_encode_negotiate (buffer, self->option.version,
+                                 self->option.actions, self->option.steps,
+                                 lists, n_lists);
+  for (guint stage = 0; stage < MILTER_MACRO_STAGE_COUNT; stage++)
+    g_free (names[stage]);
+  return send_group (self, FALSE, error);
+}
+
+/* The end of an event: reply (when the MTA waits for one) and tidy up. */
+static gboolean
+complete_event (MilterClientContext *self,
+                MilterCommandType command,
+                MilterStatus status,
+                GError **error)
+{
+  gboolean success = TRUE;
+
+  self->reply_pending = FALSE;
+  self->current = 0;
+
+  if (command == MILTER_COMMAND_NEGOTIATE) {
+    if (status == MILTER_STATUS_REJECT ||
+        status == MILTER_STATUS_TEMPORARY_FAILURE ||
+        status == MILTER_STATUS_DISCARD) {
+      g_set_error (error, MILTER_CLIENT_CONTEXT_ERROR,
+                   MILTER_CLIENT_CONTEXT_ERROR_NEGOTIATION,
+                   "the milter refused the negotiation (%s)",
+                   milter_status_to_string (status));
+      milter_agent_shutdown (MILTER_AGENT (self));
+      return FALSE;
+    }
+    return send_negotiate_reply (self, error);
+  }
+
+  if (milter_client_state_reply_expected (command, self->option.steps)) {
+    encode_status (self, command, status);
+    success = send_group (self, command == MILTER_COMMAND_END_OF_MESSAGE,
+                          error);
+  } else {
+    g_clear_pointer (&self->reply_code, g_free);
+  }
+  if (command == MILTER_COMMAND_END_OF_MESSAGE) {
+    self->in_end_of_message = FALSE;
+    clear_stages (self, 'M');
+  }
+  return success;
+}
+
+static gboolean
+dispatch (const MilterCommand *command, gpointer user_data, GError **error)
+{
+  MilterClientContext *self = user_data;
+  MilterClientState next;
+  MilterStatus status = MILTER_STATUS_DEFAULT;
+  guint signal_id = N_SIGNALS;
+  gboolean emitted = TRUE;
+
+  if (self->reply_pending &&
+      command->type != MILTER_COMMAND_DEFINE_MACRO &&
+      command->type != MILTER_COMMAND_ABORT &&
+      command->type != MILTER_COMMAND_QUIT &&
+      command->type != MILTER_COMMAND_QUIT_NEW_CONNECTION) {
+    g_set_error (error, MILTER_CLIENT_CONTEXT_ERROR,
+                 MILTER_CLIENT_CONTEXT_ERROR_INVALID_STATE,
+                 "%s while the reply to %s is pending",
+                 milter_command_type_to_string (command->type),
+                 milter_command_type_to_string (self->current));
+    return FALSE;
+  }
+  if (!milter_client_state_next (self->state, command->type, &next)) {
+    g_set_error (error, MILTER_CLIENT_CONTEXT_ERROR,
+                 MILTER_CLIENT_CONTEXT_ERROR_INVALID_STATE,
+                 "unexpected %s in state %s",
+                 milter_command_type_to_string (command->type),
+                 milter_client_state_to_string (self->state));
+    return FALSE;
+  }
+  self->state = next;
+
+  switch (command->type) {
+  case MILTER_COMMAND_DEFINE_MACRO:
+    define_macros (self, command);
+    return TRUE;
+  case MILTER_COMMAND_ABORT:
+    self->reply_pending = FALSE;
+    self->in_end_of_message = FALSE;
+    self->current = 0;
+    g_clear_pointer (&self->reply_code, g_free);
+    g_byte_array_set_size (milter_agent_get_output_buffer (MILTER_AGENT (self)),
+                           0);
+    g_signal_emit (self, signals[SIGNAL_ABORT], 0);
+    clear_stages (self, 'M');
+    return TRUE;
+  case MILTER_COMMAND_QUIT:
+    milter_agent_shutdown (MILTER_AGENT (self));
+    return TRUE;
+  case MILTER_COMMAND_QUIT_NEW_CONNECTION:
+    self->reply_pending = FALSE;
+    self->in_end_of_message = FALSE;
+    self->current = 0;
+    g_clear_pointer (&self->reply_code, g_free);
+    for (guint i = 0; i < N_STAGES; i++) {
+      if (self->macros[i])
+        g_hash_table_remove_all (self->macros[i]);
+    }
+    return TRUE;
+  default:
+    break;
+  }
+
+  self->current = command->type;
+  switch (command->type) {
+  case MILTER_COMMAND_NEGOTIATE:
+    milter_option_init (&self->mta_option, command->negotiate.version,
+                        command->negotiate.actions, command->negotiate.steps);
+    milter_option_init (&self->wants, MILTER_PROTOCOL_VERSION_MAX,
+                        command->negotiate.actions ?
+                        command->negotiate.actions :
+                        MILTER_ACTION_VERSION2_DEFAULT,
+                        MILTER_STEP_NONE);
+    /* Only ask for what a plain libmilter milter would: the set-symbol-list
+     * action is added when the handler fills the macro requests. */
+    self->wants.actions &= ~MILTER_ACTION_SET_SYMBOL_LIST;
+    signal_id = SIGNAL_NEGOTIATE;
+    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
+      g_signal_emit (self, signals[signal_id], 0, &self->mta_option,
+                     &self->wants, self->macros_requests, &status);
+    break;
+  case MILTER_COMMAND_CONNECT:
+    signal_id = SIGNAL_CONNECT;
+    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
+      g_signal_emit (self, signals[signal_id], 0, command->connect.host,
+                     (gint) command->connect.family,
+                     (guint) command->connect.port, command->connect.address,
+                     &status);
+    break;
+  case MILTER_COMMAND_HELO:
+    signal_id = SIGNAL_HELO;
+    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
+      g_signal_emit (self, signals[signal_id], 0, command->helo.fqdn, &status);
+    break;
+  case MILTER_COMMAND_ENVELOPE_FROM:
+  case MILTER_COMMAND_ENVELOPE_RECIPIENT:
+    if (command->type == MILTER_COMMAND_ENVELOPE_FROM) {
+      signal_id = SIGNAL_ENVELOPE_FROM;
+      clear_stages (self, 'R');
+    } else {
+      signal_id = SIGNAL_ENVELOPE_RECIPIENT;
+    }
+    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
+      g_signal_emit (self, signals[signal_id], 0, command->envelope.argv[0],
+                     command->envelope.argv + 1, &status);
+    break;
+  case MILTER_COMMAND_DATA:
+    signal_id = SIGNAL_DATA;
+    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
+      g_signal_emit (self, signals[signal_id], 0, &status);
+    break;
+  case MILTER_COMMAND_UNKNOWN:
+    signal_id = SIGNAL_UNKNOWN;
+    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
+      g_signal_emit (self, signals[signal_id], 0, command->unknown.command,
+                     &status);
+    break;
+  case MILTER_COMMAND_HEADER:
+    signal_id = SIGNAL_HEADER;
+    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
+      g_signal_emit (self, signals[signal_id], 0, command->header.name,
+                     command->header.value, &status);
+    break;
+  case MILTER_COMMAND_END_OF_HEADER:
+    signal_id = SIGNAL_END_OF_HEADER;
+    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
+      g_signal_emit (self, signals[signal_id], 0, &status);
+    break;
+  case MILTER_COMMAND_BODY:
+  case MILTER_COMMAND_END_OF_MESSAGE:
+    if (command->type == MILTER_COMMAND_BODY) {
+      signal_id = SIGNAL_BODY;
+    } else {
+      signal_id = SIGNAL_END_OF_MESSAGE;
+      self->in_end_of_message = TRUE;
+    }
+    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
+      g_signal_emit (self, signals[signal_id], 0,
+                     (gconstpointer) command->body.data,
+                     (guint64) command->body.size, &status);
+    break;
+  default:
+    emitted = FALSE;
+    break;
+  }
+  if (!emitted) {
+    g_set_error (error, MILTER_CLIENT_CONTEXT_ERROR,
+                 MILTER_CLIENT_CONTEXT_ERROR_INVALID_STATE,
+                 "unhandled command %s",
+                 milter_command_type_to_string (command->type));
+    return FALSE;
+  }
+  /* The agent may have been shut down by a handler (e.g. a write error
+   * while sending progress): nothing more to say then. */
+  if (milter_agent_is_shut_down (MILTER_AGENT (self)))
+    return TRUE;
+
+  if (status == MILTER_STATUS_NOT_CHANGE &&
+      milter_client_state_reply_expected (command->type, self->option.steps)) {
+    self->reply_pending = TRUE;
+    return TRUE;
+  }
+  if (!complete_event (self, command->type, status, error)) {
+    /* A write failure is already logged; the session is over. */
+    if (g_error_matches (*error, MILTER_CLIENT_CONTEXT_ERROR,
+                         MILTER_CLIENT_CONTEXT_ERROR_IO)) {
+      g_clear_error (error);
+      return TRUE;
+    }
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+milter_client_context_decode (MilterAgent *agent,
+                              const guint8 *data,
+                              gsize size,
+                              GError **error)
+{
+  g_autoptr (MilterClientContext) self =
+    g_object_ref (MILTER_CLIENT_CONTEXT (agent));
+
+  return milter_command_decoder_feed (self->decoder, data, size, dispatch,
+                                      self, error);
+}
+
+static gboolean
+milter_client_context_decode_end (MilterAgent *agent, GError **error)
+{
+  MilterClientContext *self = MILTER_CLIENT_CONTEXT (agent);
+
+  return milter_command_decoder_finish (self->decoder, error);
+}
+
+static void
+milter_client_context_finalize (GObject *object)
+{
+  MilterClientContext *self = MILTER_CLIENT_CONTEXT (object);
+
+  g_clear_pointer (&self->decoder, milter_command_decoder_free);
+  g_clear_pointer (&self->macros_requests, milter_macros_requests_free);
+  for (guint i = 0; i < N_STAGES; i++)
+    g_clear_pointer (&self->macros[i], g_hash_table_unref);
+  g_clear_pointer (&self->reply_code, g_free);
+
+  G_OBJECT_CLASS (milter_client_context_parent_class)->finalize (object);
+}
+
+/* The first handler that decides (anything but DEFAULT) wins. */
+static gboolean
+status_accumulator (GSignalInvocationHint *hint,
+                    GValue *return_accu,
+                    const GValue *handler_return,
+                    gpointer data)
+{
+  MilterStatus status = g_value_get_enum (handler_return);
+
+  (void) hint;
+  (void) data;
+  g_value_set_enum (return_accu, status);
+  return status == MILTER_STATUS_DEFAULT;
+}
+
+static guint
+new_status_signal (const gchar *name, guint n_params, ...)
+{
+  GType params[4];
+  va_list args;
+
+  va_start (args, n_params);
+  for (guint i = 0; i < n_params; i++)
+    params[i] = va_arg (args, GType);
+  va_end (args);
+  return g_signal_newv (name, MILTER_TYPE_CLIENT_CONTEXT, G_SIGNAL_RUN_LAST,
+                        NULL, status_accumulator, NULL, NULL,
+                        MILTER_TYPE_STATUS, n_params, params);
+}
+
+static void
+milter_client_context_class_init (MilterClientContextClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  MilterAgentClass *agent_class = MILTER_AGENT_CLASS (klass);
+  const GType string = G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE;
+  const GType strv = G_TYPE_STRV | G_SIGNAL_TYPE_STATIC_SCOPE;
+
+  object_class->finalize = milter_client_context_finalize;
+  agent_class->decode = milter_client_context_decode;
+  agent_class->decode_end = milter_client_context_decode_end;
+
+  signals[SIGNAL_NEGOTIATE] =
+    new_status_signal ("negotiate", 3, G_TYPE_POINTER, G_TYPE_POINTER,
+                       G_TYPE_POINTER);
+  signals[SIGNAL_CONNECT] =
+    new_status_signal ("connect", 4, string, G_TYPE_INT, G_TYPE_UINT, string);
+  signals[SIGNAL_HELO] = new_status_signal ("helo", 1, string);
+  signals[SIGNAL_ENVELOPE_FROM] =
+    new_status_signal ("envelope-from", 2, string, strv);
+  signals[SIGNAL_ENVELOPE_RECIPIENT] =
+    new_status_signal ("envelope-recipient", 2, string, strv);
+  signals[SIGNAL_DATA] = new_status_signal ("data", 0);
+  signals[SIGNAL_UNKNOWN] = new_status_signal ("unknown", 1, string);
+  signals[SIGNAL_HEADER] = new_status_signal ("header", 2, string, string);
+  signals[SIGNAL_END_OF_HEADER] = new_status_signal ("end-of-header", 0);
+  signals[SIGNAL_BODY] =
+    new_status_signal ("body", 2, G_TYPE_POINTER, G_TYPE_UINT64);
+  signals[SIGNAL_END_OF_MESSAGE] =
+    new_status_signal ("end-of-message", 2, G_TYPE_POINTER, G_TYPE_UINT64);
+  signals[SIGNAL_ABORT] =
+    g_signal_new ("abort", MILTER_TYPE_CLIENT_CONTEXT, G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+milter_client_context_init (MilterClientContext *self)
+{
+  self->decoder = milter_command_decoder_new (0);
+  self->macros_requests = milter_macros_requests_new ();
+  self->state = MILTER_CLIENT_STATE_START;
+}
+
+MilterClientContext *
+milter_client_context_new (void)
+{
+  return g_object_new (MILTER_TYPE_CLIENT_CONTEXT, NULL);
+}
+
+MilterClientState
+milter_client_context_get_state (MilterClientContext *context)
+{
+  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context),
+                        MILTER_CLIENT_STATE_START);
+  return context->state;
+}
+
+MilterCommandType
+milter_client_context_get_current_event (MilterClientContext *context)
+{
+  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), 0);
+  return context->current;
+}
+
+const MilterOption *
+milter_client_context_get_mta_option (MilterClientContext *context)
+{
+  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), NULL);
+  return &context->mta_option;
+}
+
+const MilterOption *
+milter_client_context_get_option (MilterClientContext *context)
+{
+  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), NULL);
+  return &context->option;
+}
+
+void
+milter_client_context_set_packet_buffer_size (MilterClientContext *context,
+                                              gsize size)
+{
+  g_return_if_fail (MILTER_IS_CLIENT_CONTEXT (context));
+  context->packet_buffer_size = size;
+}
+
+static GHashTable *
+stage_table (MilterClientContext *self, guint8 stage_command)
+{
+  gint index = stage_index (stage_command);
+
+  if (index < 0 || !self->macros[index] ||
+      g_hash_table_size (self->macros[index]) == 0)
+    return NULL;
+  return self->macros[index];
+}
+
+GHashTable *
+milter_client_context_get_stage_macros (MilterClientContext *context,
+                                        guint8 stage_command)
+{
+  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), NULL);
+  return stage_table (context, stage_command);
+}
+
+const gchar *
+milter_client_context_get_macro (MilterClientContext *context,
+                                 const gchar *name)
+{
+  g_autofree gchar *key = NULL;
+  GHashTable *table;
+  const gchar *value;
+  guint8 current;
+
+  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  key = normalize_macro_name (name);
+  current = context->in_end_of_message ? 'E' : (guint8) context->current;
+  table = stage_table (context, current);
+  if (table && (value = g_hash_table_lookup (table, key)))
+    return value;
+  for (gint i = N_STAGES - 1; i >= 0; i--) {
+    table = context->macros[i];
+    if (table && (value = g_hash_table_lookup (table, key)))
+      return value;
+  }
+  return NULL;
+}
+
+gboolean
+milter_client_context_reply (MilterClientContext *context,
+                             MilterStatus status,
+                             GError **error)
+{
+  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), FALSE);
+
+  if (!context->reply_pending) {
+    g_set_error (error, MILTER_CLIENT_CONTEXT_ERROR,
+                 MILTER_CLIENT_CONTEXT_ERROR_NO_PENDING_REPLY,
+                 "no event is waiting for a reply");
+    return FALSE;
+  }
+  if (status == MILTER_STATUS_NOT_CHANGE)
+    status = MILTER_STATUS_DEFAULT;
+  return complete_event (context, context->current, status, error);
+}
+
+gboolean
+milter_client_context_set_multiline_reply (MilterClientContext *context,
+                                           guint code,
+                                           const gchar *extended_code,
+                                           const gchar *const *lines,
+                                           GError **error)
+{
+  gchar *text;
+
+  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), FALSE);
+
+  text = milter_reply_code_format (code, extended_code, lines, error);
+  if (!text)
+    return FALSE;
+  g_free (context->reply_code);
+  context->reply_code = text;
+  return TRUE;
+}
+
+gboolean
+milter_client_context_set_reply (MilterClientContext *context,
+                                 guint code,
+                                 const gchar *extended_code,
+                                 const gchar *message,
+                                 GError **error)
+{
+  const gchar *lines[] = { message, NULL };
+
+  return milter_client_context_set_multiline_reply (context, code,
+                                                    extended_code,
+                                                    message ? lines : NULL,
+                                                    error);
+}
+
+gboolean
+milter_client_context_progress (MilterClientContext *context, GError **error)
+{
+  /* A progress packet is fixed: length 1, command 'p'. It bypasses the
+   * output buffer so that queued modifications still leave together with
+   * the final reply. */
+  static const guint8 packet[] = { 0, 0, 0, 1, MILTER_REPLY_PROGRESS };
+  MilterAgent *agent = MILTER_AGENT (context);
+  g_autoptr (GError) local_error = NULL;
+
+  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), FALSE);
+
+  if (!context->current) {
+    g_set_error (error, MILTER_CLIENT_CONTEXT_ERROR,
+                 MILTER_CLIENT_CONTEXT_ERROR_INVALID_STATE,
+                 "progress outside an event");
+    return FALSE;
+  }
+  if (!milter_agent_write (agent, packet, sizeof (packet), &local_error) ||
+      !milter_agent_flush (agent, &local_error)) {
+    milter_error (milter_agent_get_session_id (agent),
+                  "[client][error][write] %s", local_error->message);
+    return fail_io (context, local_error, error);
+  }
+  return TRUE;
+}
+
+/* Checks that a modification may be sent now. */
+static gboolean
+check_modification (MilterClientContext *self,
+                    MilterActionFlags action,
+                    const gchar *what,
+                    GError **error)
+{
+  if (milter_agent_is_shut_down (MILTER_AGENT (self))) {
+    g_set_error (error, MILTER_CLIENT_CONTEXT_ERROR,
+                 MILTER_CLIENT_CONTEXT_ERROR_IO,
+                 "%s: the session is over", what);
+    return FALSE;
+  }
+  if (!self->in_end_of_message) {
+    g_set_error (error, MILTER_CLIENT_CONTEXT_ERROR,
+                 MILTER_CLIENT_CONTEXT_ERROR_INVALID_STATE,
+                 "%s is allowed only at end-of-message", what);
+    return FALSE;
+  }
+  if (!(self->option.actions & action)) {
+    g_autofree gchar *name = milter_action_flags_to_string (action);
+    g_set_error (error, MILTER_CLIENT_CONTEXT_ERROR,
+                 MILTER_CLIENT_CONTEXT_ERROR_NOT_NEGOTIATED,
+                 "%s needs the %s action, which was not negotiated", what,
+                 name);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Writes queued modifications early when they reach packet-buffer-size. */
+static gboolean
+queued (MilterClientContext *self, GError **error)
+{
+  MilterAgent *agent = MILTER_AGENT (self);
+  g_autoptr (GError) local_error = NULL;
+
+  if (self->packet_buffer_size == 0 ||
+      milter_agent_get_output_buffer (agent)->len < self->packet_buffer_size)
+    return TRUE;
+  if (!milter_agent_send (agent, &local_error)) {
+    milter_error (milter_agent_get_session_id (agent),
+                  "[client][error][buffered-packets][write] %s",
+                  local_error->message);
+    return fail_io (self, local_error, error);
+  }
+  return TRUE;
+}
+
+#define OUTPUT(self) milter_agent_get_output_buffer (MILTER_AGENT (self))
+
+gboolean
+milter_client_context_add_header (MilterClientContext *context,
+                                  const gchar *name,
+                                  const gchar *value,
+                                  GError **error)
+{
+  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), FALSE);
+  g_return_val_if_fail (name && value, FALSE);
+  if (!check_modification (context, MILTER_ACTION_ADD_HEADERS, "add-header",
+                           error))
+    return FALSE;
+  milter_reply_encode_add_header (OUTPUT (context), name, value);
+  return queued (context, error);
+}
+
+gboolean
+milter_client_context_insert_header (MilterClientContext *context,
+                                     guint32 index,
+                                     const gchar *name,
+                                     const gchar *value,
+                                     GError **error)
+{
+  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), FALSE);
+  g_return_val_if_fail (name && value, FALSE);
+  if (!check_modification (context, MILTER_ACTION_ADD_HEADERS,
+                           "insert-header", error))
+    return FALSE;
+  milter_reply_encode_insert_header (OUTPUT (context), index, name, value);
+  return queued (context, error);
+}
+
+gboolean
+milter_client_context_change_header (MilterClientContext *context,
+                                     const gchar *name,
+                                     guint32 index,
+                                     const gchar *value,
+                                     GError **error)
+{
+  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), FALSE);
+  g_return_val_if_fail (name && value, FALSE);
+  if (!check_modification (context, MILTER_ACTION_CHANGE_HEADERS,
+                           "change-header", error))
+    return FALSE;
+  milter_reply_encode_change_header (OUTPUT (context), index, name, value);
+  return queued (context, error);
+}
+
+gboolean
+milter_client_context_delete_header (MilterClientContext *context,
+                                     const gchar *name,
+                                     guint32 index,
+                                     GError **error)
+{
+  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), FALSE);
+  g_return_val_if_fail (name, FALSE);
+  if (!check_modification (context, MILTER_ACTION_CHANGE_HEADERS,
+                           "delete-header", error))
+    return FALSE;
+  milter_reply_encode_delete_header (OUTPUT (context), index, name);
+  return queued (context, error);
+}
+
+gboolean
+milter_client_context_change_from (MilterClientContext *context,
+                                   const gchar *from,
+                                   const gchar *args,
+                                   GError **error)
+{
+  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), FALSE);
+  g_return_val_if_fail (from, FALSE);
+  if (!check_modification (context, MILTER_ACTION_CHANGE_FROM, "change-from",
+                           error))
+    return FALSE;
+  milter_reply_encode_change_from (OUTPUT (context), from, args);
+  return queued (context, error);
+}
+
+gboolean
+milter_client_context_add_recipient (MilterClientContext *context,
+                                     const gchar *recipient,
+                                     const gchar *args,
+                                     GError **error)
+{
+  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), FALSE);
+  g_return_val_if_fail (recipient, FALSE);
+  if (!check_modification (context,
+                           args ? MILTER_ACTION_ADD_RECIPIENT_WITH_ARGS :
+                           MILTER_ACTION_ADD_RECIPIENT,
+                           "add-recipient", error))
+    return FALSE;
+  milter_reply_encode_add_recipient (OUTPUT (context), recipient, args);
+  return queued (context, error);
+}
+
+gboolean
+milter_client_context_delete_recipient (MilterClientContext *context,
+                                        const gchar *recipient,
+                                        GError **error)
+{
+  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), FALSE);
+  g_return_val_if_fail (recipient, FALSE);
+  if (!check_modification (context, MILTER_ACTION_DELETE_RECIPIENT,
+                           "delete-recipient", error))
+    return FALSE;
+  milter_reply_encode_delete_recipient (OUTPUT (context), recipient);
+  return queued (context, error);
+}
+
+gboolean
+milter_client_context_replace_body (MilterClientContext *context,
+                                    const guint8 *data,
+                                    gsize size,
+                                    GError **error)
+{
+  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), FALSE);
+  g_return_val_if_fail (data || size == 0, FALSE);
+  if (!check_modification (context, MILTER_ACTION_CHANGE_BODY,
+                           "replace-body", error))
+    return FALSE;
+  milter_reply_encode_replace_body (OUTPUT (context), data ? data :
+                                    (const guint8 *) "", size);
+  return queued (context, error);
+}
+
+gboolean
+milter_client_context_quarantine (MilterClientContext *context,
+                                  const gchar *reason,
+                                  GError **error)
+{
+  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), FALSE);
+  g_return_val_if_fail (reason, FALSE);
+  if (!check_modification (context, MILTER_ACTION_QUARANTINE, "quarantine",
+                           error))
+    return FALSE;
+  milter_reply_encode_quarantine (OUTPUT (context), reason);
+  milter_statistics (milter_agent_get_session_id (MILTER_AGENT (context)),
+                     "[reply][end-of-message][quarantine] %s", reason);
+  return queued (context, error);
+}
