@@ -777,6 +777,35 @@ on_finished (MilterServerContext *context, Session *session)
     session->done (session, session->done_data);
 }
 
+/* What each signal of a session's context does. */
+static const struct {
+  const gchar *signal;
+  GCallback handler;
+} session_handlers[] = {
+  {"ready", G_CALLBACK (on_ready)},
+  {"negotiate-reply", G_CALLBACK (on_negotiate_reply)},
+  {"continue", G_CALLBACK (on_continue)},
+  {"accept", G_CALLBACK (on_final)},
+  {"discard", G_CALLBACK (on_final)},
+  {"reject", G_CALLBACK (on_reject)},
+  {"temporary-failure", G_CALLBACK (on_temporary_failure)},
+  {"reply-code", G_CALLBACK (on_reply_code)},
+  {"skip", G_CALLBACK (on_skip)},
+  {"shutdown", G_CALLBACK (on_closing)},
+  {"connection-failure", G_CALLBACK (on_closing)},
+  {"add-header", G_CALLBACK (on_add_header)},
+  {"insert-header", G_CALLBACK (on_insert_header)},
+  {"change-header", G_CALLBACK (on_change_header)},
+  {"delete-header", G_CALLBACK (on_delete_header)},
+  {"add-recipient", G_CALLBACK (on_add_recipient)},
+  {"delete-recipient", G_CALLBACK (on_delete_recipient)},
+  {"change-from", G_CALLBACK (on_change_from)},
+  {"replace-body", G_CALLBACK (on_replace_body)},
+  {"quarantine", G_CALLBACK (on_quarantine)},
+  {"error", G_CALLBACK (on_error)},
+  {"finished", G_CALLBACK (on_finished)},
+};
+
 static Session *
 session_new (const Plan *plan, MilterEventLoop *loop, const gchar *spec,
              SessionDone done, gpointer done_data)
@@ -820,30 +849,10 @@ session_new (const Plan *plan, MilterEventLoop *loop, const gchar *spec,
                                       (const gchar *const *) plan->macros[i].values->pdata,
                                       plan->macros[i].names->len);
 
-  g_signal_connect (context, "ready", G_CALLBACK (on_ready), session);
-  g_signal_connect (context, "negotiate-reply", G_CALLBACK (on_negotiate_reply), session);
-  g_signal_connect (context, "continue", G_CALLBACK (on_continue), session);
-  g_signal_connect (context, "accept", G_CALLBACK (on_final), session);
-  g_signal_connect (context, "discard", G_CALLBACK (on_final), session);
-  g_signal_connect (context, "reject", G_CALLBACK (on_reject), session);
-  g_signal_connect (context, "temporary-failure",
-                    G_CALLBACK (on_temporary_failure), session);
-  g_signal_connect (context, "reply-code", G_CALLBACK (on_reply_code), session);
-  g_signal_connect (context, "skip", G_CALLBACK (on_skip), session);
-  g_signal_connect (context, "shutdown", G_CALLBACK (on_closing), session);
-  g_signal_connect (context, "connection-failure", G_CALLBACK (on_closing), session);
-  g_signal_connect (context, "add-header", G_CALLBACK (on_add_header), session);
-  g_signal_connect (context, "insert-header", G_CALLBACK (on_insert_header), session);
-  g_signal_connect (context, "change-header", G_CALLBACK (on_change_header), session);
-  g_signal_connect (context, "delete-header", G_CALLBACK (on_delete_header), session);
-  g_signal_connect (context, "add-recipient", G_CALLBACK (on_add_recipient), session);
-  g_signal_connect (context, "delete-recipient",
-                    G_CALLBACK (on_delete_recipient), session);
-  g_signal_connect (context, "change-from", G_CALLBACK (on_change_from), session);
-  g_signal_connect (context, "replace-body", G_CALLBACK (on_replace_body), session);
-  g_signal_connect (context, "quarantine", G_CALLBACK (on_quarantine), session);
-  g_signal_connect (context, "error", G_CALLBACK (on_error), session);
-  g_signal_connect (context, "finished", G_CALLBACK (on_finished), session);
+  /* One handler per signal the context reports. */
+  for (guint i = 0; i < G_N_ELEMENTS (session_handlers); i++)
+    g_signal_connect (context, session_handlers[i].signal,
+                      session_handlers[i].handler, session);
   return session;
 }
 
