@@ -115,6 +115,17 @@ wait_finished (Fixture *f)
   g_assert_true (f->finished);
 }
 
+/* Sends what is queued (waiting up to timeout_ms for n_replies) and
+ * asserts that the milter ends the session over a protocol error. */
+static void
+assert_protocol_error (Fixture *f, guint n_replies, guint timeout_ms)
+{
+  client_test_mta_pump (f->mta, f->loop, n_replies, timeout_ms);
+  wait_finished (f);
+  milter_test_assert_logged (f->capture, MILTER_LOG_LEVEL_ERROR, SESSION,
+                             "[agent][error][decode]");
+}
+
 static void
 negotiate (Fixture *f)
 {
@@ -162,14 +173,23 @@ negotiate_with_macros (MilterClientContext *context,
   return MILTER_STATUS_CONTINUE;
 }
 
+/* The milter answers negotiate with these actions and steps (and the
+ * macro requests of negotiate_with_macros). */
+static void
+request_option (Fixture *f, MilterActionFlags actions, MilterStepFlags steps)
+{
+  f->actions = actions;
+  f->steps = steps;
+  g_signal_connect (f->context, "negotiate",
+                    G_CALLBACK (negotiate_with_macros), f);
+}
+
 static void
 test_negotiate_macros (Fixture *f, gconstpointer data)
 {
   (void) data;
-  f->actions = MILTER_ACTION_ADD_HEADERS;
-  f->steps = MILTER_STEP_NO_REPLY_HEADER | MILTER_STEP_SKIP;
-  g_signal_connect (f->context, "negotiate",
-                    G_CALLBACK (negotiate_with_macros), f);
+  request_option (f, MILTER_ACTION_ADD_HEADERS,
+                  MILTER_STEP_NO_REPLY_HEADER | MILTER_STEP_SKIP);
   negotiate (f);
   pump (f, 1);
   assert_reply (f, 0, "negotiate-reply version=6 actions=0x00000101 steps=0x00000480");
@@ -183,16 +203,11 @@ static void
 test_negotiate_refused (Fixture *f, gconstpointer data)
 {
   (void) data;
-  f->actions = MILTER_ACTION_CHANGE_FROM;
-  g_signal_connect (f->context, "negotiate",
-                    G_CALLBACK (negotiate_with_macros), f);
+  request_option (f, MILTER_ACTION_CHANGE_FROM, 0);
   /* An MTA offering only the version-2 actions cannot satisfy change-from. */
   milter_command_encode_negotiate (out (f), 2, MILTER_ACTION_ADD_HEADERS, 0x3F);
-  client_test_mta_pump (f->mta, f->loop, 1, 1000);
-  wait_finished (f);
+  assert_protocol_error (f, 1, 1000);
   g_assert_cmpuint (client_test_mta_n_replies (f->mta), ==, 0);
-  milter_test_assert_logged (f->capture, MILTER_LOG_LEVEL_ERROR, SESSION,
-                             "[agent][error][decode]");
 }
 
 /* ---- events ---- */
@@ -341,6 +356,40 @@ encode_session_start (Fixture *f)
                                        from_args);
 }
 
+/* Opens a session through MAIL FROM and waits for its four replies
+ * (negotiate, connect, helo, mail). */
+static void
+start_session (Fixture *f)
+{
+  encode_session_start (f);
+  pump (f, 4);
+}
+
+/* As start_session, with every event recorded in f->events. */
+static void
+start_recorded_session (Fixture *f)
+{
+  connect_all (f);
+  start_session (f);
+}
+
+/* Waits for reply number index (from 0) and checks it. */
+static void
+expect_reply (Fixture *f, guint index, const gchar *prefix)
+{
+  pump (f, index + 1);
+  assert_reply (f, index, prefix);
+}
+
+/* Sends RCPT TO and checks its reply, number index. */
+static void
+expect_recipient_reply (Fixture *f, guint index, const gchar *address,
+                        const gchar *prefix)
+{
+  milter_command_encode_envelope_recipient (out (f), address, NULL);
+  expect_reply (f, index, prefix);
+}
+
 static void
 test_events (Fixture *f, gconstpointer data)
 {
@@ -348,9 +397,7 @@ test_events (Fixture *f, gconstpointer data)
   const gchar *eom_values[] = { "QID1" };
 
   (void) data;
-  connect_all (f);
-  encode_session_start (f);
-  pump (f, 4);
+  start_recorded_session (f);
   milter_command_encode_envelope_recipient (out (f), "<bob@example.net>", NULL);
   pump (f, 5);
   milter_command_encode_unknown (out (f), "XFOO bar");
@@ -399,8 +446,7 @@ static void
 test_no_handler_continues (Fixture *f, gconstpointer data)
 {
   (void) data;
-  encode_session_start (f);
-  pump (f, 4);
+  start_session (f);
   assert_reply (f, 1, "continue");
   assert_reply (f, 3, "continue");
 }
@@ -409,15 +455,12 @@ static void
 test_reply_code (Fixture *f, gconstpointer data)
 {
   (void) data;
-  connect_all (f);
   f->status_at_rcpt = MILTER_STATUS_REJECT;
-  encode_session_start (f);
-  pump (f, 4);
+  start_recorded_session (f);
   g_assert_true (milter_client_context_set_reply (f->context, 550, "5.7.1",
                                                   "no such user", NULL));
-  milter_command_encode_envelope_recipient (out (f), "<x@example.net>", NULL);
-  pump (f, 5);
-  assert_reply (f, 4, "reply-code text=\"550 5.7.1 no such user\"");
+  expect_recipient_reply (f, 4, "<x@example.net>",
+                          "reply-code text=\"550 5.7.1 no such user\"");
 
   /* Multi-line. */
   {
@@ -426,27 +469,20 @@ test_reply_code (Fixture *f, gconstpointer data)
                                                               "5.7.1", lines,
                                                               NULL));
   }
-  milter_command_encode_envelope_recipient (out (f), "<y@example.net>", NULL);
-  pump (f, 6);
-  assert_reply (f, 5,
-                "reply-code text=\"550-5.7.1 first\\r\\n550 5.7.1 second\"");
+  expect_recipient_reply (f, 5, "<y@example.net>",
+                          "reply-code text=\"550-5.7.1 first\\r\\n"
+                          "550 5.7.1 second\"");
 
   /* A 5xx code does not go with temporary-failure: plain 't'. */
   f->status_at_rcpt = MILTER_STATUS_TEMPORARY_FAILURE;
   g_assert_true (milter_client_context_set_reply (f->context, 550, NULL, "x",
                                                   NULL));
-  milter_command_encode_envelope_recipient (out (f), "<z@example.net>", NULL);
-  pump (f, 7);
-  assert_reply (f, 6, "temporary-failure");
+  expect_recipient_reply (f, 6, "<z@example.net>", "temporary-failure");
   /* Used once: the next reject is plain. */
   f->status_at_rcpt = MILTER_STATUS_REJECT;
-  milter_command_encode_envelope_recipient (out (f), "<w@example.net>", NULL);
-  pump (f, 8);
-  assert_reply (f, 7, "reject");
+  expect_recipient_reply (f, 7, "<w@example.net>", "reject");
   f->status_at_rcpt = MILTER_STATUS_DISCARD;
-  milter_command_encode_envelope_recipient (out (f), "<v@example.net>", NULL);
-  pump (f, 9);
-  assert_reply (f, 8, "discard");
+  expect_recipient_reply (f, 8, "<v@example.net>", "discard");
 
   g_assert_false (milter_client_context_set_reply (f->context, 250, NULL, "ok",
                                                    NULL));
@@ -457,11 +493,9 @@ test_no_reply_steps (Fixture *f, gconstpointer data)
 {
   (void) data;
   connect_all (f);
-  f->actions = MILTER_ACTION_ADD_HEADERS;
-  f->steps = MILTER_STEP_NO_REPLY_HEADER | MILTER_STEP_NO_REPLY_CONNECT |
-             MILTER_STEP_NO_REPLY_BODY;
-  g_signal_connect (f->context, "negotiate",
-                    G_CALLBACK (negotiate_with_macros), f);
+  request_option (f, MILTER_ACTION_ADD_HEADERS,
+                  MILTER_STEP_NO_REPLY_HEADER | MILTER_STEP_NO_REPLY_CONNECT |
+                  MILTER_STEP_NO_REPLY_BODY);
   encode_session_start (f);
   /* negotiate, helo, mail: connect has no reply. */
   pump (f, 3);
@@ -485,34 +519,31 @@ test_no_reply_steps (Fixture *f, gconstpointer data)
                                             "body a;body b;eom"));
 }
 
+/* A body chunk the milter's body handler answers with skip. */
+static void
+send_body_to_skip (Fixture *f)
+{
+  f->skip_body = TRUE;
+  start_recorded_session (f);
+  milter_command_encode_body (out (f), (const guint8 *) "a", 1);
+}
+
 static void
 test_skip (Fixture *f, gconstpointer data)
 {
   (void) data;
-  connect_all (f);
-  f->skip_body = TRUE;
-  f->actions = MILTER_ACTION_ADD_HEADERS;
-  f->steps = MILTER_STEP_SKIP;
-  g_signal_connect (f->context, "negotiate",
-                    G_CALLBACK (negotiate_with_macros), f);
-  encode_session_start (f);
-  pump (f, 4);
-  milter_command_encode_body (out (f), (const guint8 *) "a", 1);
-  pump (f, 5);
-  assert_reply (f, 4, "skip");
+  request_option (f, MILTER_ACTION_ADD_HEADERS, MILTER_STEP_SKIP);
+  send_body_to_skip (f);
+  expect_reply (f, 4, "skip");
 }
 
+/* Without the skip step the MTA cannot take skip: continue instead. */
 static void
 test_skip_not_negotiated (Fixture *f, gconstpointer data)
 {
   (void) data;
-  connect_all (f);
-  f->skip_body = TRUE;
-  encode_session_start (f);
-  pump (f, 4);
-  milter_command_encode_body (out (f), (const guint8 *) "a", 1);
-  pump (f, 5);
-  assert_reply (f, 4, "continue");
+  send_body_to_skip (f);
+  expect_reply (f, 4, "continue");
 }
 
 /* ---- end-of-message modifications ---- */
@@ -568,31 +599,44 @@ modify_all (MilterClientContext *context, gconstpointer chunk, guint64 size,
   return MILTER_STATUS_CONTINUE;
 }
 
-static void
-test_modifications (Fixture *f, gconstpointer data)
+/* What modify_all's end-of-message sends, in order. */
+static const gchar *const modify_all_replies[] = {
+  "add-header", "insert-header index=0", "change-header index=1",
+  "change-header index=1", "change-from",
+  "add-recipient recipient=\"<r1@example>\"",
+  "add-recipient-with-arguments", "delete-recipient", "replace-body size=65535",
+  "replace-body size=65535", "replace-body size=18930", "quarantine",
+  "continue",
+};
+
+/* Runs a session whose end-of-message calls modify_all, waits for all
+ * its replies and returns how many write(2) calls they took. */
+static guint64
+run_modify_all (Fixture *f)
 {
   MilterWriter *writer;
   guint64 n_syscalls;
-  static const gchar *expected[] = {
-    "add-header", "insert-header index=0", "change-header index=1",
-    "change-header index=1", "change-from", "add-recipient recipient=\"<r1@example>\"",
-    "add-recipient-with-arguments", "delete-recipient", "replace-body size=65535",
-    "replace-body size=65535", "replace-body size=18930", "quarantine",
-    "continue",
-  };
 
-  (void) data;
   g_signal_connect (f->context, "end-of-message", G_CALLBACK (modify_all), f);
-  encode_session_start (f);
-  pump (f, 4);
+  start_session (f);
   writer = milter_agent_get_writer (MILTER_AGENT (f->context));
   n_syscalls = milter_writer_get_n_syscalls (writer);
   milter_command_encode_end_of_message (out (f), NULL, 0);
-  pump (f, 4 + G_N_ELEMENTS (expected));
-  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
-    assert_reply (f, 4 + i, expected[i]);
+  pump (f, 4 + G_N_ELEMENTS (modify_all_replies));
+  return milter_writer_get_n_syscalls (writer) - n_syscalls;
+}
+
+static void
+test_modifications (Fixture *f, gconstpointer data)
+{
+  guint64 n_writes;
+
+  (void) data;
+  n_writes = run_modify_all (f);
+  for (guint i = 0; i < G_N_ELEMENTS (modify_all_replies); i++)
+    assert_reply (f, 4 + i, modify_all_replies[i]);
   /* The whole group in one write (the socket pair takes 200 KB at once). */
-  g_assert_cmpuint (milter_writer_get_n_syscalls (writer) - n_syscalls, ==, 1);
+  g_assert_cmpuint (n_writes, ==, 1);
   milter_test_assert_logged (f->capture, MILTER_LOG_LEVEL_STATISTICS, SESSION,
                              "[reply][end-of-message][quarantine]");
 }
@@ -632,9 +676,7 @@ static void
 test_modification_rules (Fixture *f, gconstpointer data)
 {
   (void) data;
-  f->actions = MILTER_ACTION_ADD_HEADERS;
-  g_signal_connect (f->context, "negotiate",
-                    G_CALLBACK (negotiate_with_macros), f);
+  request_option (f, MILTER_ACTION_ADD_HEADERS, 0);
   g_signal_connect (f->context, "helo", G_CALLBACK (modify_too_early), f);
   g_signal_connect (f->context, "end-of-message",
                     G_CALLBACK (modify_not_negotiated), f);
@@ -681,8 +723,7 @@ test_async_reply (Fixture *f, gconstpointer data)
   (void) data;
   g_signal_connect (f->context, "end-of-message",
                     G_CALLBACK (defer_end_of_message), f);
-  encode_session_start (f);
-  pump (f, 4);
+  start_session (f);
   g_assert_false (milter_client_context_reply (f->context,
                                                MILTER_STATUS_ACCEPT, &error));
   g_assert_error (error, MILTER_CLIENT_CONTEXT_ERROR,
@@ -695,19 +736,23 @@ test_async_reply (Fixture *f, gconstpointer data)
   assert_reply (f, 7, "accept");
 }
 
+/* Sends end-of-message to a milter that leaves its reply pending. */
+static void
+send_deferred_end_of_message (Fixture *f)
+{
+  f->defer_eom = TRUE;
+  start_recorded_session (f);
+  milter_command_encode_end_of_message (out (f), NULL, 0);
+}
+
 static void
 test_abort_while_pending (Fixture *f, gconstpointer data)
 {
   (void) data;
-  connect_all (f);
-  f->defer_eom = TRUE;
-  encode_session_start (f);
-  pump (f, 4);
-  milter_command_encode_end_of_message (out (f), NULL, 0);
+  send_deferred_end_of_message (f);
   milter_command_encode_abort (out (f));
   milter_command_encode_envelope_from (out (f), "<next@example>", NULL);
-  pump (f, 5);
-  assert_reply (f, 4, "continue");
+  expect_reply (f, 4, "continue");
   g_assert_nonnull (strstr (f->events->str, "eom 0 i=(null);abort;from <next"));
   g_assert_false (milter_client_context_reply (f->context,
                                                MILTER_STATUS_ACCEPT, NULL));
@@ -717,16 +762,9 @@ static void
 test_command_while_pending (Fixture *f, gconstpointer data)
 {
   (void) data;
-  connect_all (f);
-  f->defer_eom = TRUE;
-  encode_session_start (f);
-  pump (f, 4);
-  milter_command_encode_end_of_message (out (f), NULL, 0);
+  send_deferred_end_of_message (f);
   milter_command_encode_helo (out (f), "again");
-  client_test_mta_pump (f->mta, f->loop, 5, 500);
-  wait_finished (f);
-  milter_test_assert_logged (f->capture, MILTER_LOG_LEVEL_ERROR, SESSION,
-                             "[agent][error][decode]");
+  assert_protocol_error (f, 5, 500);
 }
 
 static void
@@ -737,24 +775,18 @@ test_out_of_order (Fixture *f, gconstpointer data)
   milter_command_encode_header (out (f), "Subject", "x");
   milter_command_encode_connect (out (f), "late", MILTER_FAMILY_UNKNOWN, 0,
                                  NULL);
-  client_test_mta_pump (f->mta, f->loop, 3, 500);
-  wait_finished (f);
-  milter_test_assert_logged (f->capture, MILTER_LOG_LEVEL_ERROR, SESSION,
-                             "[agent][error][decode]");
+  assert_protocol_error (f, 3, 500);
 }
 
 static void
 test_quit_new_connection (Fixture *f, gconstpointer data)
 {
   (void) data;
-  connect_all (f);
-  encode_session_start (f);
-  pump (f, 4);
+  start_recorded_session (f);
   milter_command_encode_quit_new_connection (out (f));
   milter_command_encode_connect (out (f), "second", MILTER_FAMILY_UNIX, 0,
                                  "/tmp/x");
-  pump (f, 5);
-  assert_reply (f, 4, "continue");
+  expect_reply (f, 4, "continue");
   g_assert_nonnull (strstr (f->events->str, "connect second L 0 /tmp/x j=(null)"));
   g_assert_false (f->finished);
 }
@@ -779,61 +811,57 @@ test_write_error (Fixture *f, gconstpointer data)
                              "[client][error][write]");
 }
 
-static void
-test_end_of_message_flush_error (Fixture *f, gconstpointer data)
-{
-  (void) data;
-  g_signal_connect (f->context, "end-of-message",
-                    G_CALLBACK (modify_all_unchecked), f);
-  encode_session_start (f);
-  pump (f, 4);
-  milter_command_encode_end_of_message (out (f), NULL, 0);
-  close_peer_and_wait (f);
-  milter_test_assert_logged (f->capture, MILTER_LOG_LEVEL_ERROR, SESSION,
-                             "[client][error][reply-on-end-of-message][flush]");
-}
+/* The peer goes away while end-of-message writes its modifications:
+ * where the write fails depends on the packet buffer. */
+typedef struct {
+  gsize packet_buffer_size;     /* 0: the default */
+  const gchar *logged;
+} ModifyErrorCase;
+
+static const ModifyErrorCase end_of_message_flush_error = {
+  0, "[client][error][reply-on-end-of-message][flush]",
+};
+static const ModifyErrorCase buffered_packets_error = {
+  100, "[client][error][buffered-packets][write]",
+};
 
 static void
-test_buffered_packets_error (Fixture *f, gconstpointer data)
+test_modify_error (Fixture *f, gconstpointer data)
 {
-  (void) data;
-  milter_client_context_set_packet_buffer_size (f->context, 100);
+  const ModifyErrorCase *test_case = data;
+
+  if (test_case->packet_buffer_size > 0)
+    milter_client_context_set_packet_buffer_size (f->context,
+                                                  test_case->packet_buffer_size);
   g_signal_connect (f->context, "end-of-message",
                     G_CALLBACK (modify_all_unchecked), f);
-  encode_session_start (f);
-  pump (f, 4);
+  start_session (f);
   milter_command_encode_end_of_message (out (f), NULL, 0);
   close_peer_and_wait (f);
   milter_test_assert_logged (f->capture, MILTER_LOG_LEVEL_ERROR, SESSION,
-                             "[client][error][buffered-packets][write]");
+                             test_case->logged);
 }
 
 static void
 test_packet_buffer_size (Fixture *f, gconstpointer data)
 {
-  MilterWriter *writer;
-  guint64 n_syscalls;
+  guint64 n_writes;
 
   (void) data;
   milter_client_context_set_packet_buffer_size (f->context, 1000);
-  g_signal_connect (f->context, "end-of-message", G_CALLBACK (modify_all), f);
-  encode_session_start (f);
-  pump (f, 4);
-  writer = milter_agent_get_writer (MILTER_AGENT (f->context));
-  n_syscalls = milter_writer_get_n_syscalls (writer);
-  milter_command_encode_end_of_message (out (f), NULL, 0);
-  pump (f, 17);
+  n_writes = run_modify_all (f);
   assert_reply (f, 16, "continue");
   /* Written as the queue passed 1000 bytes: the body chunks went early. */
-  g_assert_cmpuint (milter_writer_get_n_syscalls (writer) - n_syscalls, >, 1);
+  g_assert_cmpuint (n_writes, >, 1);
 }
 
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-#define ADD(path, func) \
-  g_test_add ("/client/context/" path, Fixture, NULL, setup, func, teardown)
+#define ADD_DATA(path, data, func) \
+  g_test_add ("/client/context/" path, Fixture, data, setup, func, teardown)
+#define ADD(path, func) ADD_DATA (path, NULL, func)
   ADD ("negotiate/default", test_negotiate_default);
   ADD ("negotiate/macros", test_negotiate_macros);
   ADD ("negotiate/refused", test_negotiate_refused);
@@ -852,8 +880,11 @@ main (int argc, char **argv)
   ADD ("order/out-of-order", test_out_of_order);
   ADD ("order/quit-new-connection", test_quit_new_connection);
   ADD ("error/write", test_write_error);
-  ADD ("error/end-of-message-flush", test_end_of_message_flush_error);
-  ADD ("error/buffered-packets", test_buffered_packets_error);
+  ADD_DATA ("error/end-of-message-flush", &end_of_message_flush_error,
+            test_modify_error);
+  ADD_DATA ("error/buffered-packets", &buffered_packets_error,
+            test_modify_error);
+#undef ADD_DATA
 #undef ADD
   return g_test_run ();
 }

@@ -49,7 +49,9 @@ inet_spec (void)
   return g_strdup_printf ("inet:%u@127.0.0.1", free_port ());
 }
 
-typedef struct {
+typedef struct _Fixture Fixture;
+
+struct _Fixture {
   gchar *directory;
   gchar *socket_path;
   gchar *spec;
@@ -61,7 +63,28 @@ typedef struct {
   gchar *replies;
   GThread *session_thread;
   guint n_maintain;
-} Fixture;
+  /* For fork_client: when the child's client has done its work, and how
+   * long it may take. */
+  gboolean (*child_done) (Fixture *f);
+  gdouble child_give_up;
+};
+
+static void
+use_inet_spec (Fixture *f)
+{
+  g_free (f->spec);
+  f->spec = inet_spec ();
+  milter_client_set_connection_spec (f->client, f->spec, NULL);
+}
+
+/* Sends the default negotiate and waits up to timeout_ms for its reply. */
+static void
+send_negotiate (ClientTestMta *mta, guint timeout_ms)
+{
+  milter_command_encode_negotiate (client_test_mta_output (mta), 6,
+                                   MILTER_ACTION_ALL, MILTER_STEP_ALL);
+  client_test_mta_pump (mta, NULL, 1, timeout_ms);
+}
 
 static void
 setup (Fixture *f, gconstpointer data)
@@ -145,15 +168,22 @@ give_up (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Calls func(f) every interval seconds from the client's loop, and shuts
+ * the client down after give_up_after seconds whatever happens. */
+static void
+add_check (MilterClient *client, gdouble interval, MilterEventLoopFunc func,
+           gdouble give_up_after, Fixture *f)
+{
+  MilterEventLoop *loop = milter_client_get_event_loop (client);
+
+  milter_event_loop_add_timeout (loop, interval, func, f, NULL);
+  milter_event_loop_add_timeout (loop, give_up_after, give_up, f, NULL);
+}
+
 static void
 start_stopper (MilterClient *client, gpointer data)
 {
-  Fixture *f = data;
-
-  milter_event_loop_add_timeout (milter_client_get_event_loop (client), 0.01,
-                                 stop_when_done, f, NULL);
-  milter_event_loop_add_timeout (milter_client_get_event_loop (client), 10,
-                                 give_up, f, NULL);
+  add_check (client, 0.01, stop_when_done, 10, data);
 }
 
 static void
@@ -299,9 +329,7 @@ test_session_inet (Fixture *f, gconstpointer data)
 {
   const gchar *backend = data;
 
-  g_free (f->spec);
-  f->spec = inet_spec ();
-  milter_client_set_connection_spec (f->client, f->spec, NULL);
+  use_inet_spec (f);
   milter_client_set_event_loop_backend (f->client, backend);
   run_one_session (f);
 }
@@ -330,13 +358,9 @@ two_mtas (gpointer data)
   while (!first)
     first = client_test_mta_connect (f->spec, NULL);
   second = client_test_mta_connect (f->spec, NULL);
-  milter_command_encode_negotiate (client_test_mta_output (first), 6,
-                                   MILTER_ACTION_ALL, MILTER_STEP_ALL);
-  client_test_mta_pump (first, NULL, 1, 2000);
-  milter_command_encode_negotiate (client_test_mta_output (second), 6,
-                                   MILTER_ACTION_ALL, MILTER_STEP_ALL);
+  send_negotiate (first, 2000);
   /* The second waits in the backlog while the first runs. */
-  client_test_mta_pump (second, NULL, 1, 300);
+  send_negotiate (second, 300);
   f->n_replies = client_test_mta_n_replies (first) * 10 +
                  client_test_mta_n_replies (second);
   client_test_mta_close (first);
@@ -407,12 +431,10 @@ test_port_in_use (Fixture *f, gconstpointer data)
   g_assert_true (milter_client_run (first, NULL));
   milter_test_assert_logged (f->capture, MILTER_LOG_LEVEL_ERROR, 0,
                              "[client][prepare][listen][error]");
-  if (multi_thread)
-    milter_test_assert_logged (f->capture, MILTER_LOG_LEVEL_ERROR, 0,
-                               "[client][multi-thread][start][error]");
-  else
-    milter_test_assert_logged (f->capture, MILTER_LOG_LEVEL_ERROR, 0,
-                               "[client][single-thread][start][error]");
+  milter_test_assert_logged (f->capture, MILTER_LOG_LEVEL_ERROR, 0,
+                             multi_thread ?
+                             "[client][multi-thread][start][error]" :
+                             "[client][single-thread][start][error]");
   milter_test_assert_logged (f->capture, MILTER_LOG_LEVEL_ERROR, 0,
                              "[client][main][error]");
 }
@@ -556,12 +578,10 @@ test_accept_start_error (Fixture *f, gconstpointer data)
   g_signal_connect (f->client, "listen-started", G_CALLBACK (close_listen_fd),
                     NULL);
   g_assert_false (milter_client_run (f->client, NULL));
-  if (multi_thread)
-    milter_test_assert_logged (f->capture, MILTER_LOG_LEVEL_ERROR, 0,
-                               "[client][multi-thread][accept][error]");
-  else
-    milter_test_assert_logged (f->capture, MILTER_LOG_LEVEL_ERROR, 0,
-                               "[client][single-thread][accept][start][error]");
+  milter_test_assert_logged (f->capture, MILTER_LOG_LEVEL_ERROR, 0,
+                             multi_thread ?
+                             "[client][multi-thread][accept][error]" :
+                             "[client][single-thread][accept][start][error]");
 }
 
 static gboolean
@@ -585,10 +605,7 @@ break_listen_fd (gpointer data)
 static void
 start_breaking (MilterClient *client, gpointer data)
 {
-  milter_event_loop_add_timeout (milter_client_get_event_loop (client), 0.05,
-                                 break_listen_fd, data, NULL);
-  milter_event_loop_add_timeout (milter_client_get_event_loop (client), 5,
-                                 give_up, data, NULL);
+  add_check (client, 0.05, break_listen_fd, 5, data);
 }
 
 static void
@@ -609,9 +626,7 @@ test_watch_error (Fixture *f, gconstpointer data)
 
   (void) data;
   f->n_maintain = 1;
-  g_free (f->spec);
-  f->spec = inet_spec ();
-  milter_client_set_connection_spec (f->client, f->spec, NULL);
+  use_inet_spec (f);
   g_signal_connect (f->client, "listen-started", G_CALLBACK (start_breaking),
                     f);
   g_assert_false (milter_client_run (f->client, &error));
@@ -625,16 +640,28 @@ test_watch_error (Fixture *f, gconstpointer data)
                                                 "[client][error][accept]") > 0);
 }
 
-/* ---- suspend and resume (RLIMIT_NOFILE, in a child process) ---- */
+/* ---- a client in a child process under resource limits ---- */
+
+/* valgrind (it preloads itself) keeps descriptors and memory of its own
+ * beyond the limits these tests set. */
+static gboolean
+skip_under_valgrind (void)
+{
+  const gchar *preload = g_getenv ("LD_PRELOAD");
+
+  if (preload && g_strrstr (preload, "valgrind")) {
+    g_test_skip ("not under valgrind");
+    return TRUE;
+  }
+  return FALSE;
+}
 
 static gboolean
 child_check_done (gpointer data)
 {
   Fixture *f = data;
 
-  if ((milter_test_log_capture_count (f->capture, MILTER_LOG_LEVEL_WARNING,
-                                      "[client][accept][resume]") > 0 &&
-       milter_client_get_n_finished_sessions (f->client) >= 4))
+  if (f->child_done (f))
     milter_client_shutdown (f->client);
   return G_SOURCE_CONTINUE;
 }
@@ -642,70 +669,35 @@ child_check_done (gpointer data)
 static void
 child_start_checks (MilterClient *client, gpointer data)
 {
-  milter_event_loop_add_timeout (milter_client_get_event_loop (client), 0.02,
-                                 child_check_done, data, NULL);
-  milter_event_loop_add_timeout (milter_client_get_event_loop (client), 8,
-                                 give_up, data, NULL);
+  Fixture *f = data;
+
+  add_check (client, 0.02, child_check_done, f->child_give_up, f);
 }
 
-static void
-test_suspend_resume (Fixture *f, gconstpointer data)
+/* Forks a child that calls prepare() and runs f->client until
+ * f->child_done() holds (it exits 0 if it does); returns the child's pid
+ * once the child listens. */
+static pid_t
+fork_client (Fixture *f, void (*prepare) (Fixture *f))
 {
   pid_t pid;
-  gint status;
-  ClientTestMta *mtas[4] = { NULL };
   gint ready[2];
   gchar byte;
 
-  (void) data;
-  if (g_strrstr (g_getenv ("LD_PRELOAD") ? g_getenv ("LD_PRELOAD") : "",
-                 "valgrind")) {
-    /* valgrind keeps descriptors of its own above the limit. */
-    g_test_skip ("not under valgrind");
-    return;
-  }
-  milter_client_set_suspend_time (f->client, 0.2);
   g_assert_cmpint (pipe (ready), ==, 0);
   pid = fork ();
   g_assert_cmpint (pid, >=, 0);
   if (pid == 0) {
-    struct rlimit limit;
-    gint highest = 0;
     gboolean ok;
 
     close (ready[0]);
-    /* Plug the holes below the highest open descriptor, so that exactly
-     * the descriptors above it are free under the new limit. */
-    {
-      g_autoptr (GDir) fds = g_dir_open ("/proc/self/fd", 0, NULL);
-      const gchar *name;
-
-      while ((name = g_dir_read_name (fds)))
-        highest = MAX (highest, atoi (name));
-    }
-    for (gint fd = open ("/dev/null", O_RDONLY); fd >= 0 && fd < highest;
-         fd = open ("/dev/null", O_RDONLY))
-      ;
-    getrlimit (RLIMIT_NOFILE, &limit);
-    /* Room for the listening socket and one or two sessions. */
-    limit.rlim_cur = (rlim_t) highest + 4;
-    milter_client_set_event_loop_backend (f->client, "glib");
-    milter_client_set_pid_file (f->client, NULL);
     g_signal_connect (f->client, "listen-started",
                       G_CALLBACK (child_start_checks), f);
-    /* Create the loop before lowering the limit: its descriptors are not
-     * what this test is about. */
-    milter_event_loop_new_by_name ("glib", NULL);
-    if (setrlimit (RLIMIT_NOFILE, &limit) == -1)
-      g_printerr ("setrlimit: %s\n", g_strerror (errno));
     g_signal_connect_swapped (f->client, "listen-started",
                               G_CALLBACK (close), GINT_TO_POINTER (ready[1]));
+    prepare (f);
     milter_client_run (f->client, NULL);
-    ok = milter_test_log_capture_count (f->capture, MILTER_LOG_LEVEL_WARNING,
-                                        "[client][accept][suspend]") > 0 &&
-         milter_test_log_capture_count (f->capture, MILTER_LOG_LEVEL_WARNING,
-                                        "[client][accept][resume]") > 0 &&
-         milter_client_get_n_finished_sessions (f->client) >= 4;
+    ok = f->child_done (f);
     if (!ok) {
       g_autofree gchar *dump = milter_test_log_capture_dump (f->capture);
       g_printerr ("child log:\n%s\nfinished %" G_GUINT64_FORMAT "\n", dump,
@@ -716,12 +708,78 @@ test_suspend_resume (Fixture *f, gconstpointer data)
   close (ready[1]);
   g_assert_cmpint (read (ready[0], &byte, 1), ==, 0);
   close (ready[0]);
+  return pid;
+}
+
+static void
+assert_child_passed (pid_t pid)
+{
+  gint status;
+
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+}
+
+/* ---- suspend and resume (RLIMIT_NOFILE) ---- */
+
+static gboolean
+suspended_and_resumed (Fixture *f)
+{
+  return milter_test_log_capture_count (f->capture, MILTER_LOG_LEVEL_WARNING,
+                                        "[client][accept][suspend]") > 0 &&
+         milter_test_log_capture_count (f->capture, MILTER_LOG_LEVEL_WARNING,
+                                        "[client][accept][resume]") > 0 &&
+         milter_client_get_n_finished_sessions (f->client) >= 4;
+}
+
+static void
+limit_descriptors (Fixture *f)
+{
+  struct rlimit limit;
+  gint highest = 0;
+
+  /* Plug the holes below the highest open descriptor, so that exactly
+   * the descriptors above it are free under the new limit. */
+  {
+    g_autoptr (GDir) fds = g_dir_open ("/proc/self/fd", 0, NULL);
+    const gchar *name;
+
+    while ((name = g_dir_read_name (fds)))
+      highest = MAX (highest, atoi (name));
+  }
+  for (gint fd = open ("/dev/null", O_RDONLY); fd >= 0 && fd < highest;
+       fd = open ("/dev/null", O_RDONLY))
+    ;
+  getrlimit (RLIMIT_NOFILE, &limit);
+  /* Room for the listening socket and one or two sessions. */
+  limit.rlim_cur = (rlim_t) highest + 4;
+  milter_client_set_event_loop_backend (f->client, "glib");
+  milter_client_set_pid_file (f->client, NULL);
+  /* Create the loop before lowering the limit: its descriptors are not
+   * what this test is about. */
+  milter_event_loop_new_by_name ("glib", NULL);
+  if (setrlimit (RLIMIT_NOFILE, &limit) == -1)
+    g_printerr ("setrlimit: %s\n", g_strerror (errno));
+}
+
+static void
+test_suspend_resume (Fixture *f, gconstpointer data)
+{
+  pid_t pid;
+  ClientTestMta *mtas[4] = { NULL };
+
+  (void) data;
+  if (skip_under_valgrind ())
+    return;
+  milter_client_set_suspend_time (f->client, 0.2);
+  f->child_done = suspended_and_resumed;
+  f->child_give_up = 8;
+  pid = fork_client (f, limit_descriptors);
   for (guint i = 0; i < G_N_ELEMENTS (mtas); i++) {
     mtas[i] = client_test_mta_connect (f->spec, NULL);
     g_assert_nonnull (mtas[i]);
-    milter_command_encode_negotiate (client_test_mta_output (mtas[i]), 6,
-                                     MILTER_ACTION_ALL, MILTER_STEP_ALL);
-    client_test_mta_pump (mtas[i], NULL, 1, 300);
+    send_negotiate (mtas[i], 300);
   }
   /* Let the sessions go one by one: each freed descriptor lets one more in. */
   for (guint i = 0; i < G_N_ELEMENTS (mtas); i++) {
@@ -729,48 +787,43 @@ test_suspend_resume (Fixture *f, gconstpointer data)
     g_assert_cmpuint (client_test_mta_n_replies (mtas[i]), ==, 1);
     client_test_mta_free (mtas[i]);
   }
-  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
-  g_assert_true (WIFEXITED (status));
-  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+  assert_child_passed (pid);
 }
 
-/* ---- multi-thread: the pool cannot start a thread ---- */
+/* ---- multi-thread: the pool cannot start a thread (RLIMIT_AS) ---- */
 
 static gboolean
-child_check_pool_error (gpointer data)
+pool_failed (Fixture *f)
 {
-  Fixture *f = data;
-
-  if (milter_test_log_capture_count (f->capture, MILTER_LOG_LEVEL_ERROR,
-                                     "[client][multi-thread][error]") > 0)
-    milter_client_shutdown (f->client);
-  return G_SOURCE_CONTINUE;
+  return milter_test_log_capture_count (f->capture, MILTER_LOG_LEVEL_ERROR,
+                                        "[client][multi-thread][error]") > 0;
 }
 
 static void
-child_start_pool_checks (MilterClient *client, gpointer data)
+limit_address_space (Fixture *f)
 {
-  milter_event_loop_add_timeout (milter_client_get_event_loop (client), 0.02,
-                                 child_check_pool_error, data, NULL);
-  milter_event_loop_add_timeout (milter_client_get_event_loop (client), 5,
-                                 give_up, data, NULL);
+  struct rlimit limit;
+  g_autofree gchar *statm = NULL;
+  gulong pages = 0;
+
+  milter_client_set_multi_thread (f->client, TRUE);
+  milter_event_loop_new_by_name ("glib", NULL);
+  /* No room for a thread stack: the pool fails to start a thread. */
+  g_file_get_contents ("/proc/self/statm", &statm, NULL, NULL);
+  sscanf (statm, "%lu", &pages);
+  limit.rlim_cur = pages * (gulong) sysconf (_SC_PAGESIZE) + 4 * 1024 * 1024;
+  limit.rlim_max = RLIM_INFINITY;
+  setrlimit (RLIMIT_AS, &limit);
 }
 
 static void
 test_thread_pool_error (Fixture *f, gconstpointer data)
 {
   pid_t pid;
-  gint status;
-  gint ready[2];
-  gchar byte;
 
   (void) data;
-  if (g_strrstr (g_getenv ("LD_PRELOAD") ? g_getenv ("LD_PRELOAD") : "",
-                 "valgrind")) {
-    /* RLIMIT_AS starves valgrind itself. */
-    g_test_skip ("not under valgrind");
+  if (skip_under_valgrind ())
     return;
-  }
   /* In a fresh process: idle pool threads and glibc's cache of thread
    * stacks left by earlier tests would let a thread start anyway. */
   if (!g_test_subprocess ()) {
@@ -779,52 +832,17 @@ test_thread_pool_error (Fixture *f, gconstpointer data)
     g_test_trap_assert_passed ();
     return;
   }
-  g_assert_cmpint (pipe (ready), ==, 0);
-  pid = fork ();
-  g_assert_cmpint (pid, >=, 0);
-  if (pid == 0) {
-    struct rlimit limit;
-    g_autofree gchar *statm = NULL;
-    gulong pages = 0;
-    gboolean ok;
-
-    close (ready[0]);
-    milter_client_set_multi_thread (f->client, TRUE);
-    g_signal_connect (f->client, "listen-started",
-                      G_CALLBACK (child_start_pool_checks), f);
-    g_signal_connect_swapped (f->client, "listen-started",
-                              G_CALLBACK (close), GINT_TO_POINTER (ready[1]));
-    milter_event_loop_new_by_name ("glib", NULL);
-    /* No room for a thread stack: the pool fails to start a thread. */
-    g_file_get_contents ("/proc/self/statm", &statm, NULL, NULL);
-    sscanf (statm, "%lu", &pages);
-    limit.rlim_cur = pages * (gulong) sysconf (_SC_PAGESIZE) + 4 * 1024 * 1024;
-    limit.rlim_max = RLIM_INFINITY;
-    setrlimit (RLIMIT_AS, &limit);
-    milter_client_run (f->client, NULL);
-    ok = milter_test_log_capture_count (f->capture, MILTER_LOG_LEVEL_ERROR,
-                                        "[client][multi-thread][error]") > 0;
-    if (!ok) {
-      g_autofree gchar *dump = milter_test_log_capture_dump (f->capture);
-      g_printerr ("child log:\n%s\n", dump);
-    }
-    _exit (ok ? 0 : 1);
-  }
-  close (ready[1]);
-  g_assert_cmpint (read (ready[0], &byte, 1), ==, 0);
-  close (ready[0]);
+  f->child_done = pool_failed;
+  f->child_give_up = 5;
+  pid = fork_client (f, limit_address_space);
   {
     g_autoptr (ClientTestMta) mta = client_test_mta_connect (f->spec, NULL);
     g_assert_nonnull (mta);
-    milter_command_encode_negotiate (client_test_mta_output (mta), 6,
-                                     MILTER_ACTION_ALL, MILTER_STEP_ALL);
-    client_test_mta_pump (mta, NULL, 1, 1000);
+    send_negotiate (mta, 1000);
     /* Closed without an answer. */
     g_assert_cmpuint (client_test_mta_n_replies (mta), ==, 0);
   }
-  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
-  g_assert_true (WIFEXITED (status));
-  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+  assert_child_passed (pid);
 }
 
 int
