@@ -135,24 +135,35 @@ split_pair (const gchar *option, const gchar *value, gchar separator,
   return TRUE;
 }
 
+/* "EVENT=REST": the event's command byte and the text after '='. */
+static gboolean
+split_event_pair (const gchar *option, const gchar *value, guint8 *command,
+                  gchar **rest, GError **error)
+{
+  g_autofree gchar *event = NULL;
+
+  if (!split_pair (option, value, '=', &event, rest, error))
+    return FALSE;
+  if (!event_from_name (event, command)) {
+    g_clear_pointer (rest, g_free);
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "%s: unknown event '%s'", option, event);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static gboolean
 parse_reply (const gchar *option, const gchar *value, gpointer data,
              GError **error)
 {
-  g_autofree gchar *event = NULL;
   g_autofree gchar *status_name = NULL;
   MilterStatus status;
   guint8 command;
 
   (void) data;
-  if (!split_pair (option, value, '=', &event, &status_name, error))
-    return FALSE;
-  if (!event_from_name (event, &command)) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                 "%s: unknown event '%s'", option, event);
-    return FALSE;
-  }
-  if (!milter_status_from_string (status_name, &status, error))
+  if (!split_event_pair (option, value, &command, &status_name, error) ||
+      !milter_status_from_string (status_name, &status, error))
     return FALSE;
   replies[command] = status;
   return TRUE;
@@ -162,19 +173,22 @@ static gboolean
 parse_sleep (const gchar *option, const gchar *value, gpointer data,
              GError **error)
 {
-  g_autofree gchar *event = NULL;
   g_autofree gchar *seconds = NULL;
+  gchar *end = NULL;
+  gdouble parsed;
   guint8 command;
 
   (void) data;
-  if (!split_pair (option, value, '=', &event, &seconds, error))
+  if (!split_event_pair (option, value, &command, &seconds, error))
     return FALSE;
-  if (!event_from_name (event, &command)) {
+  parsed = g_ascii_strtod (seconds, &end);
+  if (end == seconds || *end != '\0' || !(parsed >= 0.0) || parsed > 3600.0) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                 "%s: unknown event '%s'", option, event);
+                 "%s: '%s' is not a number of seconds from 0 to 3600",
+                 option, seconds);
     return FALSE;
   }
-  sleeps[command] = g_ascii_strtod (seconds, NULL);
+  sleeps[command] = parsed;
   return TRUE;
 }
 

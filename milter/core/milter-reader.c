@@ -17,6 +17,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -34,6 +36,7 @@ G_DEFINE_QUARK (milter-reader-error-quark, milter_reader_error)
 struct _MilterReader {
   MilterStream parent_instance;
   gsize buffer_size;
+  gboolean quick_ack;
   MilterReaderFlowFunc flow_func;
   gpointer flow_data;
   GDestroyNotify flow_notify;
@@ -137,6 +140,12 @@ ready_cb (MilterStream *stream, gint fd, GIOCondition condition)
     gssize size = read (fd, buffer, self->buffer_size);
 
     if (size > 0) {
+      if (self->quick_ack) {
+        gint on = 1;
+
+        /* Linux clears TCP_QUICKACK after each ACK: renew it per read. */
+        setsockopt (fd, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof (on));
+      }
       flow (self, buffer, (gsize) size);
       if (milter_stream_get_watch_id (stream) != watch_id ||
           (gsize) size < self->buffer_size)
@@ -305,6 +314,13 @@ milter_reader_set_close_on_shutdown (MilterReader *reader,
   g_return_if_fail (MILTER_IS_READER (reader));
   milter_stream_set_close_on_shutdown (MILTER_STREAM (reader),
                                        close_on_shutdown);
+}
+
+void
+milter_reader_set_quick_ack (MilterReader *reader, gboolean quick_ack)
+{
+  g_return_if_fail (MILTER_IS_READER (reader));
+  reader->quick_ack = quick_ack;
 }
 
 gsize

@@ -88,6 +88,12 @@ const gchar *milter_reader_get_tag (MilterReader *reader);
 void milter_reader_set_close_on_shutdown (MilterReader *reader,
                                           gboolean close_on_shutdown);
 gsize milter_reader_get_buffer_size (MilterReader *reader);
+/* On a TCP socket, ask for an immediate ACK after each read. A peer that
+ * writes one reply in several small writes without TCP_NODELAY (libmilter
+ * at end-of-message, Sendmail::PMilter always) otherwise has its later
+ * writes held by Nagle until our delayed ACK, ~40 ms on loopback. Costs
+ * one setsockopt per read; off by default. */
+void milter_reader_set_quick_ack (MilterReader *reader, gboolean quick_ack);
 
 /* Replaces (and notifies) any previous function; func may be NULL. */
 void milter_reader_set_flow_func (MilterReader *reader,

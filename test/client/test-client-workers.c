@@ -17,23 +17,8 @@
 #include <milter/client/milter-client.h>
 
 #include "../lib/milter-test-log.h"
+#include "../lib/milter-test-net.h"
 #include "client-test-mta.h"
-
-static guint
-free_port (void)
-{
-  struct sockaddr_in address = { 0 };
-  socklen_t length = sizeof (address);
-  gint fd = socket (AF_INET, SOCK_STREAM, 0);
-
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  g_assert_cmpint (bind (fd, (struct sockaddr *) &address, sizeof (address)),
-                   ==, 0);
-  getsockname (fd, (struct sockaddr *) &address, &length);
-  close (fd);
-  return ntohs (address.sin_port);
-}
 
 /* The live children of pid, from /proc. */
 static GArray *
@@ -185,7 +170,7 @@ test_master_listen_error (void)
     milter_test_log_capture_start (MILTER_LOG_LEVEL_ALL);
   g_autoptr (MilterClient) first = milter_client_new ();
   g_autoptr (MilterClient) second = milter_client_new ();
-  g_autofree gchar *spec = g_strdup_printf ("inet:%u@127.0.0.1", free_port ());
+  g_autofree gchar *spec = milter_test_free_inet_spec ();
 
   milter_client_set_connection_spec (first, spec, NULL);
   milter_client_set_handle_signals (first, FALSE);

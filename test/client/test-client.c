@@ -21,33 +21,12 @@
 #include <milter/client/milter-client.h>
 
 #include "../lib/milter-test-log.h"
+#include "../lib/milter-test-net.h"
 #include "client-test-mta.h"
 
 #define ANY MILTER_TEST_LOG_ANY_SESSION
 
 /* ---- helpers ---- */
-
-static guint
-free_port (void)
-{
-  struct sockaddr_in address = { 0 };
-  socklen_t length = sizeof (address);
-  gint fd = socket (AF_INET, SOCK_STREAM, 0);
-
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  g_assert_cmpint (bind (fd, (struct sockaddr *) &address, sizeof (address)),
-                   ==, 0);
-  getsockname (fd, (struct sockaddr *) &address, &length);
-  close (fd);
-  return ntohs (address.sin_port);
-}
-
-static gchar *
-inet_spec (void)
-{
-  return g_strdup_printf ("inet:%u@127.0.0.1", free_port ());
-}
 
 typedef struct _Fixture Fixture;
 
@@ -73,7 +52,7 @@ static void
 use_inet_spec (Fixture *f)
 {
   g_free (f->spec);
-  f->spec = inet_spec ();
+  f->spec = milter_test_free_inet_spec ();
   milter_client_set_connection_spec (f->client, f->spec, NULL);
 }
 
@@ -420,7 +399,7 @@ test_port_in_use (Fixture *f, gconstpointer data)
 {
   gboolean multi_thread = GPOINTER_TO_INT (data);
   g_autoptr (MilterClient) first = milter_client_new ();
-  g_autofree gchar *spec = inet_spec ();
+  g_autofree gchar *spec = milter_test_free_inet_spec ();
 
   milter_client_set_connection_spec (first, spec, NULL);
   milter_client_set_handle_signals (first, FALSE);
