@@ -26,6 +26,7 @@
 #include <milter/server/milter-server-context.h>
 
 #include <test/lib/milter-test-log.h>
+#include <test/lib/milter-test-net.h>
 #include <test/server/server-test-fake.h>
 
 
@@ -453,28 +454,13 @@ test_connect_refused_unix (gconstpointer data)
   g_rmdir (dir);
 }
 
-/* A free loopback port: bound, then closed, so nothing listens there. */
-static guint16
-closed_port (void)
-{
-  struct sockaddr_in address = { 0 };
-  socklen_t length = sizeof (address);
-  gint fd = socket (AF_INET, SOCK_STREAM, 0);
-
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  g_assert_cmpint (bind (fd, (struct sockaddr *) &address, sizeof (address)), ==, 0);
-  g_assert_cmpint (getsockname (fd, (struct sockaddr *) &address, &length), ==, 0);
-  close (fd);
-  return ntohs (address.sin_port);
-}
-
 static void
 test_connect_refused_inet (gconstpointer data)
 {
   g_autoptr (MilterTestLogCapture) capture =
     milter_test_log_capture_start (MILTER_LOG_LEVEL_DEFAULT);
-  g_autofree gchar *spec = g_strdup_printf ("inet:%u@127.0.0.1", closed_port ());
+  /* Free a moment ago: nothing listens there. */
+  g_autofree gchar *spec = milter_test_free_inet_spec ();
   ServerTestRunner runner;
 
   server_test_runner_init (&runner, data, spec, "OQ");
