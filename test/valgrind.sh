@@ -13,7 +13,10 @@ set -- valgrind --quiet --error-exitcode=99 --leak-check=full \
   --suppressions="$srcdir/test/valgrind.supp" \
   $( [ -f "$glib_supp" ] && echo "--suppressions=$glib_supp" ) "$@"
 export G_SLICE=always-malloc G_DEBUG=gc-friendly
+# Under valgrind a program runs some 20 times slower: a longer time limit.
+: "${MILTER_TEST_TIME_LIMIT:=1800}"
+export MILTER_TEST_TIME_LIMIT
 if [ -x "$builddir/libtool" ]; then
-  exec "$builddir/libtool" --mode=execute "$@"
+  set -- "$builddir/libtool" --mode=execute "$@"
 fi
-exec "$@"
+exec sh "$srcdir/test/time-limit.sh" "$@"
