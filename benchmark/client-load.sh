@@ -15,7 +15,10 @@
 #     ours glib      test/client/milters/milter-noop-client, glib loop
 #     ours libev     the same, libev loop
 #     ours glib -w2  the same with --n-workers 2 (and libev -w2)
-#   and prints sessions/s with the ratio ours/libmilter. Then it opens
+#   and prints sessions/s with the ratio ours/libmilter. Then the same
+#   milters at concurrency 1 through benchmark/milter-session-driver, a
+#   blocking driver that shares no code with the project (inet and unix
+#   sockets, whole session up to the milter's close). Then it opens
 #   1,000 connections (each negotiated, then idle) to each milter and
 #   prints the growth of its resident set size per connection.
 #
@@ -34,16 +37,20 @@ ulimit -n 4096 2>/dev/null
 it_have_pkgs libmilter-dev || { echo "missing package: $IT_MISSING"; exit 1; }
 it_build_c_milter "$IT_DIR/milters/libmilter-noop.c" "$IT_WORK/libmilter-noop" || exit 1
 
-start_milter() { # KIND PORT: sets MILTER_PID
+start_milter() { # KIND PORT [SPEC]: sets MILTER_PID
+    spec=${3:-inet:$2@127.0.0.1}
     case $1 in
-    libmilter) it_start "m-$2" "$IT_WORK/libmilter-noop" "inet:$2@127.0.0.1" ;;
-    glib) it_start "m-$2" "$OURS" -s "inet:$2@127.0.0.1" --event-loop-backend glib ;;
-    libev) it_start "m-$2" "$OURS" -s "inet:$2@127.0.0.1" --event-loop-backend libev ;;
-    glib-w2) it_start "m-$2" "$OURS" -s "inet:$2@127.0.0.1" --event-loop-backend glib --n-workers 2 ;;
-    libev-w2) it_start "m-$2" "$OURS" -s "inet:$2@127.0.0.1" --event-loop-backend libev --n-workers 2 ;;
+    libmilter) it_start "m-$2" "$IT_WORK/libmilter-noop" "$spec" ;;
+    glib) it_start "m-$2" "$OURS" -s "$spec" --event-loop-backend glib ;;
+    libev) it_start "m-$2" "$OURS" -s "$spec" --event-loop-backend libev ;;
+    glib-w2) it_start "m-$2" "$OURS" -s "$spec" --event-loop-backend glib --n-workers 2 ;;
+    libev-w2) it_start "m-$2" "$OURS" -s "$spec" --event-loop-backend libev --n-workers 2 ;;
     esac
     MILTER_PID=$IT_PID
-    it_wait_port "$2" 10 "$MILTER_PID"
+    case $spec in
+    unix:*) i=0; while [ ! -S "${spec#unix:}" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done ;;
+    *) it_wait_port "$2" 10 "$MILTER_PID" ;;
+    esac
 }
 
 rate() { # PORT CONCURRENCY: prints sessions/s
@@ -77,6 +84,38 @@ for kind in libmilter glib libev glib-w2 libev-w2; do
     echo "$line"
     it_stop "$MILTER_PID"
 done
+
+# The independent blocking driver at concurrency 1.
+DRIVER=$B/benchmark/milter-session-driver
+if [ -x "$DRIVER" ] || (cd "$B" && make -s benchmark/milter-session-driver >/dev/null 2>&1); then
+    echo
+    echo "benchmark/milter-session-driver (blocking, concurrency 1), $N sessions, best of 3"
+    printf '%-16s %22s %22s\n' milter inet unix
+    for kind in libmilter glib libev; do
+        line=$(printf '%-16s' "$kind")
+        for family in inet unix; do
+            port=$(it_free_port)
+            spec=inet:$port@127.0.0.1
+            [ $family = unix ] && spec=unix:$IT_WORK/driver-$port.sock
+            start_milter $kind "$port" "$spec"
+            best=0
+            for try in 1 2 3; do
+                r=$("$DRIVER" "$spec" "$N" | sed -n 's/^sessions-per-second: //p')
+                best=$(awk -v a="${r:-0}" -v b="$best" 'BEGIN { print (a > b) ? a : b }')
+            done
+            it_stop "$MILTER_PID"
+            if [ $kind = libmilter ]; then
+                eval "dbase_$family=\$best"
+                line="$line $(printf '%22s' "$best")"
+            else
+                eval "b=\$dbase_$family"
+                ratio=$(awk -v a="$best" -v b="$b" 'BEGIN { if (b > 0 && a > 0) printf "%.2f", a / b; else print "-" }')
+                line="$line $(printf '%22s' "$best (${ratio}x)")"
+            fi
+        done
+        echo "$line"
+    done
+fi
 
 # Resident memory per idle connection.
 cat >"$IT_WORK/hold.py" <<'PY'
