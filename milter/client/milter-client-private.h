@@ -141,9 +141,9 @@ G_GNUC_INTERNAL gboolean _milter_client_prepare_loop (MilterClient *self,
 G_GNUC_INTERNAL gboolean _milter_client_cleanup (MilterClient *self,
                                                  gboolean remove_files,
                                                  GError **error);
-G_GNUC_INTERNAL void _milter_client_log_cleanup (gboolean success,
-                                                 gboolean cleaned,
-                                                 const GError *error);
+G_GNUC_INTERNAL gboolean _milter_client_finish_run (MilterClient *self,
+                                                    GError *run_error,
+                                                    GError **error);
 
 /* milter-client-workers.c */
 G_GNUC_INTERNAL gboolean _milter_client_run_master (MilterClient *self,

@@ -173,27 +173,39 @@ log_start_error (MilterClient *self, const GError *error)
                   error->message);
 }
 
-void
-_milter_client_log_cleanup (gboolean success, gboolean cleaned,
-                            const GError *error)
+/* The end of a master's or a single process's run: the cleanup, its log
+ * line, and the run's error (or else the cleanup's) passed up. */
+gboolean
+_milter_client_finish_run (MilterClient *self, GError *run_error,
+                           GError **error)
 {
-  if (cleaned)
-    return;
-  if (success)
-    milter_error (0, "[client][run][success][cleanup][error] %s",
-                  error->message);
-  else
-    milter_error (0, "[client][run][fail][cleanup][error] %s",
-                  error->message);
+  g_autoptr (GError) cleanup_error = NULL;
+  gboolean cleaned = _milter_client_cleanup (self, TRUE, &cleanup_error);
+
+  if (!cleaned) {
+    if (!run_error)
+      milter_error (0, "[client][run][success][cleanup][error] %s",
+                    cleanup_error->message);
+    else
+      milter_error (0, "[client][run][fail][cleanup][error] %s",
+                    cleanup_error->message);
+  }
+  if (run_error) {
+    g_propagate_error (error, run_error);
+    return FALSE;
+  }
+  if (!cleaned) {
+    g_propagate_error (error, g_steal_pointer (&cleanup_error));
+    return FALSE;
+  }
+  return TRUE;
 }
 
 static gboolean
 run_single_process (MilterClient *self, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
-  g_autoptr (GError) cleanup_error = NULL;
   gboolean success = FALSE;
-  gboolean cleaned;
 
   if (!_milter_client_prepare_loop (self, &local_error) ||
       !open_notify_pipe (self, &local_error)) {
@@ -216,17 +228,8 @@ run_single_process (MilterClient *self, GError **error)
       log_start_error (self, local_error);
   }
   close_notify_pipe (self);
-  cleaned = _milter_client_cleanup (self, TRUE, &cleanup_error);
-  _milter_client_log_cleanup (success, cleaned, cleanup_error);
-  if (!success) {
-    g_propagate_error (error, g_steal_pointer (&local_error));
-    return FALSE;
-  }
-  if (!cleaned) {
-    g_propagate_error (error, g_steal_pointer (&cleanup_error));
-    return FALSE;
-  }
-  return TRUE;
+  return _milter_client_finish_run (self, success ? NULL :
+                                    g_steal_pointer (&local_error), error);
 }
 
 gboolean

@@ -245,9 +245,7 @@ gboolean
 _milter_client_run_master (MilterClient *self, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
-  g_autoptr (GError) cleanup_error = NULL;
   gboolean success = FALSE;
-  gboolean cleaned;
 
   if (!_milter_client_listen (self, &local_error)) {
     _milter_client_log_listen_error (local_error, TRUE);
@@ -259,15 +257,6 @@ _milter_client_run_master (MilterClient *self, GError **error)
   if (!success)
     milter_error (0, "[client][master][run][error] %s", local_error->message);
 
-  cleaned = _milter_client_cleanup (self, TRUE, &cleanup_error);
-  _milter_client_log_cleanup (success, cleaned, cleanup_error);
-  if (!success) {
-    g_propagate_error (error, g_steal_pointer (&local_error));
-    return FALSE;
-  }
-  if (!cleaned) {
-    g_propagate_error (error, g_steal_pointer (&cleanup_error));
-    return FALSE;
-  }
-  return TRUE;
+  return _milter_client_finish_run (self, success ? NULL :
+                                    g_steal_pointer (&local_error), error);
 }

@@ -53,6 +53,8 @@ struct _Fixture {
   /* An inotify descriptor on the directory, and whether a check ran. */
   gint watch_fd;
   gboolean checked;
+  /* For start_idle_check: what to check once the loop runs. */
+  void (*idle_check) (Fixture *f);
 };
 
 static void
@@ -217,6 +219,25 @@ run_one_session (Fixture *f)
   milter_test_assert_logged (f->capture, MILTER_LOG_LEVEL_STATISTICS, 0,
                              "[sessions][finished] 1(+1) 0");
   g_assert_cmpuint (f->n_maintain, ==, 1);
+}
+
+static gboolean
+idle_check_and_stop (gpointer data)
+{
+  Fixture *f = data;
+
+  f->idle_check (f);
+  milter_client_shutdown (f->client);
+  return G_SOURCE_REMOVE;
+}
+
+/* A "listen-started" handler: f->idle_check() once the loop runs, then
+ * the client stops. */
+static void
+start_idle_check (MilterClient *client, gpointer data)
+{
+  milter_event_loop_add_idle (milter_client_get_event_loop (client),
+                              idle_check_and_stop, data, NULL);
 }
 
 /* ---- rules ---- */
@@ -565,6 +586,23 @@ test_unix_replaced_kept (Fixture *f, gconstpointer data)
 
 /* ---- the PID file ---- */
 
+static void
+check_pid_file (Fixture *f)
+{
+  g_autofree gchar *pid_file = g_build_filename (f->directory, "milter.pid",
+                                                 NULL);
+  g_autofree gchar *contents = NULL;
+  g_autofree gchar *expected = g_strdup_printf ("%d\n", (gint) getpid ());
+
+  g_assert_true (g_file_get_contents (pid_file, &contents, NULL, NULL));
+  g_assert_cmpstr (contents, ==, expected);
+  /* Not root: a directory we cannot write keeps the file (as root the
+   * drop to nobody does, see test_pid_file). */
+  if (f->n_maintain == 1 && !g_test_subprocess ())
+    g_assert_cmpint (g_chmod (f->directory, 0500), ==, 0);
+  f->checked = TRUE;
+}
+
 /* A child that lives until *release is closed. */
 static pid_t
 fork_sleeper (gint *release)
@@ -657,28 +695,6 @@ test_pid_file_locked (Fixture *f, gconstpointer data)
   end_sleeper (other, release);
 }
 
-static gboolean
-check_own_pid_and_stop (gpointer data)
-{
-  Fixture *f = data;
-  g_autofree gchar *pid_file = pid_file_path (f);
-  g_autofree gchar *contents = NULL;
-  g_autofree gchar *expected = g_strdup_printf ("%d\n", (gint) getpid ());
-
-  g_assert_true (g_file_get_contents (pid_file, &contents, NULL, NULL));
-  g_assert_cmpstr (contents, ==, expected);
-  f->checked = TRUE;
-  milter_client_shutdown (f->client);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-start_own_pid_check (MilterClient *client, gpointer data)
-{
-  milter_event_loop_add_idle (milter_client_get_event_loop (client),
-                              check_own_pid_and_stop, data, NULL);
-}
-
 /* A PID file left by a process that has ended is taken over. */
 static void
 test_pid_file_stale (Fixture *f, gconstpointer data)
@@ -693,30 +709,21 @@ test_pid_file_stale (Fixture *f, gconstpointer data)
   before = g_strdup_printf ("%d\n", (gint) dead);
   g_assert_true (g_file_set_contents (pid_file, before, -1, NULL));
   milter_client_set_pid_file (f->client, pid_file);
+  f->idle_check = check_pid_file;
   g_signal_connect (f->client, "listen-started",
-                    G_CALLBACK (start_own_pid_check), f);
+                    G_CALLBACK (start_idle_check), f);
   g_assert_true (milter_client_run (f->client, NULL));
   g_assert_true (f->checked);
   g_assert_false (g_file_test (pid_file, G_FILE_TEST_EXISTS));
 }
 
-static gboolean
-hand_pid_file_over_and_stop (gpointer data)
+static void
+hand_pid_file_over (Fixture *f)
 {
-  Fixture *f = data;
   g_autofree gchar *pid_file = pid_file_path (f);
 
   /* Another instance took the file over. */
   g_assert_true (g_file_set_contents (pid_file, "1\n", -1, NULL));
-  milter_client_shutdown (f->client);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-start_hand_over (MilterClient *client, gpointer data)
-{
-  milter_event_loop_add_idle (milter_client_get_event_loop (client),
-                              hand_pid_file_over_and_stop, data, NULL);
 }
 
 /* Removed on exit only while it holds our PID. */
@@ -728,7 +735,8 @@ test_pid_file_not_ours (Fixture *f, gconstpointer data)
 
   (void) data;
   milter_client_set_pid_file (f->client, pid_file);
-  g_signal_connect (f->client, "listen-started", G_CALLBACK (start_hand_over),
+  f->idle_check = hand_pid_file_over;
+  g_signal_connect (f->client, "listen-started", G_CALLBACK (start_idle_check),
                     f);
   g_assert_true (milter_client_run (f->client, NULL));
   g_assert_true (g_file_get_contents (pid_file, &contents, NULL, NULL));
@@ -737,10 +745,9 @@ test_pid_file_not_ours (Fixture *f, gconstpointer data)
 
 /* ---- privileges ---- */
 
-static gboolean
-check_dropped_and_stop (gpointer data)
+static void
+check_dropped (Fixture *f)
 {
-  Fixture *f = data;
   g_autofree gchar *pid_file = pid_file_path (f);
   g_autofree gchar *contents = NULL;
   g_autofree gchar *expected = g_strdup_printf ("%d\n", (gint) getpid ());
@@ -757,15 +764,6 @@ check_dropped_and_stop (gpointer data)
   g_assert_cmpstr (contents, ==, expected);
   g_assert_false (g_file_set_contents (pid_file, "1\n", -1, NULL));
   f->checked = TRUE;
-  milter_client_shutdown (f->client);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-start_drop_check (MilterClient *client, gpointer data)
-{
-  milter_event_loop_add_idle (milter_client_get_event_loop (client),
-                              check_dropped_and_stop, data, NULL);
 }
 
 /* Root: the PID file is written before the switch to the user. */
@@ -790,8 +788,9 @@ test_pid_file_before_drop (Fixture *f, gconstpointer data)
   use_inet_spec (f);
   milter_client_set_user (f->client, "nobody");
   milter_client_set_pid_file (f->client, pid_file);
+  f->idle_check = check_dropped;
   g_signal_connect (f->client, "listen-started",
-                    G_CALLBACK (start_drop_check), f);
+                    G_CALLBACK (start_idle_check), f);
   /* Removing the file fails then: error/pid-file-remove checks that. */
   milter_client_run (f->client, NULL);
   g_assert_true (f->checked);
@@ -1006,32 +1005,6 @@ test_fail_cleanup_error (Fixture *f, gconstpointer data)
                              "[client][run][fail][cleanup][error]");
 }
 
-static gboolean
-check_pid_file_and_stop (gpointer data)
-{
-  Fixture *f = data;
-  g_autofree gchar *pid_file = g_build_filename (f->directory, "milter.pid",
-                                                 NULL);
-  g_autofree gchar *contents = NULL;
-  g_autofree gchar *expected = g_strdup_printf ("%d\n", (gint) getpid ());
-
-  g_assert_true (g_file_get_contents (pid_file, &contents, NULL, NULL));
-  g_assert_cmpstr (contents, ==, expected);
-  /* Not root: a directory we cannot write keeps the file (as root the
-   * drop to nobody does, see test_pid_file). */
-  if (f->n_maintain == 1 && !g_test_subprocess ())
-    g_assert_cmpint (g_chmod (f->directory, 0500), ==, 0);
-  milter_client_shutdown (f->client);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-start_pid_check (MilterClient *client, gpointer data)
-{
-  milter_event_loop_add_idle (milter_client_get_event_loop (client),
-                              check_pid_file_and_stop, data, NULL);
-}
-
 static void
 test_pid_file (Fixture *f, gconstpointer data)
 {
@@ -1058,8 +1031,9 @@ test_pid_file (Fixture *f, gconstpointer data)
     milter_client_set_user (f->client, "nobody");
   }
   milter_client_set_pid_file (f->client, pid_file);
+  f->idle_check = check_pid_file;
   g_signal_connect (f->client, "listen-started",
-                    G_CALLBACK (start_pid_check), f);
+                    G_CALLBACK (start_idle_check), f);
   if (f->n_maintain == 1) {
     g_autofree gchar *contents = NULL;
     g_autofree gchar *expected = g_strdup_printf ("%d\n", (gint) getpid ());
