@@ -745,6 +745,25 @@ test_pid_file_not_ours (Fixture *f, gconstpointer data)
 
 /* ---- privileges ---- */
 
+/* Root: runs the rest of the test in a child whose client drops to
+ * nobody (inet spec; nobody may enter the test's directory, not write in
+ * it). FALSE in the parent, which has then checked the child. */
+static gboolean
+in_child_dropping_to_nobody (Fixture *f)
+{
+  if (!g_test_subprocess ()) {
+    g_test_trap_subprocess (NULL, 20 * G_USEC_PER_SEC,
+                            G_TEST_SUBPROCESS_INHERIT_STDERR);
+    g_test_trap_assert_passed ();
+    return FALSE;
+  }
+  g_assert_cmpint (g_chmod (f->directory, 0755), ==, 0);
+  use_inet_spec (f);
+  milter_client_set_user (f->client, "nobody");
+  return TRUE;
+}
+
+
 static void
 check_dropped (Fixture *f)
 {
@@ -777,16 +796,8 @@ test_pid_file_before_drop (Fixture *f, gconstpointer data)
     g_test_skip ("needs root and the user nobody");
     return;
   }
-  if (!g_test_subprocess ()) {
-    g_test_trap_subprocess (NULL, 20 * G_USEC_PER_SEC,
-                            G_TEST_SUBPROCESS_INHERIT_STDERR);
-    g_test_trap_assert_passed ();
+  if (!in_child_dropping_to_nobody (f))
     return;
-  }
-  /* nobody may enter the test's directory, not write in it. */
-  g_assert_cmpint (g_chmod (f->directory, 0755), ==, 0);
-  use_inet_spec (f);
-  milter_client_set_user (f->client, "nobody");
   milter_client_set_pid_file (f->client, pid_file);
   f->idle_check = check_dropped;
   g_signal_connect (f->client, "listen-started",
@@ -1020,15 +1031,8 @@ test_pid_file (Fixture *f, gconstpointer data)
       g_test_skip ("needs the user nobody when run as root");
       return;
     }
-    if (!g_test_subprocess ()) {
-      g_test_trap_subprocess (NULL, 20 * G_USEC_PER_SEC,
-                              G_TEST_SUBPROCESS_INHERIT_STDERR);
-      g_test_trap_assert_passed ();
+    if (!in_child_dropping_to_nobody (f))
       return;
-    }
-    g_assert_cmpint (g_chmod (f->directory, 0755), ==, 0);
-    use_inet_spec (f);
-    milter_client_set_user (f->client, "nobody");
   }
   milter_client_set_pid_file (f->client, pid_file);
   f->idle_check = check_pid_file;
