@@ -5,20 +5,38 @@
  *   #include <milter/client/milter-client-private.h>
  *
  * DESCRIPTION
- *   The instance struct of MilterClient and the steps of run() that the
- *   multi-worker master (milter-client-workers.c) reuses. Not installed.
+ *   The instance struct of MilterClient and the internal functions by
+ *   which its files work together. Not installed; every function here is
+ *   G_GNUC_INTERNAL (not exported from the library). The files:
+ *
+ *     milter-client.c           the object: settings, signals, rules
+ *     milter-client-listener.c  the listening socket and its file
+ *     milter-client-accept.c    watching the socket, accept, suspension
+ *     milter-client-sessions.c  one context per connection, in this
+ *                               thread or in a pool thread; maintenance
+ *     milter-client-signals.c   SIGTERM and SIGINT end the run
+ *     milter-client-daemon.c    PID file, daemonizing, privilege drop
+ *     milter-client-runner.c    run(), run_worker(), shutdown(), cleanup
+ *     milter-client-workers.c   the multi-worker master
  *
  * DIAGNOSTICS
  *   None.
  */
 #pragma once
 
+#include <signal.h>
+
 #include <glib-object.h>
 
 #include <milter/core/milter-event-loop.h>
+#include <milter/core/milter-socket.h>
 #include <milter/client/milter-client.h>
+#include <milter/client/milter-client-process.h>
 
 G_BEGIN_DECLS
+
+/* Accepted connections handled per wake-up before other events get a turn. */
+#define MILTER_CLIENT_ACCEPT_BURST 64
 
 struct _MilterClient {
   GObject parent_instance;
@@ -46,8 +64,11 @@ struct _MilterClient {
   /* Running state. */
   MilterEventLoop *loop;
   gint listen_fd;
+  /* The socket file we bound, to remove on close while still ours. */
   gchar *unix_path;
-  gboolean pid_file_saved;
+  MilterSocketFileId unix_id;
+  /* Locked from the start until cleanup (master and single process). */
+  MilterClientPidFile *held_pid_file;
   gboolean accepting;
   gboolean quitting;
   gboolean suspended;
@@ -63,14 +84,69 @@ struct _MilterClient {
   guint64 n_finished_at_statistics;
 };
 
-gboolean _milter_client_prepare_loop (MilterClient *self, GError **error);
-gboolean _milter_client_listen (MilterClient *self, GError **error);
-gboolean _milter_client_become_daemon (MilterClient *self,
-                                       gboolean pid_file,
-                                       GError **error);
-gboolean _milter_client_cleanup (MilterClient *self,
-                                 gboolean remove_files,
-                                 GError **error);
-gboolean _milter_client_run_master (MilterClient *self, GError **error);
+/* milter-client.c */
+G_GNUC_INTERNAL void _milter_client_emit_connection_established (MilterClient *self,
+                                                                 MilterClientContext *context);
+G_GNUC_INTERNAL void _milter_client_emit_listen_started (MilterClient *self);
+G_GNUC_INTERNAL void _milter_client_emit_maintain (MilterClient *self);
+
+/* milter-client-listener.c */
+G_GNUC_INTERNAL gboolean _milter_client_listen (MilterClient *self,
+                                                GError **error);
+G_GNUC_INTERNAL void _milter_client_log_listen_error (const GError *error,
+                                                      gboolean master);
+G_GNUC_INTERNAL gboolean _milter_client_close_listener (MilterClient *self,
+                                                        gboolean remove_file,
+                                                        GError **error);
+
+/* milter-client-accept.c */
+G_GNUC_INTERNAL void _milter_client_update_accept_watch (MilterClient *self);
+G_GNUC_INTERNAL void _milter_client_stop_accepting (MilterClient *self);
+G_GNUC_INTERNAL void _milter_client_fail_run (MilterClient *self,
+                                              const GError *error);
+
+/* milter-client-sessions.c */
+G_GNUC_INTERNAL void _milter_client_start_session (MilterClient *self,
+                                                   gint fd);
+G_GNUC_INTERNAL void _milter_client_session_thread (gpointer data,
+                                                    gpointer user_data);
+G_GNUC_INTERNAL gboolean _milter_client_session_thread_done (gint fd,
+                                                             GIOCondition condition,
+                                                             gpointer user_data);
+G_GNUC_INTERNAL void _milter_client_end_sessions (MilterClient *self);
+
+/* milter-client-signals.c */
+typedef struct {
+  gint pipe[2];
+  guint watch;
+  struct sigaction old_term;
+  struct sigaction old_int;
+  MilterEventLoop *loop;
+} MilterClientSignalState;
+
+G_GNUC_INTERNAL void _milter_client_signals_install (MilterClient *self,
+                                                     MilterClientSignalState *state);
+G_GNUC_INTERNAL void _milter_client_signals_uninstall (MilterClientSignalState *state);
+
+/* milter-client-daemon.c */
+G_GNUC_INTERNAL gboolean _milter_client_become_daemon (MilterClient *self,
+                                                       GError **error);
+G_GNUC_INTERNAL gboolean _milter_client_release_pid_file (MilterClient *self,
+                                                          GError **error);
+G_GNUC_INTERNAL void _milter_client_abandon_pid_file (MilterClient *self);
+
+/* milter-client-runner.c */
+G_GNUC_INTERNAL gboolean _milter_client_prepare_loop (MilterClient *self,
+                                                      GError **error);
+G_GNUC_INTERNAL gboolean _milter_client_cleanup (MilterClient *self,
+                                                 gboolean remove_files,
+                                                 GError **error);
+G_GNUC_INTERNAL gboolean _milter_client_finish_run (MilterClient *self,
+                                                    GError *run_error,
+                                                    GError **error);
+
+/* milter-client-workers.c */
+G_GNUC_INTERNAL gboolean _milter_client_run_master (MilterClient *self,
+                                                    GError **error);
 
 G_END_DECLS

@@ -4,8 +4,14 @@
  * SYNOPSIS
  *   #include <milter/client/milter-client-process.h>
  *
- *   gboolean milter_client_pid_file_save (const gchar *path, GError **error);
- *   gboolean milter_client_pid_file_remove (const gchar *path, GError **error);
+ *   MilterClientPidFile *milter_client_pid_file_acquire (const gchar *path,
+ *                                                        GError **error);
+ *   gboolean milter_client_pid_file_update (pid_file, &error);
+ *   gboolean milter_client_pid_file_release (pid_file, &error);
+ *   void milter_client_pid_file_abandon (pid_file);
+ *   pid_t milter_client_pid_file_parse (const gchar *contents);
+ *   gboolean milter_client_pid_file_may_take_over (locked, holder, self,
+ *                                                  holder_alive);
  *   gboolean milter_client_daemonize (GError **error);
  *   gboolean milter_client_switch_user (const gchar *user, const gchar *group,
  *                                       GError **error);
@@ -13,10 +19,20 @@
  *                                      GError **error);
  *
  * DESCRIPTION
- *   The process-level chores of a milter daemon. pid_file_save writes
- *   "PID\n" through a temporary file in the same directory, so a reader
- *   never sees a half-written file. pid_file_remove treats an already
- *   missing file as removed.
+ *   The process-level chores of a milter daemon.
+ *
+ *   The PID file: acquire() opens (or creates, mode 0644) the file, locks
+ *   it with flock(2) and writes "PID\n". It refuses, leaving the file as
+ *   it is, when another process holds the lock or the file names another
+ *   process that is alive (one that wrote it without a lock); a file of a
+ *   process that has ended is taken over. may_take_over() is that rule,
+ *   parse() reads a PID. The lock lives as long as the returned object's
+ *   descriptor, which is read-only: after a privilege drop the process
+ *   cannot rewrite the file through it. Acquire as root, before dropping
+ *   privileges; update() rewrites the PID after daemonizing. release()
+ *   removes the file only while it is still ours (the file we locked,
+ *   holding our PID), then frees; abandon() frees without touching the
+ *   file (a forked worker, whose master keeps the lock).
  *
  *   daemonize detaches from the terminal with daemon(3): the parent exits,
  *   the child continues in a new session with the working directory "/"
@@ -24,10 +40,11 @@
  *   to a file or syslog).
  *
  *   switch_user changes the group (group, or the user's primary group)
- *   and then the user, with the user's supplementary groups, only when the
- *   process runs as root; otherwise it does nothing and succeeds, so the
- *   same command line works for root and for an unprivileged test run.
- *   group alone (without user) changes only the group.
+ *   and then the user, with the user's supplementary groups; group alone
+ *   (without user) changes only the group. Only root can: asked by
+ *   another user it fails (a daemon told to drop privileges must not run
+ *   with others than it was told), unless the process already is that
+ *   user and group. Unknown names are errors for anybody.
  *
  * DIAGNOSTICS
  *   Errors are in MILTER_CLIENT_PROCESS_ERROR and name the file, user or
@@ -52,8 +69,24 @@ typedef enum {
   MILTER_CLIENT_PROCESS_ERROR_PRIVILEGE
 } MilterClientProcessError;
 
-gboolean milter_client_pid_file_save (const gchar *path, GError **error);
-gboolean milter_client_pid_file_remove (const gchar *path, GError **error);
+typedef struct _MilterClientPidFile MilterClientPidFile;
+
+MilterClientPidFile *milter_client_pid_file_acquire (const gchar *path,
+                                                     GError **error);
+gboolean milter_client_pid_file_update (MilterClientPidFile *pid_file,
+                                        GError **error);
+/* Frees pid_file whatever the result. */
+gboolean milter_client_pid_file_release (MilterClientPidFile *pid_file,
+                                         GError **error);
+void milter_client_pid_file_abandon (MilterClientPidFile *pid_file);
+const gchar *milter_client_pid_file_get_path (MilterClientPidFile *pid_file);
+/* The PID in "PID\n" (surrounding blanks allowed); 0 if none. */
+pid_t milter_client_pid_file_parse (const gchar *contents);
+/* Whether self may take over a PID file naming holder (0: none). */
+gboolean milter_client_pid_file_may_take_over (gboolean locked_elsewhere,
+                                               pid_t holder,
+                                               pid_t self,
+                                               gboolean holder_alive);
 gboolean milter_client_daemonize (GError **error);
 gboolean milter_client_switch_user (const gchar *user,
                                     const gchar *group,

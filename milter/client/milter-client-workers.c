@@ -22,7 +22,7 @@
  * DIAGNOSTICS
  *   [client][workers][run][listen][error] the master could not listen;
  *   [client][master][run][error] the master could not start (listen,
- *   PID file, fork); cleanup failures as in milter-client.c.
+ *   PID file, fork); cleanup failures as in milter-client-runner.c.
  */
 #include "config.h"
 
@@ -90,14 +90,28 @@ spawn_worker (MilterClient *self, gint pipe_fds[2], Worker *workers,
     g_free (workers);
     master_pipe_write_fd = -1;
     self->n_workers = 0;
+    /* The master holds the PID file's lock and removes the file. */
+    _milter_client_abandon_pid_file (self);
     success = milter_client_run_worker (self, self->listen_fd, NULL);
     _exit (success ? 0 : 1);
   }
   return pid;
 }
 
+/* Waits (at most timeout_ms) for a signal: SIGCHLD wakes it. */
 static void
-stop_workers (Worker *workers, guint n_workers)
+wait_for_signal (gint pipe_fd, gint timeout_ms)
+{
+  struct pollfd poll_fd = { pipe_fd, POLLIN, 0 };
+  guint8 buffer[64];
+
+  poll (&poll_fd, 1, timeout_ms);
+  while (read (pipe_fd, buffer, sizeof (buffer)) > 0)
+    ;
+}
+
+static void
+stop_workers (Worker *workers, guint n_workers, gint pipe_fd)
 {
   gint64 deadline = g_get_monotonic_time () + STOP_TIMEOUT_USEC;
   guint alive = 0;
@@ -130,7 +144,8 @@ stop_workers (Worker *workers, guint n_workers)
       }
       deadline = G_MAXINT64;
     }
-    g_usleep (10000);
+    /* Bounded: a SIGCHLD lost between waitpid() and poll() costs 100 ms. */
+    wait_for_signal (pipe_fd, 100);
   }
 }
 
@@ -189,10 +204,8 @@ run_workers (MilterClient *self, GError **error)
   }
 
   while (success && !master_stop_requested) {
-    struct pollfd poll_fd = { pipe_fds[0], POLLIN, 0 };
     gint64 now = g_get_monotonic_time ();
     gint64 next = G_MAXINT64;
-    guint8 buffer[64];
 
     for (guint i = 0; i < n_workers; i++) {
       if (workers[i].pid == 0 && workers[i].restart_at > 0) {
@@ -214,14 +227,12 @@ run_workers (MilterClient *self, GError **error)
           next = MIN (next, workers[i].restart_at);
       }
     }
-    poll (&poll_fd, 1, next == G_MAXINT64 ? -1 :
-          (gint) MAX (1, (next - now) / 1000));
-    while (read (pipe_fds[0], buffer, sizeof (buffer)) > 0)
-      ;
+    wait_for_signal (pipe_fds[0], next == G_MAXINT64 ? -1 :
+                     (gint) MAX (1, (next - now) / 1000));
     reap_workers (workers, n_workers);
   }
 
-  stop_workers (workers, n_workers);
+  stop_workers (workers, n_workers, pipe_fds[0]);
   for (guint i = 0; i < G_N_ELEMENTS (master_signals); i++)
     sigaction (master_signals[i], &old_actions[i], NULL);
   master_pipe_write_fd = -1;
@@ -234,41 +245,18 @@ gboolean
 _milter_client_run_master (MilterClient *self, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
-  g_autoptr (GError) cleanup_error = NULL;
   gboolean success = FALSE;
-  gboolean cleaned;
 
   if (!_milter_client_listen (self, &local_error)) {
-    if (g_error_matches (local_error, MILTER_CLIENT_ERROR,
-                         MILTER_CLIENT_ERROR_UNIX_SOCKET))
-      milter_error (0, "[client][error][unix] %s", local_error->message);
-    else
-      milter_error (0, "[client][workers][run][listen][error] %s",
-                    local_error->message);
+    _milter_client_log_listen_error (local_error, TRUE);
   } else {
-    g_signal_emit_by_name (self, "listen-started");
-    success = _milter_client_become_daemon (self, TRUE, &local_error) &&
+    _milter_client_emit_listen_started (self);
+    success = _milter_client_become_daemon (self, &local_error) &&
               run_workers (self, &local_error);
   }
   if (!success)
     milter_error (0, "[client][master][run][error] %s", local_error->message);
 
-  cleaned = _milter_client_cleanup (self, TRUE, &cleanup_error);
-  if (!cleaned) {
-    if (success)
-      milter_error (0, "[client][run][success][cleanup][error] %s",
-                    cleanup_error->message);
-    else
-      milter_error (0, "[client][run][fail][cleanup][error] %s",
-                    cleanup_error->message);
-  }
-  if (!success) {
-    g_propagate_error (error, g_steal_pointer (&local_error));
-    return FALSE;
-  }
-  if (!cleaned) {
-    g_propagate_error (error, g_steal_pointer (&cleanup_error));
-    return FALSE;
-  }
-  return TRUE;
+  return _milter_client_finish_run (self, success ? NULL :
+                                    g_steal_pointer (&local_error), error);
 }

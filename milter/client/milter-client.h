@@ -16,17 +16,22 @@
  *   "connection-established".
  *
  *   run() does, in order: create the event loop (glib or libev), listen
- *   (a unix socket file is removed first and on close unless told not to;
- *   its mode and group are set), emit "listen-started", switch user and
- *   group when root, daemonize if asked, save the PID file, then runs the
- *   single-thread runner (everything in the event loop of the calling
+ *   (an existing unix socket file is replaced only when it is a socket
+ *   nobody listens on, and only with remove-unix-socket-on-create; a live
+ *   socket or anything else at the path fails the start; the socket gets
+ *   its mode at bind(2) and its group before listen(2)), emit
+ *   "listen-started", acquire the PID file (locked; refused when another
+ *   live process holds it), daemonize if asked (the PID file then names
+ *   the daemon), switch user and group (an error when not root), then
+ *   run the single-thread runner (everything in the event loop of the calling
  *   thread; the default) or the multi-thread runner (the calling thread
  *   accepts; each session runs in a pool thread with its own event loop,
  *   so handlers then run in that thread). With n-workers > 0, run() is a
  *   master that forks that many worker processes sharing the listening
  *   socket, restarts a worker that dies, and stops them on SIGTERM/SIGINT.
  *   SIGTERM and SIGINT end run() cleanly (socket file and PID file
- *   removed) when handle-signals is on (the default).
+ *   removed, each only while still ours: the socket we bound, the file
+ *   holding our PID) when handle-signals is on (the default).
  *
  *   Accepting pauses while max-connections sessions run. When accept(2)
  *   fails for lack of descriptors (EMFILE, ENFILE), the client stops

@@ -10,7 +10,10 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -169,13 +172,14 @@ fail_spec (gint fd, const MilterConnectionSpec *spec, const gchar *what,
 }
 
 gint
-milter_socket_listen (const MilterConnectionSpec *spec,
-                      gint backlog,
-                      GError **error)
+milter_socket_bind (const MilterConnectionSpec *spec,
+                    guint unix_mode,
+                    GError **error)
 {
   struct sockaddr_storage address;
   socklen_t length = 0;
   gint fd;
+  gint result;
 
   g_return_val_if_fail (spec != NULL, -1);
 
@@ -189,11 +193,219 @@ milter_socket_listen (const MilterConnectionSpec *spec,
     if (setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof (on)) == -1)
       return fail_spec (fd, spec, "set SO_REUSEADDR for", error);
   }
-  if (bind (fd, (struct sockaddr *) &address, length) == -1)
+  if (spec->type == MILTER_CONNECTION_SPEC_TYPE_UNIX && unix_mode != 0) {
+    /* bind(2) creates the file with 0777 & ~umask: a chmod afterwards
+     * would leave a moment with the umask's permissions. */
+    mode_t old_umask = umask (~unix_mode & 0777);
+
+    result = bind (fd, (struct sockaddr *) &address, length);
+    umask (old_umask);
+  } else {
+    result = bind (fd, (struct sockaddr *) &address, length);
+  }
+  if (result == -1)
     return fail_spec (fd, spec, "bind to", error);
+  return fd;
+}
+
+gint
+milter_socket_listen (const MilterConnectionSpec *spec,
+                      gint backlog,
+                      GError **error)
+{
+  gint fd = milter_socket_bind (spec, 0, error);
+
+  if (fd == -1)
+    return -1;
   if (listen (fd, backlog) == -1)
     return fail_spec (fd, spec, "listen on", error);
   return fd;
+}
+
+/* ---- unix socket paths ---- */
+
+MilterSocketUnixAction
+milter_socket_unix_path_action (MilterSocketUnixPath found,
+                                gboolean remove_stale)
+{
+  switch (found) {
+  case MILTER_SOCKET_UNIX_PATH_ABSENT:
+    return MILTER_SOCKET_UNIX_BIND;
+  case MILTER_SOCKET_UNIX_PATH_STALE:
+    /* Not removing: bind(2) then fails with EADDRINUSE, as asked. */
+    return remove_stale ? MILTER_SOCKET_UNIX_REMOVE_THEN_BIND :
+      MILTER_SOCKET_UNIX_BIND;
+  case MILTER_SOCKET_UNIX_PATH_LIVE:
+    return MILTER_SOCKET_UNIX_REFUSE_IN_USE;
+  case MILTER_SOCKET_UNIX_PATH_NOT_SOCKET:
+  default:
+    return MILTER_SOCKET_UNIX_REFUSE_NOT_SOCKET;
+  }
+}
+
+static gboolean
+set_path_error (GError **error, gint code, const gchar *path,
+                const gchar *what)
+{
+  gint saved_errno = errno;
+
+  g_set_error (error, MILTER_SOCKET_ERROR, code, "%s '%s': %s", what, path,
+               g_strerror (saved_errno));
+  errno = saved_errno;
+  return FALSE;
+}
+
+/* Whether somebody listens on the socket at path. */
+static gboolean
+probe_listener (const gchar *path, gboolean *live, GError **error)
+{
+  struct sockaddr_un address = { .sun_family = AF_UNIX };
+  gint fd;
+  gint result;
+
+  if (strlen (path) >= sizeof (address.sun_path)) {
+    errno = ENAMETOOLONG;
+    return set_path_error (error, MILTER_SOCKET_ERROR_FAILED, path,
+                           "cannot probe");
+  }
+  strcpy (address.sun_path, path);
+  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd == -1)
+    return set_path_error (error, MILTER_SOCKET_ERROR_FAILED, path,
+                           "cannot probe");
+  do {
+    result = connect (fd, (struct sockaddr *) &address, sizeof (address));
+  } while (result == -1 && errno == EINTR);
+  /* A full listen queue (EAGAIN) still means a listener. */
+  if (result == 0 || errno == EINPROGRESS || errno == EAGAIN) {
+    *live = TRUE;
+  } else if (errno == ECONNREFUSED) {
+    *live = FALSE;
+  } else {
+    set_path_error (error, MILTER_SOCKET_ERROR_FAILED, path, "cannot probe");
+    close (fd);
+    return FALSE;
+  }
+  close (fd);
+  return TRUE;
+}
+
+gboolean
+milter_socket_probe_unix_path (const gchar *path,
+                               MilterSocketUnixPath *found,
+                               GError **error)
+{
+  struct stat status;
+  gboolean live = FALSE;
+
+  g_return_val_if_fail (path != NULL && found != NULL, FALSE);
+
+  if (lstat (path, &status) == -1) {
+    if (errno != ENOENT)
+      return set_path_error (error, MILTER_SOCKET_ERROR_FAILED, path,
+                             "cannot look at");
+    *found = MILTER_SOCKET_UNIX_PATH_ABSENT;
+    return TRUE;
+  }
+  if (!S_ISSOCK (status.st_mode)) {
+    *found = MILTER_SOCKET_UNIX_PATH_NOT_SOCKET;
+    return TRUE;
+  }
+  if (!probe_listener (path, &live, error))
+    return FALSE;
+  *found = live ? MILTER_SOCKET_UNIX_PATH_LIVE : MILTER_SOCKET_UNIX_PATH_STALE;
+  return TRUE;
+}
+
+gboolean
+milter_socket_clear_unix_path (const gchar *path,
+                               gboolean remove_stale,
+                               GError **error)
+{
+  MilterSocketUnixPath found;
+
+  if (!milter_socket_probe_unix_path (path, &found, error))
+    return FALSE;
+  switch (milter_socket_unix_path_action (found, remove_stale)) {
+  case MILTER_SOCKET_UNIX_BIND:
+    return TRUE;
+  case MILTER_SOCKET_UNIX_REMOVE_THEN_BIND:
+    if (unlink (path) == -1 && errno != ENOENT)
+      return set_path_error (error, MILTER_SOCKET_ERROR_FAILED, path,
+                             "cannot remove the stale socket");
+    return TRUE;
+  case MILTER_SOCKET_UNIX_REFUSE_IN_USE:
+    g_set_error (error, MILTER_SOCKET_ERROR, MILTER_SOCKET_ERROR_IN_USE,
+                 "'%s' is in use (something listens on it): not "
+                 "removed", path);
+    return FALSE;
+  case MILTER_SOCKET_UNIX_REFUSE_NOT_SOCKET:
+  default:
+    g_set_error (error, MILTER_SOCKET_ERROR, MILTER_SOCKET_ERROR_NOT_SOCKET,
+                 "'%s' exists and is not a socket: not removed", path);
+    return FALSE;
+  }
+}
+
+static void
+file_id_from_stat (const struct stat *status, MilterSocketFileId *id)
+{
+  id->device = (guint64) status->st_dev;
+  id->inode = (guint64) status->st_ino;
+  id->change_sec = (gint64) status->st_ctim.tv_sec;
+  id->change_nsec = (gint64) status->st_ctim.tv_nsec;
+}
+
+gboolean
+milter_socket_identify_unix_path (const gchar *path,
+                                  MilterSocketFileId *id,
+                                  GError **error)
+{
+  struct stat status;
+
+  g_return_val_if_fail (path != NULL && id != NULL, FALSE);
+
+  if (lstat (path, &status) == -1)
+    return set_path_error (error, MILTER_SOCKET_ERROR_FAILED, path,
+                           "cannot look at");
+  if (!S_ISSOCK (status.st_mode)) {
+    g_set_error (error, MILTER_SOCKET_ERROR, MILTER_SOCKET_ERROR_NOT_SOCKET,
+                 "'%s' is not a socket", path);
+    return FALSE;
+  }
+  file_id_from_stat (&status, id);
+  return TRUE;
+}
+
+gboolean
+milter_socket_remove_unix_path (const gchar *path,
+                                const MilterSocketFileId *id,
+                                GError **error)
+{
+  struct stat status;
+  MilterSocketFileId found;
+
+  g_return_val_if_fail (path != NULL && id != NULL, FALSE);
+
+  if (lstat (path, &status) == -1) {
+    if (errno == ENOENT)
+      return TRUE;
+    return set_path_error (error, MILTER_SOCKET_ERROR_FAILED, path,
+                           "cannot look at");
+  }
+  file_id_from_stat (&status, &found);
+  if (!S_ISSOCK (status.st_mode) || found.device != id->device ||
+      found.inode != id->inode || found.change_sec != id->change_sec ||
+      found.change_nsec != id->change_nsec) {
+    g_set_error (error, MILTER_SOCKET_ERROR, MILTER_SOCKET_ERROR_REPLACED,
+                 "'%s' is no longer the socket this process created: "
+                 "left in place", path);
+    return FALSE;
+  }
+  if (unlink (path) == -1 && errno != ENOENT)
+    return set_path_error (error, MILTER_SOCKET_ERROR_FAILED, path,
+                           "cannot remove");
+  return TRUE;
 }
 
 gint

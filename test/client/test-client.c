@@ -7,9 +7,13 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <string.h>
+#include <pwd.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <unistd.h>
@@ -46,6 +50,11 @@ struct _Fixture {
    * long it may take. */
   gboolean (*child_done) (Fixture *f);
   gdouble child_give_up;
+  /* An inotify descriptor on the directory, and whether a check ran. */
+  gint watch_fd;
+  gboolean checked;
+  /* For start_idle_check: what to check once the loop runs. */
+  void (*idle_check) (Fixture *f);
 };
 
 static void
@@ -70,6 +79,7 @@ setup (Fixture *f, gconstpointer data)
 {
   (void) data;
   memset (f, 0, sizeof (*f));
+  f->watch_fd = -1;
   f->capture = milter_test_log_capture_start (MILTER_LOG_LEVEL_ALL);
   f->directory = g_dir_make_tmp ("test-client-XXXXXX", NULL);
   f->socket_path = g_build_filename (f->directory, "milter.sock", NULL);
@@ -86,6 +96,8 @@ teardown (Fixture *f, gconstpointer data)
 
   (void) data;
   g_clear_object (&f->client);
+  if (f->watch_fd >= 0)
+    close (f->watch_fd);
   command = g_strdup_printf ("rm -rf '%s'", f->directory);
   g_assert_cmpint (system (command), ==, 0);
   g_free (f->directory);
@@ -209,6 +221,25 @@ run_one_session (Fixture *f)
   g_assert_cmpuint (f->n_maintain, ==, 1);
 }
 
+static gboolean
+idle_check_and_stop (gpointer data)
+{
+  Fixture *f = data;
+
+  f->idle_check (f);
+  milter_client_shutdown (f->client);
+  return G_SOURCE_REMOVE;
+}
+
+/* A "listen-started" handler: f->idle_check() once the loop runs, then
+ * the client stops. */
+static void
+start_idle_check (MilterClient *client, gpointer data)
+{
+  milter_event_loop_add_idle (milter_client_get_event_loop (client),
+                              idle_check_and_stop, data, NULL);
+}
+
 /* ---- rules ---- */
 
 static void
@@ -258,6 +289,19 @@ test_format_statistics (void)
 
 /* ---- sessions ---- */
 
+/* A socket file nobody listens on, as a crashed milter leaves it. */
+static void
+make_stale_socket (const gchar *path)
+{
+  struct sockaddr_un address = { .sun_family = AF_UNIX };
+  gint fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  g_strlcpy (address.sun_path, path, sizeof (address.sun_path));
+  g_assert_cmpint (bind (fd, (struct sockaddr *) &address, sizeof (address)),
+                   ==, 0);
+  close (fd);
+}
+
 static void
 test_session_unix (Fixture *f, gconstpointer data)
 {
@@ -265,8 +309,8 @@ test_session_unix (Fixture *f, gconstpointer data)
   struct stat status;
 
   milter_client_set_event_loop_backend (f->client, backend);
-  /* A stale socket file from an earlier run is replaced. */
-  g_assert_true (g_file_set_contents (f->socket_path, "", 0, NULL));
+  /* A stale socket from an earlier run is replaced. */
+  make_stale_socket (f->socket_path);
   milter_client_set_unix_socket_mode (f->client, 0660);
   milter_client_set_unix_socket_group (f->client,
                                        getgrgid (getegid ())->gr_name);
@@ -323,6 +367,483 @@ test_session_multi_thread (Fixture *f, gconstpointer data)
   run_one_session (f);
   g_assert_true (f->session_thread != NULL);
   g_assert_true (f->session_thread != g_thread_self ());
+}
+
+
+/* ---- the unix socket path ---- */
+
+typedef enum {
+  PATH_REGULAR_FILE,
+  PATH_DIRECTORY,
+  PATH_SYMLINK
+} PathKind;
+
+/* What is at the socket path, and a check that it is still there. */
+static void
+put_at_path (const gchar *path, PathKind kind, const gchar *target)
+{
+  switch (kind) {
+  case PATH_REGULAR_FILE:
+    g_assert_true (g_file_set_contents (path, "precious", -1, NULL));
+    break;
+  case PATH_DIRECTORY:
+    g_assert_cmpint (g_mkdir (path, 0700), ==, 0);
+    break;
+  case PATH_SYMLINK:
+    g_assert_true (g_file_set_contents (target, "precious", -1, NULL));
+    g_assert_cmpint (symlink (target, path), ==, 0);
+    break;
+  }
+}
+
+static void
+assert_still_at_path (const gchar *path, PathKind kind, const gchar *target)
+{
+  g_autofree gchar *contents = NULL;
+  struct stat status;
+
+  g_assert_cmpint (lstat (path, &status), ==, 0);
+  switch (kind) {
+  case PATH_REGULAR_FILE:
+    g_assert_true (S_ISREG (status.st_mode));
+    g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+    g_assert_cmpstr (contents, ==, "precious");
+    break;
+  case PATH_DIRECTORY:
+    g_assert_true (S_ISDIR (status.st_mode));
+    break;
+  case PATH_SYMLINK:
+    g_assert_true (S_ISLNK (status.st_mode));
+    g_assert_true (g_file_get_contents (target, &contents, NULL, NULL));
+    g_assert_cmpstr (contents, ==, "precious");
+    break;
+  }
+}
+
+/* Only a socket may be replaced: anything else at the path is refused
+ * with an error that names it, and left alone. */
+static void
+test_unix_not_a_socket (Fixture *f, gconstpointer data)
+{
+  PathKind kind = GPOINTER_TO_INT (data);
+  g_autofree gchar *target = g_build_filename (f->directory, "target", NULL);
+  g_autoptr (GError) error = NULL;
+
+  put_at_path (f->socket_path, kind, target);
+  /* Without the fix the client would listen: end at once then. */
+  g_signal_connect (f->client, "listen-started",
+                    G_CALLBACK (milter_client_shutdown), NULL);
+  g_assert_false (milter_client_run (f->client, &error));
+  g_assert_error (error, MILTER_CLIENT_ERROR, MILTER_CLIENT_ERROR_UNIX_SOCKET);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, f->socket_path));
+  g_assert_nonnull (strstr (error->message, "not a socket"));
+  assert_still_at_path (f->socket_path, kind, target);
+  milter_test_assert_logged (f->capture, MILTER_LOG_LEVEL_ERROR, 0,
+                             "[client][error][unix]");
+}
+
+static void
+try_second_on_same_path (MilterClient *first, gpointer data)
+{
+  Fixture *f = data;
+  g_autoptr (MilterClient) second = milter_client_new ();
+  g_autoptr (ClientTestMta) mta = NULL;
+  g_autoptr (GError) error = NULL;
+
+  milter_client_set_connection_spec (second, f->spec, NULL);
+  milter_client_set_handle_signals (second, FALSE);
+  g_signal_connect (second, "listen-started",
+                    G_CALLBACK (milter_client_shutdown), NULL);
+  g_assert_false (milter_client_run (second, &error));
+  g_assert_error (error, MILTER_CLIENT_ERROR, MILTER_CLIENT_ERROR_UNIX_SOCKET);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, f->socket_path));
+  g_clear_error (&error);
+  /* The path still leads to the first client. */
+  mta = client_test_mta_connect (f->spec, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (mta);
+  f->checked = TRUE;
+  milter_client_shutdown (first);
+}
+
+/* A socket somebody listens on is in use: not removed, start fails. */
+static void
+test_unix_live_socket (Fixture *f, gconstpointer data)
+{
+  (void) data;
+  g_signal_connect (f->client, "listen-started",
+                    G_CALLBACK (try_second_on_same_path), f);
+  g_assert_true (milter_client_run (f->client, NULL));
+  g_assert_true (f->checked);
+  milter_test_assert_logged (f->capture, MILTER_LOG_LEVEL_ERROR, 0,
+                             "[client][error][unix]");
+}
+
+static void
+stat_stale_replaced (MilterClient *client, gpointer data)
+{
+  Fixture *f = data;
+  g_autoptr (ClientTestMta) mta = client_test_mta_connect (f->spec, NULL);
+
+  (void) client;
+  /* Connectable: the stale socket has been replaced by a listening one. */
+  g_assert_nonnull (mta);
+  f->checked = TRUE;
+  milter_client_shutdown (f->client);
+}
+
+static void
+test_unix_stale_socket (Fixture *f, gconstpointer data)
+{
+  (void) data;
+  make_stale_socket (f->socket_path);
+  g_signal_connect (f->client, "listen-started",
+                    G_CALLBACK (stat_stale_replaced), f);
+  g_assert_true (milter_client_run (f->client, NULL));
+  g_assert_true (f->checked);
+  g_assert_false (g_file_test (f->socket_path, G_FILE_TEST_EXISTS));
+}
+
+/* The inotify events so far name the socket: created, and never changed
+ * after (IN_ATTRIB would be a chmod or chown after bind(2)). */
+static void
+check_created_with_mode (MilterClient *client, gpointer data)
+{
+  Fixture *f = data;
+  const gchar *name = "milter.sock";
+  gchar buffer[4096] __attribute__ ((aligned (__alignof__ (struct inotify_event))));
+  gboolean created = FALSE;
+  gssize n;
+  struct stat status;
+
+  (void) client;
+  g_assert_cmpint (lstat (f->socket_path, &status), ==, 0);
+  g_assert_true (S_ISSOCK (status.st_mode));
+  g_assert_cmpint (status.st_mode & 07777, ==, 0640);
+  while ((n = read (f->watch_fd, buffer, sizeof (buffer))) > 0) {
+    for (gchar *p = buffer; p < buffer + n;) {
+      const struct inotify_event *event = (const struct inotify_event *) p;
+
+      if (event->len > 0 && strcmp (event->name, name) == 0) {
+        if (event->mask & IN_CREATE)
+          created = TRUE;
+        g_assert_false (event->mask & IN_ATTRIB);
+      }
+      p += sizeof (*event) + event->len;
+    }
+  }
+  g_assert_true (created);
+  f->checked = TRUE;
+  milter_client_shutdown (client);
+}
+
+/* The mode is the socket's from bind(2) on: no moment with the umask's
+ * permissions. The process umask is left as it was. */
+static void
+test_unix_mode_at_bind (Fixture *f, gconstpointer data)
+{
+  mode_t old_umask;
+
+  (void) data;
+  f->watch_fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
+  g_assert_cmpint (f->watch_fd, >=, 0);
+  g_assert_cmpint (inotify_add_watch (f->watch_fd, f->directory,
+                                      IN_CREATE | IN_ATTRIB), >=, 0);
+  milter_client_set_unix_socket_mode (f->client, 0640);
+  g_signal_connect (f->client, "listen-started",
+                    G_CALLBACK (check_created_with_mode), f);
+  /* A plain bind(2) would then make the socket 0777. */
+  old_umask = umask (0);
+  g_assert_true (milter_client_run (f->client, NULL));
+  g_assert_cmpint (umask (old_umask), ==, 0);
+  g_assert_true (f->checked);
+}
+
+static void
+replace_socket_and_stop (MilterClient *client, gpointer data)
+{
+  Fixture *f = data;
+
+  g_assert_cmpint (g_unlink (f->socket_path), ==, 0);
+  g_assert_true (g_file_set_contents (f->socket_path, "precious", -1, NULL));
+  milter_client_shutdown (client);
+}
+
+/* Removed on close only while the path is still the socket we made. */
+static void
+test_unix_replaced_kept (Fixture *f, gconstpointer data)
+{
+  (void) data;
+  g_signal_connect (f->client, "listen-started",
+                    G_CALLBACK (replace_socket_and_stop), f);
+  g_assert_false (milter_client_run (f->client, NULL));
+  assert_still_at_path (f->socket_path, PATH_REGULAR_FILE, NULL);
+  milter_test_assert_logged (f->capture, MILTER_LOG_LEVEL_ERROR, 0,
+                             "[client][unix][error]");
+}
+
+/* ---- the PID file ---- */
+
+static void
+check_pid_file (Fixture *f)
+{
+  g_autofree gchar *pid_file = g_build_filename (f->directory, "milter.pid",
+                                                 NULL);
+  g_autofree gchar *contents = NULL;
+  g_autofree gchar *expected = g_strdup_printf ("%d\n", (gint) getpid ());
+
+  g_assert_true (g_file_get_contents (pid_file, &contents, NULL, NULL));
+  g_assert_cmpstr (contents, ==, expected);
+  /* Not root: a directory we cannot write keeps the file (as root the
+   * drop to nobody does, see test_pid_file). */
+  if (f->n_maintain == 1 && !g_test_subprocess ())
+    g_assert_cmpint (g_chmod (f->directory, 0500), ==, 0);
+  f->checked = TRUE;
+}
+
+/* A child that lives until *release is closed. */
+static pid_t
+fork_sleeper (gint *release)
+{
+  gint fds[2];
+  pid_t pid;
+  gchar byte;
+
+  g_assert_cmpint (pipe (fds), ==, 0);
+  pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0) {
+    close (fds[1]);
+    while (read (fds[0], &byte, 1) == -1 && errno == EINTR)
+      ;
+    _exit (0);
+  }
+  close (fds[0]);
+  *release = fds[1];
+  return pid;
+}
+
+static void
+end_sleeper (pid_t pid, gint release)
+{
+  gint status;
+
+  close (release);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+}
+
+static gchar *
+pid_file_path (Fixture *f)
+{
+  return g_build_filename (f->directory, "milter.pid", NULL);
+}
+
+/* Starting must fail, leaving the PID file as it was and no socket. */
+static void
+assert_start_refused (Fixture *f, const gchar *pid_file, const gchar *before)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *contents = NULL;
+
+  milter_client_set_pid_file (f->client, pid_file);
+  g_signal_connect (f->client, "listen-started",
+                    G_CALLBACK (milter_client_shutdown), NULL);
+  g_assert_false (milter_client_run (f->client, &error));
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, pid_file));
+  g_assert_true (g_file_get_contents (pid_file, &contents, NULL, NULL));
+  g_assert_cmpstr (contents, ==, before);
+  g_assert_false (g_file_test (f->socket_path, G_FILE_TEST_EXISTS));
+  milter_test_assert_logged (f->capture, MILTER_LOG_LEVEL_ERROR, 0,
+                             "[client][pid-file][save][error]");
+}
+
+static void
+test_pid_file_live_other (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *pid_file = pid_file_path (f);
+  g_autofree gchar *before = NULL;
+  gint release;
+  pid_t other = fork_sleeper (&release);
+
+  (void) data;
+  before = g_strdup_printf ("%d\n", (gint) other);
+  g_assert_true (g_file_set_contents (pid_file, before, -1, NULL));
+  assert_start_refused (f, pid_file, before);
+  end_sleeper (other, release);
+}
+
+/* Another process holds the lock (it may not have written its PID yet). */
+static void
+test_pid_file_locked (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *pid_file = pid_file_path (f);
+  gint fd = open (pid_file, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  gint release;
+  pid_t other;
+
+  (void) data;
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (flock (fd, LOCK_EX), ==, 0);
+  /* The lock belongs to the open file, which the sleeper inherits: once
+   * ours is closed, the sleeper alone holds it. */
+  other = fork_sleeper (&release);
+  close (fd);
+  assert_start_refused (f, pid_file, "");
+  end_sleeper (other, release);
+}
+
+/* A PID file left by a process that has ended is taken over. */
+static void
+test_pid_file_stale (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *pid_file = pid_file_path (f);
+  g_autofree gchar *before = NULL;
+  gint release;
+  pid_t dead = fork_sleeper (&release);
+
+  (void) data;
+  end_sleeper (dead, release);
+  before = g_strdup_printf ("%d\n", (gint) dead);
+  g_assert_true (g_file_set_contents (pid_file, before, -1, NULL));
+  milter_client_set_pid_file (f->client, pid_file);
+  f->idle_check = check_pid_file;
+  g_signal_connect (f->client, "listen-started",
+                    G_CALLBACK (start_idle_check), f);
+  g_assert_true (milter_client_run (f->client, NULL));
+  g_assert_true (f->checked);
+  g_assert_false (g_file_test (pid_file, G_FILE_TEST_EXISTS));
+}
+
+static void
+hand_pid_file_over (Fixture *f)
+{
+  g_autofree gchar *pid_file = pid_file_path (f);
+
+  /* Another instance took the file over. */
+  g_assert_true (g_file_set_contents (pid_file, "1\n", -1, NULL));
+}
+
+/* Removed on exit only while it holds our PID. */
+static void
+test_pid_file_not_ours (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *pid_file = pid_file_path (f);
+  g_autofree gchar *contents = NULL;
+
+  (void) data;
+  milter_client_set_pid_file (f->client, pid_file);
+  f->idle_check = hand_pid_file_over;
+  g_signal_connect (f->client, "listen-started", G_CALLBACK (start_idle_check),
+                    f);
+  g_assert_true (milter_client_run (f->client, NULL));
+  g_assert_true (g_file_get_contents (pid_file, &contents, NULL, NULL));
+  g_assert_cmpstr (contents, ==, "1\n");
+}
+
+/* ---- privileges ---- */
+
+/* Root: runs the rest of the test in a child whose client drops to
+ * nobody (inet spec; nobody may enter the test's directory, not write in
+ * it). FALSE in the parent, which has then checked the child. */
+static gboolean
+in_child_dropping_to_nobody (Fixture *f)
+{
+  if (!g_test_subprocess ()) {
+    g_test_trap_subprocess (NULL, 20 * G_USEC_PER_SEC,
+                            G_TEST_SUBPROCESS_INHERIT_STDERR);
+    g_test_trap_assert_passed ();
+    return FALSE;
+  }
+  g_assert_cmpint (g_chmod (f->directory, 0755), ==, 0);
+  use_inet_spec (f);
+  milter_client_set_user (f->client, "nobody");
+  return TRUE;
+}
+
+
+static void
+check_dropped (Fixture *f)
+{
+  g_autofree gchar *pid_file = pid_file_path (f);
+  g_autofree gchar *contents = NULL;
+  g_autofree gchar *expected = g_strdup_printf ("%d\n", (gint) getpid ());
+  struct passwd *nobody = getpwnam ("nobody");
+  struct stat status;
+
+  g_assert_cmpuint (geteuid (), ==, nobody->pw_uid);
+  g_assert_cmpuint (getuid (), ==, nobody->pw_uid);
+  /* Written by root: the unprivileged process cannot rewrite it. */
+  g_assert_cmpint (stat (pid_file, &status), ==, 0);
+  g_assert_cmpuint (status.st_uid, ==, 0);
+  g_assert_cmpint (status.st_mode & 0022, ==, 0);
+  g_assert_true (g_file_get_contents (pid_file, &contents, NULL, NULL));
+  g_assert_cmpstr (contents, ==, expected);
+  g_assert_false (g_file_set_contents (pid_file, "1\n", -1, NULL));
+  f->checked = TRUE;
+}
+
+/* Root: the PID file is written before the switch to the user. */
+static void
+test_pid_file_before_drop (Fixture *f, gconstpointer data)
+{
+  g_autofree gchar *pid_file = pid_file_path (f);
+
+  (void) data;
+  if (geteuid () != 0 || !getpwnam ("nobody")) {
+    g_test_skip ("needs root and the user nobody");
+    return;
+  }
+  if (!in_child_dropping_to_nobody (f))
+    return;
+  milter_client_set_pid_file (f->client, pid_file);
+  f->idle_check = check_dropped;
+  g_signal_connect (f->client, "listen-started",
+                    G_CALLBACK (start_idle_check), f);
+  /* Removing the file fails then: error/pid-file-remove checks that. */
+  milter_client_run (f->client, NULL);
+  g_assert_true (f->checked);
+  /* nobody could not run the teardown: the parent's does. */
+  _exit (0);
+}
+
+/* Not root: a user or group switch that is asked for is an error. */
+static void
+test_switch_user_not_root (Fixture *f, gconstpointer data)
+{
+  const gchar *what = data;
+  g_autoptr (GError) error = NULL;
+
+  if (!g_test_subprocess ()) {
+    g_test_trap_subprocess (NULL, 20 * G_USEC_PER_SEC,
+                            G_TEST_SUBPROCESS_INHERIT_STDERR);
+    g_test_trap_assert_passed ();
+    return;
+  }
+  if (geteuid () == 0) {
+    struct passwd *nobody = getpwnam ("nobody");
+
+    g_assert_nonnull (nobody);
+    g_assert_cmpint (setgid (nobody->pw_gid), ==, 0);
+    g_assert_cmpint (setgroups (1, &nobody->pw_gid), ==, 0);
+    g_assert_cmpint (setuid (nobody->pw_uid), ==, 0);
+  }
+  use_inet_spec (f);
+  if (strcmp (what, "user") == 0)
+    milter_client_set_user (f->client, "root");
+  else
+    milter_client_set_group (f->client, "root");
+  g_signal_connect (f->client, "listen-started",
+                    G_CALLBACK (milter_client_shutdown), NULL);
+  g_assert_false (milter_client_run (f->client, &error));
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "root"));
+  milter_test_assert_logged (f->capture, MILTER_LOG_LEVEL_ERROR, 0,
+                             "[client][single-thread][start][error]");
+  /* Perhaps nobody now, who could not run the teardown: the parent's does. */
+  _exit (0);
 }
 
 /* ---- max-connections ---- */
@@ -495,30 +1016,6 @@ test_fail_cleanup_error (Fixture *f, gconstpointer data)
                              "[client][run][fail][cleanup][error]");
 }
 
-static gboolean
-check_pid_file_and_stop (gpointer data)
-{
-  Fixture *f = data;
-  g_autofree gchar *pid_file = g_build_filename (f->directory, "milter.pid",
-                                                 NULL);
-  g_autofree gchar *contents = NULL;
-  g_autofree gchar *expected = g_strdup_printf ("%d\n", (gint) getpid ());
-
-  g_assert_true (g_file_get_contents (pid_file, &contents, NULL, NULL));
-  g_assert_cmpstr (contents, ==, expected);
-  if (f->n_maintain == 1)
-    block_path (pid_file);
-  milter_client_shutdown (f->client);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-start_pid_check (MilterClient *client, gpointer data)
-{
-  milter_event_loop_add_idle (milter_client_get_event_loop (client),
-                              check_pid_file_and_stop, data, NULL);
-}
-
 static void
 test_pid_file (Fixture *f, gconstpointer data)
 {
@@ -526,15 +1023,35 @@ test_pid_file (Fixture *f, gconstpointer data)
                                                  NULL);
 
   f->n_maintain = GPOINTER_TO_UINT (data);
+  if (f->n_maintain == 1 && geteuid () == 0) {
+    struct passwd *nobody = getpwnam ("nobody");
+
+    /* Root may unlink anywhere: after the drop to nobody it may not. */
+    if (!nobody) {
+      g_test_skip ("needs the user nobody when run as root");
+      return;
+    }
+    if (!in_child_dropping_to_nobody (f))
+      return;
+  }
   milter_client_set_pid_file (f->client, pid_file);
+  f->idle_check = check_pid_file;
   g_signal_connect (f->client, "listen-started",
-                    G_CALLBACK (start_pid_check), f);
+                    G_CALLBACK (start_idle_check), f);
   if (f->n_maintain == 1) {
+    g_autofree gchar *contents = NULL;
+    g_autofree gchar *expected = g_strdup_printf ("%d\n", (gint) getpid ());
+
     g_assert_false (milter_client_run (f->client, NULL));
     milter_test_assert_logged (f->capture, MILTER_LOG_LEVEL_ERROR, 0,
                                "[client][pid-file][error][remove]");
     milter_test_assert_logged (f->capture, MILTER_LOG_LEVEL_ERROR, 0,
                                "[client][run][success][cleanup][error]");
+    g_assert_true (g_file_get_contents (pid_file, &contents, NULL, NULL));
+    g_assert_cmpstr (contents, ==, expected);
+    if (g_test_subprocess ())
+      _exit (0);
+    g_chmod (f->directory, 0700);
   } else {
     g_assert_true (milter_client_run (f->client, NULL));
     g_assert_false (g_file_test (pid_file, G_FILE_TEST_EXISTS));
@@ -839,6 +1356,23 @@ main (int argc, char **argv)
   ADD ("session/multi-thread/glib", "glib", test_session_multi_thread);
   ADD ("session/multi-thread/libev", "libev", test_session_multi_thread);
   ADD ("unix-socket/mode-and-group", NULL, test_unix_socket_mode);
+  ADD ("unix-socket/not-a-socket/file", GINT_TO_POINTER (PATH_REGULAR_FILE),
+       test_unix_not_a_socket);
+  ADD ("unix-socket/not-a-socket/directory", GINT_TO_POINTER (PATH_DIRECTORY),
+       test_unix_not_a_socket);
+  ADD ("unix-socket/not-a-socket/symlink", GINT_TO_POINTER (PATH_SYMLINK),
+       test_unix_not_a_socket);
+  ADD ("unix-socket/live-socket-kept", NULL, test_unix_live_socket);
+  ADD ("unix-socket/stale-socket-replaced", NULL, test_unix_stale_socket);
+  ADD ("unix-socket/mode-at-bind", NULL, test_unix_mode_at_bind);
+  ADD ("unix-socket/replaced-kept-on-close", NULL, test_unix_replaced_kept);
+  ADD ("pid-file/live-other-refused", NULL, test_pid_file_live_other);
+  ADD ("pid-file/locked-refused", NULL, test_pid_file_locked);
+  ADD ("pid-file/stale-replaced", NULL, test_pid_file_stale);
+  ADD ("pid-file/not-ours-kept", NULL, test_pid_file_not_ours);
+  ADD ("privileges/pid-file-before-drop", NULL, test_pid_file_before_drop);
+  ADD ("privileges/not-root/user", "user", test_switch_user_not_root);
+  ADD ("privileges/not-root/group", "group", test_switch_user_not_root);
   ADD ("max-connections", NULL, test_max_connections);
   ADD ("pid-file/saved-and-removed", GUINT_TO_POINTER (0), test_pid_file);
   ADD ("error/default-spec", NULL, test_default_spec_error);

@@ -226,6 +226,107 @@ test_listen_in_use (void)
   close (fd);
 }
 
+/* The rule: what to do about what is at a unix socket path. */
+static void
+test_unix_path_action (void)
+{
+  static const struct {
+    MilterSocketUnixPath found;
+    gboolean remove_stale;
+    MilterSocketUnixAction expected;
+  } cases[] = {
+    { MILTER_SOCKET_UNIX_PATH_ABSENT, TRUE, MILTER_SOCKET_UNIX_BIND },
+    { MILTER_SOCKET_UNIX_PATH_ABSENT, FALSE, MILTER_SOCKET_UNIX_BIND },
+    { MILTER_SOCKET_UNIX_PATH_STALE, TRUE,
+      MILTER_SOCKET_UNIX_REMOVE_THEN_BIND },
+    { MILTER_SOCKET_UNIX_PATH_STALE, FALSE, MILTER_SOCKET_UNIX_BIND },
+    { MILTER_SOCKET_UNIX_PATH_LIVE, TRUE, MILTER_SOCKET_UNIX_REFUSE_IN_USE },
+    { MILTER_SOCKET_UNIX_PATH_LIVE, FALSE, MILTER_SOCKET_UNIX_REFUSE_IN_USE },
+    { MILTER_SOCKET_UNIX_PATH_NOT_SOCKET, TRUE,
+      MILTER_SOCKET_UNIX_REFUSE_NOT_SOCKET },
+    { MILTER_SOCKET_UNIX_PATH_NOT_SOCKET, FALSE,
+      MILTER_SOCKET_UNIX_REFUSE_NOT_SOCKET },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    g_assert_cmpint (milter_socket_unix_path_action (cases[i].found,
+                                                     cases[i].remove_stale),
+                     ==, cases[i].expected);
+}
+
+/* probe, clear, identify and remove on the real kinds of path. */
+static void
+test_unix_path_probe (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *dir = g_dir_make_tmp ("milter-socket-XXXXXX", &error);
+  g_autofree gchar *path = g_build_filename (dir, "milter.sock", NULL);
+  g_autofree gchar *moved = g_build_filename (dir, "moved.sock", NULL);
+  g_autofree gchar *text = g_strdup_printf ("unix:%s", path);
+  g_autoptr (MilterConnectionSpec) spec = milter_connection_spec_parse (text,
+                                                                       &error);
+  MilterSocketUnixPath found;
+  MilterSocketFileId id, other;
+  gint fd;
+
+  g_assert_no_error (error);
+  g_assert_true (milter_socket_probe_unix_path (path, &found, &error));
+  g_assert_cmpint (found, ==, MILTER_SOCKET_UNIX_PATH_ABSENT);
+
+  fd = milter_socket_listen (spec, 4, &error);
+  g_assert_no_error (error);
+  g_assert_true (milter_socket_probe_unix_path (path, &found, &error));
+  g_assert_cmpint (found, ==, MILTER_SOCKET_UNIX_PATH_LIVE);
+  g_assert_false (milter_socket_clear_unix_path (path, TRUE, &error));
+  g_assert_error (error, MILTER_SOCKET_ERROR, MILTER_SOCKET_ERROR_IN_USE);
+  g_assert_nonnull (strstr (error->message, path));
+  g_clear_error (&error);
+  g_assert_true (milter_socket_identify_unix_path (path, &id, &error));
+  close (fd);
+
+  /* Closed without removing: stale. Kept unless removal is allowed. */
+  g_assert_true (milter_socket_probe_unix_path (path, &found, &error));
+  g_assert_cmpint (found, ==, MILTER_SOCKET_UNIX_PATH_STALE);
+  g_assert_true (milter_socket_clear_unix_path (path, FALSE, &error));
+  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_true (milter_socket_clear_unix_path (path, TRUE, &error));
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+
+  /* A new socket at the path is not the one identified before (the old
+   * one is renamed away so that its inode number stays taken). */
+  fd = milter_socket_bind (spec, 0600, &error);
+  g_assert_no_error (error);
+  g_assert_true (milter_socket_identify_unix_path (path, &id, &error));
+  g_assert_cmpint (g_rename (path, moved), ==, 0);
+  close (fd);
+  fd = milter_socket_bind (spec, 0600, &error);
+  g_assert_no_error (error);
+  g_assert_true (milter_socket_identify_unix_path (path, &other, &error));
+  g_assert_false (milter_socket_remove_unix_path (path, &id, &error));
+  g_assert_error (error, MILTER_SOCKET_ERROR, MILTER_SOCKET_ERROR_REPLACED);
+  g_clear_error (&error);
+  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_true (milter_socket_remove_unix_path (path, &other, &error));
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  /* Already gone is fine. */
+  g_assert_true (milter_socket_remove_unix_path (path, &other, &error));
+  close (fd);
+  g_unlink (moved);
+
+  g_assert_true (g_file_set_contents (path, "x", 1, NULL));
+  g_assert_true (milter_socket_probe_unix_path (path, &found, &error));
+  g_assert_cmpint (found, ==, MILTER_SOCKET_UNIX_PATH_NOT_SOCKET);
+  g_assert_false (milter_socket_clear_unix_path (path, TRUE, &error));
+  g_assert_error (error, MILTER_SOCKET_ERROR, MILTER_SOCKET_ERROR_NOT_SOCKET);
+  g_clear_error (&error);
+  g_assert_false (milter_socket_identify_unix_path (path, &id, &error));
+  g_assert_error (error, MILTER_SOCKET_ERROR, MILTER_SOCKET_ERROR_NOT_SOCKET);
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -238,6 +339,8 @@ main (int argc, char **argv)
   g_test_add_func ("/io/socket/unix", test_unix);
   g_test_add_func ("/io/socket/connect-refused", test_connect_refused);
   g_test_add_func ("/io/socket/listen-in-use", test_listen_in_use);
+  g_test_add_func ("/io/socket/unix-path/action", test_unix_path_action);
+  g_test_add_func ("/io/socket/unix-path/probe", test_unix_path_probe);
 
   return g_test_run ();
 }
