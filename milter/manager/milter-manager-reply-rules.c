@@ -48,26 +48,95 @@ milter_manager_reply_rules_is_neutralised (MilterStatus status,
   return evaluation_mode && is_refusal (status);
 }
 
-/* applicable-conditions.md §1.1: what a stop counts as. */
+#define STAYS MILTER_MANAGER_CHILD_EFFECT_STAYS
+#define SKIPS MILTER_MANAGER_CHILD_EFFECT_SKIPS_BODY
+#define REJECTS_RCPT MILTER_MANAGER_CHILD_EFFECT_REJECTS_RECIPIENT
+#define LEAVES MILTER_MANAGER_CHILD_EFFECT_LEAVES_MESSAGE
+#define QUITS MILTER_MANAGER_CHILD_EFFECT_QUITS
+#define ENDS MILTER_MANAGER_CHILD_EFFECT_ENDS_MESSAGE
+#define INVALID MILTER_MANAGER_CHILD_EFFECT_INVALID_STATE
+
+/* The table of the header, one row per stage that takes verdicts; any
+ * other stage (negotiate included) finds every verdict invalid. */
+typedef struct {
+  MilterServerState stage;
+  MilterManagerChildEffect on_continue;
+  MilterManagerChildEffect on_accept;
+  MilterManagerChildEffect on_refusal;  /* reject, temporary-failure */
+  MilterManagerChildEffect on_discard;
+  MilterManagerChildEffect on_skip;
+  /* Stopped by an applicable condition (applicable-conditions.md §1.1). */
+  MilterManagerChildEffect on_stop;
+} StageEffects;
+
+static const StageEffects stage_effects[] = {
+  /* stage                    c      a       r/t     d        s        stop */
+  {MILTER_SERVER_STATE_CONNECT,
+                              STAYS, QUITS,  QUITS,  INVALID, INVALID, QUITS},
+  {MILTER_SERVER_STATE_HELO,  STAYS, QUITS,  QUITS,  INVALID, INVALID, QUITS},
+  {MILTER_SERVER_STATE_ENVELOPE_FROM,
+                              STAYS, LEAVES, LEAVES, LEAVES,  INVALID, LEAVES},
+  {MILTER_SERVER_STATE_DATA,  STAYS, LEAVES, LEAVES, LEAVES,  INVALID, LEAVES},
+  {MILTER_SERVER_STATE_ENVELOPE_RECIPIENT,
+                              STAYS, LEAVES, REJECTS_RCPT,
+                                                     LEAVES,  INVALID, STAYS},
+  /* D18: a/r/t answer that command only. */
+  {MILTER_SERVER_STATE_UNKNOWN,
+                              STAYS, STAYS,  STAYS,  INVALID, INVALID, INVALID},
+  {MILTER_SERVER_STATE_HEADER,
+                              STAYS, LEAVES, ENDS,   ENDS,    INVALID, LEAVES},
+  {MILTER_SERVER_STATE_END_OF_HEADER,
+                              STAYS, LEAVES, ENDS,   ENDS,    INVALID, LEAVES},
+  {MILTER_SERVER_STATE_BODY,  STAYS, LEAVES, ENDS,   ENDS,    SKIPS,   LEAVES},
+  {MILTER_SERVER_STATE_END_OF_MESSAGE,
+                              LEAVES, LEAVES, ENDS,  ENDS,    INVALID, LEAVES},
+};
+
+/* status: continue, accept, reject, temporary-failure, discard, skip or
+ * stop. */
+static MilterManagerChildEffect
+verdict_effect (MilterServerState stage, MilterStatus status)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (stage_effects); i++) {
+    const StageEffects *row = &stage_effects[i];
+
+    if (row->stage != stage)
+      continue;
+    switch (status) {
+    case MILTER_STATUS_STOP:
+      return row->on_stop;
+    case MILTER_STATUS_CONTINUE:
+      return row->on_continue;
+    case MILTER_STATUS_ACCEPT:
+      return row->on_accept;
+    case MILTER_STATUS_REJECT:
+    case MILTER_STATUS_TEMPORARY_FAILURE:
+      return row->on_refusal;
+    case MILTER_STATUS_DISCARD:
+      return row->on_discard;
+    case MILTER_STATUS_SKIP:
+      return row->on_skip;
+    default:
+      return INVALID;
+    }
+  }
+  return INVALID;
+}
+
+/* What a stop counts as follows from what it does: out of the connection
+ * or the message is an accept; at envelope-recipient the child was not
+ * shown that recipient and has no say on it; where no stopper runs, a
+ * stop is a fault, counted as a temporary failure. */
 static MilterStatus
 stop_counts_as (MilterServerState stage)
 {
-  switch (stage) {
-  case MILTER_SERVER_STATE_ENVELOPE_RECIPIENT:
-    /* That recipient was not shown to the child: it has no say on it. */
+  switch (verdict_effect (stage, MILTER_STATUS_STOP)) {
+  case MILTER_MANAGER_CHILD_EFFECT_STAYS:
     return MILTER_STATUS_NOT_CHANGE;
-  case MILTER_SERVER_STATE_CONNECT:
-  case MILTER_SERVER_STATE_HELO:
-  case MILTER_SERVER_STATE_ENVELOPE_FROM:
-  case MILTER_SERVER_STATE_DATA:
-  case MILTER_SERVER_STATE_HEADER:
-  case MILTER_SERVER_STATE_END_OF_HEADER:
-  case MILTER_SERVER_STATE_BODY:
-  case MILTER_SERVER_STATE_END_OF_MESSAGE:
-    return MILTER_STATUS_ACCEPT;
-  default:
-    /* No stopper runs there; a stop is a fault, counted as a tempfail. */
+  case MILTER_MANAGER_CHILD_EFFECT_INVALID_STATE:
     return MILTER_STATUS_TEMPORARY_FAILURE;
+  default:
+    return MILTER_STATUS_ACCEPT;
   }
 }
 
@@ -113,82 +182,6 @@ milter_manager_reply_rules_combine (MilterServerState stage,
   }
 }
 
-static MilterManagerChildEffect
-stop_effect (MilterServerState stage)
-{
-  switch (stage) {
-  case MILTER_SERVER_STATE_CONNECT:
-  case MILTER_SERVER_STATE_HELO:
-    return MILTER_MANAGER_CHILD_EFFECT_QUITS;
-  case MILTER_SERVER_STATE_ENVELOPE_RECIPIENT:
-    return MILTER_MANAGER_CHILD_EFFECT_STAYS;
-  case MILTER_SERVER_STATE_ENVELOPE_FROM:
-  case MILTER_SERVER_STATE_DATA:
-  case MILTER_SERVER_STATE_HEADER:
-  case MILTER_SERVER_STATE_END_OF_HEADER:
-  case MILTER_SERVER_STATE_BODY:
-  case MILTER_SERVER_STATE_END_OF_MESSAGE:
-    return MILTER_MANAGER_CHILD_EFFECT_LEAVES_MESSAGE;
-  default:
-    return MILTER_MANAGER_CHILD_EFFECT_INVALID_STATE;
-  }
-}
-
-/* The verdicts continue, accept, reject, temporary-failure, discard and
- * skip, one stage at a time (see the table in the header). */
-static MilterManagerChildEffect
-verdict_effect (MilterServerState stage, MilterStatus status)
-{
-  const gboolean refusal = status == MILTER_STATUS_REJECT ||
-                           status == MILTER_STATUS_TEMPORARY_FAILURE;
-
-  if (status == MILTER_STATUS_SKIP)
-    return stage == MILTER_SERVER_STATE_BODY ?
-      MILTER_MANAGER_CHILD_EFFECT_SKIPS_BODY :
-      MILTER_MANAGER_CHILD_EFFECT_INVALID_STATE;
-
-  switch (stage) {
-  case MILTER_SERVER_STATE_CONNECT:
-  case MILTER_SERVER_STATE_HELO:
-    if (status == MILTER_STATUS_CONTINUE)
-      return MILTER_MANAGER_CHILD_EFFECT_STAYS;
-    if (status == MILTER_STATUS_DISCARD)
-      return MILTER_MANAGER_CHILD_EFFECT_INVALID_STATE;
-    return MILTER_MANAGER_CHILD_EFFECT_QUITS;
-  case MILTER_SERVER_STATE_ENVELOPE_FROM:
-  case MILTER_SERVER_STATE_DATA:
-    if (status == MILTER_STATUS_CONTINUE)
-      return MILTER_MANAGER_CHILD_EFFECT_STAYS;
-    return MILTER_MANAGER_CHILD_EFFECT_LEAVES_MESSAGE;
-  case MILTER_SERVER_STATE_ENVELOPE_RECIPIENT:
-    if (status == MILTER_STATUS_CONTINUE)
-      return MILTER_MANAGER_CHILD_EFFECT_STAYS;
-    if (refusal)
-      return MILTER_MANAGER_CHILD_EFFECT_REJECTS_RECIPIENT;
-    return MILTER_MANAGER_CHILD_EFFECT_LEAVES_MESSAGE;
-  case MILTER_SERVER_STATE_UNKNOWN:
-    /* D18: a/r/t answer that command only. */
-    if (status == MILTER_STATUS_DISCARD)
-      return MILTER_MANAGER_CHILD_EFFECT_INVALID_STATE;
-    return MILTER_MANAGER_CHILD_EFFECT_STAYS;
-  case MILTER_SERVER_STATE_HEADER:
-  case MILTER_SERVER_STATE_END_OF_HEADER:
-  case MILTER_SERVER_STATE_BODY:
-    if (status == MILTER_STATUS_CONTINUE)
-      return MILTER_MANAGER_CHILD_EFFECT_STAYS;
-    if (status == MILTER_STATUS_ACCEPT)
-      return MILTER_MANAGER_CHILD_EFFECT_LEAVES_MESSAGE;
-    return MILTER_MANAGER_CHILD_EFFECT_ENDS_MESSAGE;
-  case MILTER_SERVER_STATE_END_OF_MESSAGE:
-    if (status == MILTER_STATUS_CONTINUE || status == MILTER_STATUS_ACCEPT)
-      return MILTER_MANAGER_CHILD_EFFECT_LEAVES_MESSAGE;
-    return MILTER_MANAGER_CHILD_EFFECT_ENDS_MESSAGE;
-  default:
-    /* negotiate and the states that take no verdict. */
-    return MILTER_MANAGER_CHILD_EFFECT_INVALID_STATE;
-  }
-}
-
 MilterManagerChildEffect
 milter_manager_reply_rules_child_effect (MilterServerState stage,
                                          MilterStatus status,
@@ -197,8 +190,6 @@ milter_manager_reply_rules_child_effect (MilterServerState stage,
   switch (status) {
   case MILTER_STATUS_ERROR:
     return MILTER_MANAGER_CHILD_EFFECT_DROPPED;
-  case MILTER_STATUS_STOP:
-    return stop_effect (stage);
   case MILTER_STATUS_NOT_CHANGE:
   case MILTER_STATUS_PROGRESS:
   case MILTER_STATUS_DEFAULT:
