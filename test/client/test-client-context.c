@@ -454,6 +454,27 @@ test_connect_again_ignored (Fixture *f, gconstpointer data)
                              "[client][order][ignore]");
 }
 
+/* libmilter reads the 12 bytes it knows of a negotiate and ignores the
+ * rest of a 'U' connect: so does the context. */
+static void
+test_trailing_bytes_tolerated (Fixture *f, gconstpointer data)
+{
+  static const guint8 long_negotiate[] =
+    "\0\0\0\x11" "O" "\0\0\0\x06" "\0\0\x01\xff" "\0\x1f\xff\xff" "MORE";
+  static const guint8 unknown_connect_with_port[] =
+    "\0\0\0\x0a" "C" "host\0" "U" "\0\x19" "x";
+
+  (void) data;
+  connect_all (f);
+  g_byte_array_append (out (f), long_negotiate, sizeof (long_negotiate) - 1);
+  g_byte_array_append (out (f), unknown_connect_with_port,
+                       sizeof (unknown_connect_with_port) - 1);
+  expect_reply (f, 0, "negotiate-reply version=6");
+  expect_reply (f, 1, "continue");
+  g_assert_nonnull (strstr (f->events->str, "connect host U 0 (null)"));
+  g_assert_false (f->finished);
+}
+
 /* Before negotiation nothing is known: the session ends. */
 static void
 test_event_before_negotiate (Fixture *f, gconstpointer data)
@@ -563,6 +584,7 @@ main (int argc, char **argv)
   ADD ("order/header-after-body", test_header_after_body);
   ADD ("order/connect-again-ignored", test_connect_again_ignored);
   ADD ("order/event-before-negotiate", test_event_before_negotiate);
+  ADD ("order/trailing-bytes-tolerated", test_trailing_bytes_tolerated);
   ADD ("order/quit-new-connection", test_quit_new_connection);
   ADD ("order/quit-new-connection-clears", test_quit_new_connection_clears);
   ADD ("error/write", test_write_error);
