@@ -36,6 +36,10 @@ G_BEGIN_DECLS
 #define SESSION 42
 #define TIMEOUT 5000
 
+/* Registers a test on the fixture, under /client/context/. */
+#define CONTEXT_TEST_ADD(path, data, func) \
+  g_test_add ("/client/context/" path, Fixture, data, setup, func, teardown)
+
 typedef struct {
   MilterEventLoop *loop;
   MilterClientContext *context;

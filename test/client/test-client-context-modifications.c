@@ -203,9 +203,8 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-#define ADD_DATA(path, data, func) \
-  g_test_add ("/client/context/" path, Fixture, data, setup, func, teardown)
-#define ADD(path, func) ADD_DATA (path, NULL, func)
+#define ADD_DATA CONTEXT_TEST_ADD
+#define ADD(path, func) CONTEXT_TEST_ADD (path, NULL, func)
   ADD ("modifications/all-in-one-write", test_modifications);
   ADD ("modifications/rules", test_modification_rules);
   ADD ("modifications/packet-buffer-size", test_packet_buffer_size);

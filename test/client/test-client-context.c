@@ -556,9 +556,8 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-#define ADD_DATA(path, data, func) \
-  g_test_add ("/client/context/" path, Fixture, data, setup, func, teardown)
-#define ADD(path, func) ADD_DATA (path, NULL, func)
+#define ADD_DATA CONTEXT_TEST_ADD
+#define ADD(path, func) CONTEXT_TEST_ADD (path, NULL, func)
   ADD ("negotiate/default", test_negotiate_default);
   ADD ("negotiate/macros", test_negotiate_macros);
   ADD ("negotiate/refused", test_negotiate_refused);
