@@ -10,6 +10,7 @@
  *                      [--replace-body TEXT] [--replace-body-size N]
  *                      [--quarantine REASON] [--progress] [--sleep EVENT=SECONDS]
  *                      [--steps FLAGS] [--request-macros STAGE=NAMES]
+ *                      [--timeout SECONDS]
  *                      [--multi-thread] [--quiet] [common milter options]
  *
  * DESCRIPTION
@@ -25,7 +26,9 @@
  *                             temporary-failure, discard, skip); repeatable
  *   --reply-code TEXT         "550 5.7.1 text": the SMTP reply used with
  *                             reject (5xx) or temporary-failure (4xx)
- *   modifications             sent at end-of-message, in option order
+ *   modifications             sent at end-of-message, in option order;
+ *                             negotiation asks for the actions they need
+ *                             and no others
  *   --progress                send progress at end-of-message first
  *   --sleep EVENT=SECONDS     reply to EVENT that much later (without
  *                             blocking other sessions); repeatable
@@ -35,6 +38,9 @@
  *                             v6 macro list for a stage (connect, helo,
  *                             envelope-from, envelope-recipient, data,
  *                             end-of-message, end-of-header); repeatable
+ *   --timeout SECONDS         close a session whose MTA is silent or does
+ *                             not read for that long (default 7210, 0:
+ *                             never)
  *   --multi-thread            run each session in a thread of its own
  *   --quiet                   print nothing per event
  *
@@ -90,6 +96,8 @@ static MilterStepFlags steps;
 static gboolean steps_given;
 static gchar *request_macros[MILTER_MACRO_STAGE_COUNT];
 static gsize replace_body_size;
+static MilterActionFlags declared_actions;
+static gdouble timeout_seconds = MILTER_CLIENT_CONTEXT_DEFAULT_TIMEOUT;
 
 static const struct {
   const gchar *name;
@@ -234,6 +242,33 @@ modification_free (gpointer data)
   g_free (modification);
 }
 
+/* The action a modification needs the MTA to grant. */
+static MilterActionFlags
+modification_action (ModificationType type, const gchar *value)
+{
+  switch (type) {
+  case MOD_ADD_HEADER:
+  case MOD_INSERT_HEADER:
+    return MILTER_ACTION_ADD_HEADERS;
+  case MOD_CHANGE_HEADER:
+  case MOD_DELETE_HEADER:
+    return MILTER_ACTION_CHANGE_HEADERS;
+  case MOD_ADD_RECIPIENT:
+    return value ? MILTER_ACTION_ADD_RECIPIENT_WITH_ARGS :
+                   MILTER_ACTION_ADD_RECIPIENT;
+  case MOD_DELETE_RECIPIENT:
+    return MILTER_ACTION_DELETE_RECIPIENT;
+  case MOD_CHANGE_FROM:
+    return MILTER_ACTION_CHANGE_FROM;
+  case MOD_REPLACE_BODY:
+    return MILTER_ACTION_CHANGE_BODY;
+  case MOD_QUARANTINE:
+    return MILTER_ACTION_QUARANTINE;
+  default:
+    return MILTER_ACTION_NONE;
+  }
+}
+
 static void
 add_modification (ModificationType type, gchar *name, guint index,
                   gchar *value)
@@ -245,6 +280,7 @@ add_modification (ModificationType type, gchar *name, guint index,
   modification->index = index;
   modification->value = value;
   g_ptr_array_add (modifications, modification);
+  declared_actions |= modification_action (type, value);
 }
 
 /* "ADDR ARGS" -> name ADDR, value ARGS or NULL. */
@@ -379,6 +415,7 @@ print_event (MilterClientContext *context, guint8 stage, const gchar *format,
 
 typedef struct {
   MilterClientContext *context;
+  guint64 event_id;
   MilterStatus status;
 } DelayedReply;
 
@@ -400,9 +437,13 @@ reply_delayed (gpointer data)
   g_autoptr (GError) error = NULL;
 
   prepare_reply_code (delayed->context, delayed->status);
+  /* A stale reply (its event was aborted) is logged by the library. */
   if (!milter_agent_is_shut_down (MILTER_AGENT (delayed->context)) &&
-      !milter_client_context_reply (delayed->context, delayed->status,
-                                    &error))
+      !milter_client_context_reply_to_event (delayed->context,
+                                             delayed->event_id,
+                                             delayed->status, &error) &&
+      !g_error_matches (error, MILTER_CLIENT_CONTEXT_ERROR,
+                        MILTER_CLIENT_CONTEXT_ERROR_STALE_REPLY))
     milter_error (milter_agent_get_session_id (MILTER_AGENT (delayed->context)),
                   "[test-client][reply][error] %s", error->message);
   return G_SOURCE_REMOVE;
@@ -426,6 +467,7 @@ answer (MilterClientContext *context, guint8 command, MilterStatus fallback)
     DelayedReply *delayed = g_new0 (DelayedReply, 1);
 
     delayed->context = g_object_ref (context);
+    delayed->event_id = milter_client_context_get_event_id (context);
     delayed->status = status;
     milter_event_loop_add_timeout (milter_agent_get_event_loop (MILTER_AGENT (context)),
                                    sleeps[command], reply_delayed, delayed,
@@ -446,6 +488,7 @@ cb_negotiate (MilterClientContext *context, const MilterOption *offer,
   g_autofree gchar *offered = milter_option_to_string (offer);
 
   (void) data;
+  option->actions = declared_actions;
   if (steps_given)
     option->steps = steps;
   for (guint i = 0; i < MILTER_MACRO_STAGE_COUNT; i++) {
@@ -616,6 +659,7 @@ cb_connection_established (MilterClient *client, MilterClientContext *context,
 {
   (void) client;
   (void) data;
+  milter_client_context_set_timeout (context, timeout_seconds);
   g_signal_connect (context, "negotiate", G_CALLBACK (cb_negotiate), NULL);
   g_signal_connect (context, "connect", G_CALLBACK (cb_connect), NULL);
   g_signal_connect (context, "helo", G_CALLBACK (cb_helo), NULL);
@@ -660,6 +704,17 @@ parse_reply_code (GError **error)
   return TRUE;
 }
 
+static gboolean
+check_timeout (GError **error)
+{
+  if (timeout_seconds >= 0)
+    return TRUE;
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               "--timeout: %g is not a number of seconds >= 0",
+               timeout_seconds);
+  return FALSE;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -699,6 +754,9 @@ main (int argc, char **argv)
     { "request-macros", 0, 0, G_OPTION_ARG_CALLBACK,
       (gpointer) parse_request_macros, "Macro list for a stage (v6)",
       "STAGE=NAMES" },
+    { "timeout", 0, 0, G_OPTION_ARG_DOUBLE, &timeout_seconds,
+      "Close a silent or stalled session after SECONDS (0: never)",
+      "SECONDS" },
     { "multi-thread", 0, 0, G_OPTION_ARG_NONE, &multi_thread,
       "One thread per session", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
@@ -720,6 +778,7 @@ main (int argc, char **argv)
                               milter_client_options_group_new (&options));
   client = milter_client_new ();
   if (!g_option_context_parse (option_context, &argc, &argv, &error) ||
+      !check_timeout (&error) ||
       !parse_reply_code (&error) ||
       !milter_client_options_apply (&options, client, &error)) {
     fprintf (stderr, "milter-test-client: %s\n", error->message);

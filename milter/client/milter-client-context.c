@@ -8,10 +8,12 @@
  *
  * DESCRIPTION
  *   decode() feeds the command decoder; each command is checked against
- *   milter-client-state's rule, dispatched to its signal, and answered
+ *   milter-client-state's rule (which also says how to resynchronise after
+ *   a command out of order), dispatched to its signal, and answered
  *   according to the handler's status and the negotiated steps. All
  *   replies are encoded into the agent's reused output buffer and leave
- *   with milter_agent_send(), one write per event.
+ *   with milter_agent_send(), one write per event. A timer closes a
+ *   session whose MTA went silent or stopped reading.
  *
  * DIAGNOSTICS
  *   See milter-client-context.h.
@@ -28,12 +30,15 @@
 #include <milter/core/milter-reply-code.h>
 #include <milter/core/milter-reply-encoder.h>
 #include <milter/client/milter-client-context.h>
+#include <milter/client/milter-client-context-private.h>
 
 G_DEFINE_QUARK (milter-client-context-error-quark, milter_client_context_error)
 
 /* Macro stages in the order the MTA sends them. */
-static const guint8 stage_commands[] = { 'C', 'H', 'M', 'R', 'T', 'N', 'E', 'U' };
-#define N_STAGES G_N_ELEMENTS (stage_commands)
+static const guint8 stage_commands[MILTER_CLIENT_CONTEXT_N_STAGES] = {
+  'C', 'H', 'M', 'R', 'T', 'N', 'E', 'U'
+};
+#define N_STAGES MILTER_CLIENT_CONTEXT_N_STAGES
 
 enum {
   SIGNAL_NEGOTIATE,
@@ -48,29 +53,10 @@ enum {
   SIGNAL_BODY,
   SIGNAL_END_OF_MESSAGE,
   SIGNAL_ABORT,
+  SIGNAL_CLOSE,
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
-
-struct _MilterClientContext {
-  MilterAgent parent_instance;
-
-  MilterCommandDecoder *decoder;
-  MilterClientState state;
-  MilterOption mta_option;
-  MilterOption option;
-  /* The negotiate handler's wishes, kept for a deferred reply. */
-  MilterOption wants;
-  MilterMacrosRequests *macros_requests;
-  GHashTable *macros[N_STAGES];
-
-  /* The event being handled; 0 between events. */
-  MilterCommandType current;
-  gboolean reply_pending;
-  gboolean in_end_of_message;
-  gchar *reply_code;
-  gsize packet_buffer_size;
-};
 
 G_DEFINE_TYPE (MilterClientContext, milter_client_context, MILTER_TYPE_AGENT)
 
@@ -95,13 +81,18 @@ normalize_macro_name (const gchar *name)
   return g_strdup (name);
 }
 
+/* Forgets the macros of the stages from first_command to end-of-message,
+ * except those of keep_command (the stage of a command that resynchronises
+ * the session: its macros came just before it). */
 static void
-clear_stages (MilterClientContext *self, guint8 first_command)
+clear_stages (MilterClientContext *self, guint8 first_command,
+              guint8 keep_command)
 {
   gint first = stage_index (first_command);
+  gint keep = stage_index (keep_command);
 
-  for (guint i = (guint) first; i < N_STAGES - 1; i++) {
-    if (self->macros[i])
+  for (gint i = first; i < (gint) N_STAGES - 1; i++) {
+    if (self->macros[i] && i != keep)
       g_hash_table_remove_all (self->macros[i]);
   }
 }
@@ -126,8 +117,10 @@ define_macros (MilterClientContext *self, const MilterCommand *command)
   }
 }
 
-static gboolean
-fail_io (MilterClientContext *self, GError *cause, GError **error)
+gboolean
+_milter_client_context_fail_io (MilterClientContext *self,
+                                GError *cause,
+                                GError **error)
 {
   g_set_error (error, MILTER_CLIENT_CONTEXT_ERROR,
                MILTER_CLIENT_CONTEXT_ERROR_IO, "%s",
@@ -152,8 +145,9 @@ send_group (MilterClientContext *self, gboolean end_of_message, GError **error)
     else
       milter_error (session_id, "[client][error][write] %s",
                     local_error->message);
-    return fail_io (self, local_error, error);
+    return _milter_client_context_fail_io (self, local_error, error);
   }
+  _milter_client_context_note_written (self);
   return TRUE;
 }
 
@@ -226,6 +220,8 @@ send_negotiate_reply (MilterClientContext *self, GError **error)
     milter_agent_shutdown (MILTER_AGENT (self));
     return FALSE;
   }
+  self->faked_no_reply = wants.steps & MILTER_STEP_NO_REPLY_MASK &
+                         ~self->option.steps;
   if (send_lists && self->option.version >= 6) {
     for (guint stage = 0; stage < MILTER_MACRO_STAGE_COUNT; stage++) {
       names[stage] = milter_macros_requests_to_string (self->macros_requests,
@@ -243,6 +239,16 @@ send_negotiate_reply (MilterClientContext *self, GError **error)
   for (guint stage = 0; stage < MILTER_MACRO_STAGE_COUNT; stage++)
     g_free (names[stage]);
   return send_group (self, FALSE, error);
+}
+
+/* Whether the milter's code answers command: not for a no-reply step it
+ * asked for, whether the MTA granted it or the library fakes it. */
+static gboolean
+milter_replies (MilterClientContext *self, MilterCommandType command)
+{
+  return milter_client_state_reply_expected (command,
+                                             self->option.steps |
+                                             self->faked_no_reply);
 }
 
 /* The end of an event: reply (when the MTA waits for one) and tidy up. */
@@ -272,6 +278,10 @@ complete_event (MilterClientContext *self,
   }
 
   if (milter_client_state_reply_expected (command, self->option.steps)) {
+    /* A no-reply wish the MTA lacks: answer for the milter, as libmilter
+     * does, whatever its code returned. */
+    if (!milter_replies (self, command))
+      status = MILTER_STATUS_CONTINUE;
     encode_status (self, command, status);
     success = send_group (self, command == MILTER_COMMAND_END_OF_MESSAGE,
                           error);
@@ -280,19 +290,218 @@ complete_event (MilterClientContext *self,
   }
   if (command == MILTER_COMMAND_END_OF_MESSAGE) {
     self->in_end_of_message = FALSE;
-    clear_stages (self, 'M');
+    clear_stages (self, 'M', 0);
   }
   return success;
+}
+
+/* Forgets the event in progress and whatever it had queued: after abort,
+ * quit-new-connection and resynchronisation. A reply the milter's code
+ * still owes for it is dropped when it comes (see reply_to_event()). */
+static void
+forget_event (MilterClientContext *self)
+{
+  self->reply_pending = FALSE;
+  self->in_end_of_message = FALSE;
+  self->current = 0;
+  g_clear_pointer (&self->reply_code, g_free);
+  g_byte_array_set_size (milter_agent_get_output_buffer (MILTER_AGENT (self)),
+                         0);
+}
+
+/* The message is over without end-of-message: tell the milter's code.
+ * keep_command: the stage whose macros belong to the command that comes
+ * next (0 for none). */
+static void
+abort_message (MilterClientContext *self, guint8 keep_command)
+{
+  forget_event (self);
+  g_signal_emit (self, signals[SIGNAL_ABORT], 0);
+  clear_stages (self, 'M', keep_command);
+}
+
+/* The SMTP connection is over (quit or quit-new-connection): a message
+ * in progress (in state before) is aborted first, then the milter's code
+ * hears "close". */
+static void
+close_connection (MilterClientContext *self, MilterClientState before)
+{
+  if (milter_client_state_in_message (before))
+    abort_message (self, 0);
+  forget_event (self);
+  g_signal_emit (self, signals[SIGNAL_CLOSE], 0);
+  for (guint i = 0; i < N_STAGES; i++) {
+    if (self->macros[i])
+      g_hash_table_remove_all (self->macros[i]);
+  }
+}
+
+/* Applies the command-order rule. FALSE with error set: the session
+ * cannot go on. *handled: the command was dropped. */
+static gboolean
+follow_order (MilterClientContext *self,
+              const MilterCommand *command,
+              gboolean *handled,
+              GError **error)
+{
+  guint64 session_id = milter_agent_get_session_id (MILTER_AGENT (self));
+  MilterClientState next = self->state;
+  MilterClientTransition transition;
+
+  *handled = FALSE;
+  transition = milter_client_state_next (self->state, command->type, &next);
+  switch (transition) {
+  case MILTER_CLIENT_TRANSITION_ACCEPT:
+    break;
+  case MILTER_CLIENT_TRANSITION_RESYNC:
+  case MILTER_CLIENT_TRANSITION_IGNORE:
+    /* MTAs differ and some lose track; libmilter aborts the message and
+     * starts again after helo rather than dropping the connection. */
+    milter_warning (session_id, "[client][order][%s] %s in state %s",
+                    transition == MILTER_CLIENT_TRANSITION_RESYNC ?
+                    "resync" : "ignore",
+                    milter_command_type_to_string (command->type),
+                    milter_client_state_to_string (self->state));
+    if (milter_client_state_in_message (self->state))
+      abort_message (self, (guint8) command->type);
+    *handled = transition == MILTER_CLIENT_TRANSITION_IGNORE;
+    break;
+  case MILTER_CLIENT_TRANSITION_INVALID:
+  default:
+    g_set_error (error, MILTER_CLIENT_CONTEXT_ERROR,
+                 MILTER_CLIENT_CONTEXT_ERROR_INVALID_STATE,
+                 "unexpected %s in state %s",
+                 milter_command_type_to_string (command->type),
+                 milter_client_state_to_string (self->state));
+    return FALSE;
+  }
+  self->state = next;
+  return TRUE;
+}
+
+/* Commands that are not events; *handled says whether command was one.
+ * before: the state before command. */
+static void
+dispatch_control (MilterClientContext *self,
+                  const MilterCommand *command,
+                  MilterClientState before,
+                  gboolean *handled)
+{
+  *handled = TRUE;
+  switch (command->type) {
+  case MILTER_COMMAND_DEFINE_MACRO:
+    define_macros (self, command);
+    break;
+  case MILTER_COMMAND_ABORT:
+    abort_message (self, 0);
+    break;
+  case MILTER_COMMAND_QUIT:
+    close_connection (self, before);
+    milter_agent_shutdown (MILTER_AGENT (self));
+    break;
+  case MILTER_COMMAND_QUIT_NEW_CONNECTION:
+    close_connection (self, before);
+    break;
+  default:
+    *handled = FALSE;
+    break;
+  }
+}
+
+/* Emits the event's signal; FALSE for a command that is no event. */
+static gboolean
+emit_event (MilterClientContext *self,
+            const MilterCommand *command,
+            MilterStatus *status)
+{
+  guint signal_id;
+
+  switch (command->type) {
+  case MILTER_COMMAND_NEGOTIATE:
+    milter_option_init (&self->mta_option, command->negotiate.version,
+                        command->negotiate.actions, command->negotiate.steps);
+    /* Like libmilter's xxfi_flags: the milter asks for the actions it
+     * declares in its negotiate handler, nothing by default, so that a
+     * manager merging its children does not ask the MTA for everything. */
+    milter_option_init (&self->wants, MILTER_PROTOCOL_VERSION_MAX,
+                        MILTER_ACTION_NONE, MILTER_STEP_NONE);
+    signal_id = SIGNAL_NEGOTIATE;
+    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
+      g_signal_emit (self, signals[signal_id], 0, &self->mta_option,
+                     &self->wants, self->macros_requests, status);
+    return TRUE;
+  case MILTER_COMMAND_CONNECT:
+    signal_id = SIGNAL_CONNECT;
+    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
+      g_signal_emit (self, signals[signal_id], 0, command->connect.host,
+                     (gint) command->connect.family,
+                     (guint) command->connect.port, command->connect.address,
+                     status);
+    return TRUE;
+  case MILTER_COMMAND_HELO:
+    signal_id = SIGNAL_HELO;
+    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
+      g_signal_emit (self, signals[signal_id], 0, command->helo.fqdn, status);
+    return TRUE;
+  case MILTER_COMMAND_ENVELOPE_FROM:
+  case MILTER_COMMAND_ENVELOPE_RECIPIENT:
+    if (command->type == MILTER_COMMAND_ENVELOPE_FROM) {
+      signal_id = SIGNAL_ENVELOPE_FROM;
+      clear_stages (self, 'R', 0);
+    } else {
+      signal_id = SIGNAL_ENVELOPE_RECIPIENT;
+    }
+    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
+      g_signal_emit (self, signals[signal_id], 0, command->envelope.argv[0],
+                     command->envelope.argv + 1, status);
+    return TRUE;
+  case MILTER_COMMAND_DATA:
+    signal_id = SIGNAL_DATA;
+    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
+      g_signal_emit (self, signals[signal_id], 0, status);
+    return TRUE;
+  case MILTER_COMMAND_UNKNOWN:
+    signal_id = SIGNAL_UNKNOWN;
+    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
+      g_signal_emit (self, signals[signal_id], 0, command->unknown.command,
+                     status);
+    return TRUE;
+  case MILTER_COMMAND_HEADER:
+    signal_id = SIGNAL_HEADER;
+    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
+      g_signal_emit (self, signals[signal_id], 0, command->header.name,
+                     command->header.value, status);
+    return TRUE;
+  case MILTER_COMMAND_END_OF_HEADER:
+    signal_id = SIGNAL_END_OF_HEADER;
+    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
+      g_signal_emit (self, signals[signal_id], 0, status);
+    return TRUE;
+  case MILTER_COMMAND_BODY:
+  case MILTER_COMMAND_END_OF_MESSAGE:
+    if (command->type == MILTER_COMMAND_BODY) {
+      signal_id = SIGNAL_BODY;
+    } else {
+      signal_id = SIGNAL_END_OF_MESSAGE;
+      self->in_end_of_message = TRUE;
+    }
+    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
+      g_signal_emit (self, signals[signal_id], 0,
+                     (gconstpointer) command->body.data,
+                     (guint64) command->body.size, status);
+    return TRUE;
+  default:
+    return FALSE;
+  }
 }
 
 static gboolean
 dispatch (const MilterCommand *command, gpointer user_data, GError **error)
 {
   MilterClientContext *self = user_data;
-  MilterClientState next;
+  MilterClientState before = self->state;
   MilterStatus status = MILTER_STATUS_DEFAULT;
-  guint signal_id = N_SIGNALS;
-  gboolean emitted = TRUE;
+  gboolean handled;
 
   if (self->reply_pending &&
       command->type != MILTER_COMMAND_DEFINE_MACRO &&
@@ -306,130 +515,17 @@ dispatch (const MilterCommand *command, gpointer user_data, GError **error)
                  milter_command_type_to_string (self->current));
     return FALSE;
   }
-  if (!milter_client_state_next (self->state, command->type, &next)) {
-    g_set_error (error, MILTER_CLIENT_CONTEXT_ERROR,
-                 MILTER_CLIENT_CONTEXT_ERROR_INVALID_STATE,
-                 "unexpected %s in state %s",
-                 milter_command_type_to_string (command->type),
-                 milter_client_state_to_string (self->state));
+  if (!follow_order (self, command, &handled, error))
     return FALSE;
-  }
-  self->state = next;
-
-  switch (command->type) {
-  case MILTER_COMMAND_DEFINE_MACRO:
-    define_macros (self, command);
+  if (handled)
     return TRUE;
-  case MILTER_COMMAND_ABORT:
-    self->reply_pending = FALSE;
-    self->in_end_of_message = FALSE;
-    self->current = 0;
-    g_clear_pointer (&self->reply_code, g_free);
-    g_byte_array_set_size (milter_agent_get_output_buffer (MILTER_AGENT (self)),
-                           0);
-    g_signal_emit (self, signals[SIGNAL_ABORT], 0);
-    clear_stages (self, 'M');
+  dispatch_control (self, command, before, &handled);
+  if (handled)
     return TRUE;
-  case MILTER_COMMAND_QUIT:
-    milter_agent_shutdown (MILTER_AGENT (self));
-    return TRUE;
-  case MILTER_COMMAND_QUIT_NEW_CONNECTION:
-    self->reply_pending = FALSE;
-    self->in_end_of_message = FALSE;
-    self->current = 0;
-    g_clear_pointer (&self->reply_code, g_free);
-    for (guint i = 0; i < N_STAGES; i++) {
-      if (self->macros[i])
-        g_hash_table_remove_all (self->macros[i]);
-    }
-    return TRUE;
-  default:
-    break;
-  }
 
   self->current = command->type;
-  switch (command->type) {
-  case MILTER_COMMAND_NEGOTIATE:
-    milter_option_init (&self->mta_option, command->negotiate.version,
-                        command->negotiate.actions, command->negotiate.steps);
-    milter_option_init (&self->wants, MILTER_PROTOCOL_VERSION_MAX,
-                        command->negotiate.actions ?
-                        command->negotiate.actions :
-                        MILTER_ACTION_VERSION2_DEFAULT,
-                        MILTER_STEP_NONE);
-    /* Only ask for what a plain libmilter milter would: the set-symbol-list
-     * action is added when the handler fills the macro requests. */
-    self->wants.actions &= ~MILTER_ACTION_SET_SYMBOL_LIST;
-    signal_id = SIGNAL_NEGOTIATE;
-    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
-      g_signal_emit (self, signals[signal_id], 0, &self->mta_option,
-                     &self->wants, self->macros_requests, &status);
-    break;
-  case MILTER_COMMAND_CONNECT:
-    signal_id = SIGNAL_CONNECT;
-    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
-      g_signal_emit (self, signals[signal_id], 0, command->connect.host,
-                     (gint) command->connect.family,
-                     (guint) command->connect.port, command->connect.address,
-                     &status);
-    break;
-  case MILTER_COMMAND_HELO:
-    signal_id = SIGNAL_HELO;
-    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
-      g_signal_emit (self, signals[signal_id], 0, command->helo.fqdn, &status);
-    break;
-  case MILTER_COMMAND_ENVELOPE_FROM:
-  case MILTER_COMMAND_ENVELOPE_RECIPIENT:
-    if (command->type == MILTER_COMMAND_ENVELOPE_FROM) {
-      signal_id = SIGNAL_ENVELOPE_FROM;
-      clear_stages (self, 'R');
-    } else {
-      signal_id = SIGNAL_ENVELOPE_RECIPIENT;
-    }
-    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
-      g_signal_emit (self, signals[signal_id], 0, command->envelope.argv[0],
-                     command->envelope.argv + 1, &status);
-    break;
-  case MILTER_COMMAND_DATA:
-    signal_id = SIGNAL_DATA;
-    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
-      g_signal_emit (self, signals[signal_id], 0, &status);
-    break;
-  case MILTER_COMMAND_UNKNOWN:
-    signal_id = SIGNAL_UNKNOWN;
-    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
-      g_signal_emit (self, signals[signal_id], 0, command->unknown.command,
-                     &status);
-    break;
-  case MILTER_COMMAND_HEADER:
-    signal_id = SIGNAL_HEADER;
-    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
-      g_signal_emit (self, signals[signal_id], 0, command->header.name,
-                     command->header.value, &status);
-    break;
-  case MILTER_COMMAND_END_OF_HEADER:
-    signal_id = SIGNAL_END_OF_HEADER;
-    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
-      g_signal_emit (self, signals[signal_id], 0, &status);
-    break;
-  case MILTER_COMMAND_BODY:
-  case MILTER_COMMAND_END_OF_MESSAGE:
-    if (command->type == MILTER_COMMAND_BODY) {
-      signal_id = SIGNAL_BODY;
-    } else {
-      signal_id = SIGNAL_END_OF_MESSAGE;
-      self->in_end_of_message = TRUE;
-    }
-    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
-      g_signal_emit (self, signals[signal_id], 0,
-                     (gconstpointer) command->body.data,
-                     (guint64) command->body.size, &status);
-    break;
-  default:
-    emitted = FALSE;
-    break;
-  }
-  if (!emitted) {
+  self->event_id++;
+  if (!emit_event (self, command, &status)) {
     g_set_error (error, MILTER_CLIENT_CONTEXT_ERROR,
                  MILTER_CLIENT_CONTEXT_ERROR_INVALID_STATE,
                  "unhandled command %s",
@@ -442,7 +538,7 @@ dispatch (const MilterCommand *command, gpointer user_data, GError **error)
     return TRUE;
 
   if (status == MILTER_STATUS_NOT_CHANGE &&
-      milter_client_state_reply_expected (command->type, self->option.steps)) {
+      milter_replies (self, command->type)) {
     self->reply_pending = TRUE;
     return TRUE;
   }
@@ -467,6 +563,7 @@ milter_client_context_decode (MilterAgent *agent,
   g_autoptr (MilterClientContext) self =
     g_object_ref (MILTER_CLIENT_CONTEXT (agent));
 
+  _milter_client_context_note_input (self);
   return milter_command_decoder_feed (self->decoder, data, size, dispatch,
                                       self, error);
 }
@@ -477,6 +574,19 @@ milter_client_context_decode_end (MilterAgent *agent, GError **error)
   MilterClientContext *self = MILTER_CLIENT_CONTEXT (agent);
 
   return milter_command_decoder_finish (self->decoder, error);
+}
+
+static void
+milter_client_context_finished (MilterAgent *agent)
+{
+  _milter_client_context_stop_timer (MILTER_CLIENT_CONTEXT (agent));
+}
+
+static void
+milter_client_context_dispose (GObject *object)
+{
+  _milter_client_context_stop_timer (MILTER_CLIENT_CONTEXT (object));
+  G_OBJECT_CLASS (milter_client_context_parent_class)->dispose (object);
 }
 
 static void
@@ -531,9 +641,11 @@ milter_client_context_class_init (MilterClientContextClass *klass)
   const GType string = G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE;
   const GType strv = G_TYPE_STRV | G_SIGNAL_TYPE_STATIC_SCOPE;
 
+  object_class->dispose = milter_client_context_dispose;
   object_class->finalize = milter_client_context_finalize;
   agent_class->decode = milter_client_context_decode;
   agent_class->decode_end = milter_client_context_decode_end;
+  agent_class->finished = milter_client_context_finished;
 
   signals[SIGNAL_NEGOTIATE] =
     new_status_signal ("negotiate", 3, G_TYPE_POINTER, G_TYPE_POINTER,
@@ -556,6 +668,9 @@ milter_client_context_class_init (MilterClientContextClass *klass)
   signals[SIGNAL_ABORT] =
     g_signal_new ("abort", MILTER_TYPE_CLIENT_CONTEXT, G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_CLOSE] =
+    g_signal_new ("close", MILTER_TYPE_CLIENT_CONTEXT, G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void
@@ -564,6 +679,7 @@ milter_client_context_init (MilterClientContext *self)
   self->decoder = milter_command_decoder_new (0);
   self->macros_requests = milter_macros_requests_new ();
   self->state = MILTER_CLIENT_STATE_START;
+  self->timeout = MILTER_CLIENT_CONTEXT_DEFAULT_TIMEOUT;
 }
 
 MilterClientContext *
@@ -585,6 +701,13 @@ milter_client_context_get_current_event (MilterClientContext *context)
 {
   g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), 0);
   return context->current;
+}
+
+guint64
+milter_client_context_get_event_id (MilterClientContext *context)
+{
+  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), 0);
+  return context->current ? context->event_id : 0;
 }
 
 const MilterOption *
@@ -672,6 +795,33 @@ milter_client_context_reply (MilterClientContext *context,
 }
 
 gboolean
+milter_client_context_reply_to_event (MilterClientContext *context,
+                                      guint64 event_id,
+                                      MilterStatus status,
+                                      GError **error)
+{
+  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), FALSE);
+
+  if (!context->reply_pending || event_id != context->event_id) {
+    /* The event was aborted (or the connection closed) while the milter's
+     * code worked on it: answering now would answer another event. */
+    milter_warning (milter_agent_get_session_id (MILTER_AGENT (context)),
+                    "[client][reply][stale] %s for event #%" G_GUINT64_FORMAT
+                    " dropped: %s", milter_status_to_string (status),
+                    event_id,
+                    context->reply_pending ?
+                    "another event waits for its reply" :
+                    "no event waits for a reply");
+    g_set_error (error, MILTER_CLIENT_CONTEXT_ERROR,
+                 MILTER_CLIENT_CONTEXT_ERROR_STALE_REPLY,
+                 "event #%" G_GUINT64_FORMAT " is no longer waiting for a "
+                 "reply", event_id);
+    return FALSE;
+  }
+  return milter_client_context_reply (context, status, error);
+}
+
+gboolean
 milter_client_context_set_multiline_reply (MilterClientContext *context,
                                            guint code,
                                            const gchar *extended_code,
@@ -727,198 +877,8 @@ milter_client_context_progress (MilterClientContext *context, GError **error)
       !milter_agent_flush (agent, &local_error)) {
     milter_error (milter_agent_get_session_id (agent),
                   "[client][error][write] %s", local_error->message);
-    return fail_io (context, local_error, error);
+    return _milter_client_context_fail_io (context, local_error, error);
   }
+  _milter_client_context_note_written (context);
   return TRUE;
-}
-
-/* Checks that a modification may be sent now. */
-static gboolean
-check_modification (MilterClientContext *self,
-                    MilterActionFlags action,
-                    const gchar *what,
-                    GError **error)
-{
-  if (milter_agent_is_shut_down (MILTER_AGENT (self))) {
-    g_set_error (error, MILTER_CLIENT_CONTEXT_ERROR,
-                 MILTER_CLIENT_CONTEXT_ERROR_IO,
-                 "%s: the session is over", what);
-    return FALSE;
-  }
-  if (!self->in_end_of_message) {
-    g_set_error (error, MILTER_CLIENT_CONTEXT_ERROR,
-                 MILTER_CLIENT_CONTEXT_ERROR_INVALID_STATE,
-                 "%s is allowed only at end-of-message", what);
-    return FALSE;
-  }
-  if (!(self->option.actions & action)) {
-    g_autofree gchar *name = milter_action_flags_to_string (action);
-    g_set_error (error, MILTER_CLIENT_CONTEXT_ERROR,
-                 MILTER_CLIENT_CONTEXT_ERROR_NOT_NEGOTIATED,
-                 "%s needs the %s action, which was not negotiated", what,
-                 name);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-/* Writes queued modifications early when they reach packet-buffer-size. */
-static gboolean
-queued (MilterClientContext *self, GError **error)
-{
-  MilterAgent *agent = MILTER_AGENT (self);
-  g_autoptr (GError) local_error = NULL;
-
-  if (self->packet_buffer_size == 0 ||
-      milter_agent_get_output_buffer (agent)->len < self->packet_buffer_size)
-    return TRUE;
-  if (!milter_agent_send (agent, &local_error)) {
-    milter_error (milter_agent_get_session_id (agent),
-                  "[client][error][buffered-packets][write] %s",
-                  local_error->message);
-    return fail_io (self, local_error, error);
-  }
-  return TRUE;
-}
-
-#define OUTPUT(self) milter_agent_get_output_buffer (MILTER_AGENT (self))
-
-gboolean
-milter_client_context_add_header (MilterClientContext *context,
-                                  const gchar *name,
-                                  const gchar *value,
-                                  GError **error)
-{
-  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), FALSE);
-  g_return_val_if_fail (name && value, FALSE);
-  if (!check_modification (context, MILTER_ACTION_ADD_HEADERS, "add-header",
-                           error))
-    return FALSE;
-  milter_reply_encode_add_header (OUTPUT (context), name, value);
-  return queued (context, error);
-}
-
-gboolean
-milter_client_context_insert_header (MilterClientContext *context,
-                                     guint32 index,
-                                     const gchar *name,
-                                     const gchar *value,
-                                     GError **error)
-{
-  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), FALSE);
-  g_return_val_if_fail (name && value, FALSE);
-  if (!check_modification (context, MILTER_ACTION_ADD_HEADERS,
-                           "insert-header", error))
-    return FALSE;
-  milter_reply_encode_insert_header (OUTPUT (context), index, name, value);
-  return queued (context, error);
-}
-
-gboolean
-milter_client_context_change_header (MilterClientContext *context,
-                                     const gchar *name,
-                                     guint32 index,
-                                     const gchar *value,
-                                     GError **error)
-{
-  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), FALSE);
-  g_return_val_if_fail (name && value, FALSE);
-  if (!check_modification (context, MILTER_ACTION_CHANGE_HEADERS,
-                           "change-header", error))
-    return FALSE;
-  milter_reply_encode_change_header (OUTPUT (context), index, name, value);
-  return queued (context, error);
-}
-
-gboolean
-milter_client_context_delete_header (MilterClientContext *context,
-                                     const gchar *name,
-                                     guint32 index,
-                                     GError **error)
-{
-  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), FALSE);
-  g_return_val_if_fail (name, FALSE);
-  if (!check_modification (context, MILTER_ACTION_CHANGE_HEADERS,
-                           "delete-header", error))
-    return FALSE;
-  milter_reply_encode_delete_header (OUTPUT (context), index, name);
-  return queued (context, error);
-}
-
-gboolean
-milter_client_context_change_from (MilterClientContext *context,
-                                   const gchar *from,
-                                   const gchar *args,
-                                   GError **error)
-{
-  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), FALSE);
-  g_return_val_if_fail (from, FALSE);
-  if (!check_modification (context, MILTER_ACTION_CHANGE_FROM, "change-from",
-                           error))
-    return FALSE;
-  milter_reply_encode_change_from (OUTPUT (context), from, args);
-  return queued (context, error);
-}
-
-gboolean
-milter_client_context_add_recipient (MilterClientContext *context,
-                                     const gchar *recipient,
-                                     const gchar *args,
-                                     GError **error)
-{
-  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), FALSE);
-  g_return_val_if_fail (recipient, FALSE);
-  if (!check_modification (context,
-                           args ? MILTER_ACTION_ADD_RECIPIENT_WITH_ARGS :
-                           MILTER_ACTION_ADD_RECIPIENT,
-                           "add-recipient", error))
-    return FALSE;
-  milter_reply_encode_add_recipient (OUTPUT (context), recipient, args);
-  return queued (context, error);
-}
-
-gboolean
-milter_client_context_delete_recipient (MilterClientContext *context,
-                                        const gchar *recipient,
-                                        GError **error)
-{
-  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), FALSE);
-  g_return_val_if_fail (recipient, FALSE);
-  if (!check_modification (context, MILTER_ACTION_DELETE_RECIPIENT,
-                           "delete-recipient", error))
-    return FALSE;
-  milter_reply_encode_delete_recipient (OUTPUT (context), recipient);
-  return queued (context, error);
-}
-
-gboolean
-milter_client_context_replace_body (MilterClientContext *context,
-                                    const guint8 *data,
-                                    gsize size,
-                                    GError **error)
-{
-  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), FALSE);
-  g_return_val_if_fail (data || size == 0, FALSE);
-  if (!check_modification (context, MILTER_ACTION_CHANGE_BODY,
-                           "replace-body", error))
-    return FALSE;
-  milter_reply_encode_replace_body (OUTPUT (context), data ? data :
-                                    (const guint8 *) "", size);
-  return queued (context, error);
-}
-
-gboolean
-milter_client_context_quarantine (MilterClientContext *context,
-                                  const gchar *reason,
-                                  GError **error)
-{
-  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), FALSE);
-  g_return_val_if_fail (reason, FALSE);
-  if (!check_modification (context, MILTER_ACTION_QUARANTINE, "quarantine",
-                           error))
-    return FALSE;
-  milter_reply_encode_quarantine (OUTPUT (context), reason);
-  milter_statistics (milter_agent_get_session_id (MILTER_AGENT (context)),
-                     "[reply][end-of-message][quarantine] %s", reason);
-  return queued (context, error);
 }

@@ -23,7 +23,8 @@
  *                                with set_reply() when its class matches)
  *     SKIP                       skip the rest of the body (body only, when
  *                                SKIP was negotiated; otherwise continue)
- *     NOT_CHANGE                 reply later with milter_client_context_reply()
+ *     NOT_CHANGE                 reply later: keep get_event_id() and
+ *                                call milter_client_context_reply_to_event()
  *
  *   The first handler returning something other than DEFAULT decides.
  *   Replies to one event leave in one write: at end-of-message, the
@@ -34,15 +35,44 @@
  *   size (so a huge replaced body does not sit in memory twice).
  *   Progress is written at once.
  *
+ *   A deferred reply is tied to its event: get_event_id() in the handler
+ *   names the event, reply_to_event() answers it. If the event was aborted
+ *   meanwhile (abort, quit-new-connection, a command out of order), the
+ *   late reply is dropped with a warning and fails with STALE_REPLY; it
+ *   never answers a later event. reply() answers whatever event waits.
+ *
  *   Steps negotiated with NR_* ("no reply") flags are honoured: nothing is
- *   sent for those events and the handler's status is ignored.
+ *   sent for those events and the handler's status is ignored. When the
+ *   milter wished one the MTA did not offer, the wish is dropped from the
+ *   reply and the library answers those events with continue itself (as
+ *   libmilter does); the milter's code still sees its status ignored.
  *
  *   negotiate: the handler gets the MTA's offer and a MilterOption to fill
- *   with its wishes (preset to version 6, every offered action, no steps:
- *   every event, every reply) and a MilterMacrosRequests for the v6 macro
- *   lists. The reply follows milter_option_negotiate(); a refusal (the
- *   milter needs what the MTA did not offer, or the handler returned
- *   REJECT, TEMPORARY_FAILURE or DISCARD) ends the session.
+ *   with its wishes and a MilterMacrosRequests for the v6 macro lists. The
+ *   wishes are preset to version 6, no action, no step (every event, every
+ *   reply): like libmilter's xxfi_flags, a milter declares the actions it
+ *   will use. The reply follows milter_option_negotiate() (undefined
+ *   action bits are never echoed; unoffered no-reply, no-data and
+ *   no-unknown wishes are dropped); a refusal (the milter needs actions or
+ *   event switches the MTA did not offer, or the handler returned REJECT,
+ *   TEMPORARY_FAILURE or DISCARD) ends the session.
+ *
+ *   Commands out of order follow milter-client-state's rule, as libmilter
+ *   does: the message in progress is aborted ("abort") and the command is
+ *   taken as if after helo, or dropped unanswered if it cannot come even
+ *   then ([client][order][resync] / [client][order][ignore] warnings). The
+ *   session ends only for a command before negotiate, or while a reply is
+ *   pending (the MTA must wait for it).
+ *
+ *   quit and quit-new-connection tell the milter's code that the SMTP
+ *   connection is over ("close", after "abort" if a message was in
+ *   progress), forget the event in progress, its queued output and every
+ *   macro; after quit-new-connection the next connect starts afresh.
+ *
+ *   Timeout (default MILTER_CLIENT_CONTEXT_DEFAULT_TIMEOUT, libmilter's
+ *   7210 s; 0: none): a session whose MTA sends nothing, or reads none of
+ *   a pending reply, for that long is closed. See
+ *   milter-client-context-timeout.c.
  *
  *   Macros: the MTA's macro definitions are kept per stage. get_macro()
  *   looks in the current event's stage first, then in the others from
@@ -64,6 +94,7 @@
  *   "body"               (gconstpointer chunk, guint64 size)
  *   "end-of-message"     (gconstpointer chunk, guint64 size)
  *   "abort"              () returns nothing
+ *   "close"              () returns nothing: the SMTP connection is over
  *   "finished"           () returns nothing (from MilterAgent)
  *   Strings and chunks are valid only during the emission.
  *
@@ -75,9 +106,17 @@
  *                                             the end-of-message group
  *                                             could not be written
  *   [reply][end-of-message][quarantine]       (statistics) quarantine sent
- *   A write failure ends the session. Commands out of order are decode
- *   errors (the agent logs [agent][error][decode] and ends the session).
- *   Reply API misuse fails with MILTER_CLIENT_CONTEXT_ERROR.
+ *   [client][order][resync], [client][order][ignore]
+ *                                             (warning) a command out of
+ *                                             order
+ *   [client][reply][stale]                    (warning) a late reply to an
+ *                                             aborted event was dropped
+ *   [client][error][timeout], [client][error][timeout][write]
+ *                                             the timeout closed the session
+ *   A write failure ends the session. A command before negotiate or while
+ *   a reply is pending is a decode error (the agent logs
+ *   [agent][error][decode] and ends the session). Reply API misuse fails
+ *   with MILTER_CLIENT_CONTEXT_ERROR.
  */
 #pragma once
 
@@ -104,8 +143,13 @@ typedef enum {
   /* The MTA's offer does not cover the milter's needs. */
   MILTER_CLIENT_CONTEXT_ERROR_NEGOTIATION,
   /* Writing failed (the session is over). */
-  MILTER_CLIENT_CONTEXT_ERROR_IO
+  MILTER_CLIENT_CONTEXT_ERROR_IO,
+  /* reply_to_event() for an event that no longer waits (aborted). */
+  MILTER_CLIENT_CONTEXT_ERROR_STALE_REPLY
 } MilterClientContextError;
+
+/* libmilter's default: seconds a session may stay silent or stalled. */
+#define MILTER_CLIENT_CONTEXT_DEFAULT_TIMEOUT 7210.0
 
 #define MILTER_TYPE_CLIENT_CONTEXT (milter_client_context_get_type ())
 G_DECLARE_FINAL_TYPE (MilterClientContext, milter_client_context,
@@ -116,12 +160,18 @@ MilterClientContext *milter_client_context_new (void);
 MilterClientState milter_client_context_get_state (MilterClientContext *context);
 /* The event being handled (or waiting for its deferred reply); 0 if none. */
 MilterCommandType milter_client_context_get_current_event (MilterClientContext *context);
+/* The number of that event in the session (increasing); 0 if none. */
+guint64 milter_client_context_get_event_id (MilterClientContext *context);
 /* What the MTA offered, and what was agreed (version 0 before). */
 const MilterOption *milter_client_context_get_mta_option (MilterClientContext *context);
 const MilterOption *milter_client_context_get_option (MilterClientContext *context);
 /* 0: queue every end-of-message modification until the final reply. */
 void milter_client_context_set_packet_buffer_size (MilterClientContext *context,
                                                   gsize size);
+/* Seconds (0: none); arms the timer when the event loop is set. */
+void milter_client_context_set_timeout (MilterClientContext *context,
+                                        gdouble seconds);
+gdouble milter_client_context_get_timeout (MilterClientContext *context);
 
 const gchar *milter_client_context_get_macro (MilterClientContext *context,
                                               const gchar *name);
@@ -130,10 +180,17 @@ const gchar *milter_client_context_get_macro (MilterClientContext *context,
 GHashTable *milter_client_context_get_stage_macros (MilterClientContext *context,
                                                    guint8 stage_command);
 
-/* Completes a deferred event (handler returned NOT_CHANGE). */
+/* Completes a deferred event (handler returned NOT_CHANGE): the one now
+ * waiting, whichever it is. */
 gboolean milter_client_context_reply (MilterClientContext *context,
                                       MilterStatus status,
                                       GError **error);
+/* Completes the deferred event event_id; a stale one is dropped (warning,
+ * MILTER_CLIENT_CONTEXT_ERROR_STALE_REPLY). */
+gboolean milter_client_context_reply_to_event (MilterClientContext *context,
+                                               guint64 event_id,
+                                               MilterStatus status,
+                                               GError **error);
 /* The SMTP reply used by the next REJECT (5xx) or TEMPORARY_FAILURE (4xx). */
 gboolean milter_client_context_set_reply (MilterClientContext *context,
                                           guint code,

@@ -2,7 +2,8 @@
  * milter-client-state - the order of commands a milter accepts, as a rule
  *
  * SYNOPSIS
- *   gboolean milter_client_state_next (state, command, &next);
+ *   MilterClientTransition milter_client_state_next (state, command, &next);
+ *   gboolean milter_client_state_in_message (state);
  *   gboolean milter_client_state_reply_expected (command, steps);
  *   const gchar *milter_client_state_to_string (state);
  *
@@ -54,60 +55,89 @@ event_repeats (MilterCommandType command)
          command == MILTER_COMMAND_BODY;
 }
 
-gboolean
+/* Where an event may go from state when the order is kept. */
+static gboolean
+in_order (MilterClientState state, MilterCommandType command,
+          MilterClientState target)
+{
+  return target > state || (target == state && event_repeats (command));
+}
+
+MilterClientTransition
 milter_client_state_next (MilterClientState state,
                           MilterCommandType command,
                           MilterClientState *next)
 {
+  /* After an out-of-order command the message is over, as after abort. */
+  const MilterClientState after_abort = MIN (state, MILTER_CLIENT_STATE_HELO);
   MilterClientState target;
 
   if (state == MILTER_CLIENT_STATE_QUIT)
-    return FALSE;
+    return MILTER_CLIENT_TRANSITION_INVALID;
 
   switch (command) {
   case MILTER_COMMAND_NEGOTIATE:
-    if (state != MILTER_CLIENT_STATE_START)
-      return FALSE;
+    if (state != MILTER_CLIENT_STATE_START) {
+      *next = after_abort;
+      return MILTER_CLIENT_TRANSITION_IGNORE;
+    }
     *next = MILTER_CLIENT_STATE_NEGOTIATED;
-    return TRUE;
+    return MILTER_CLIENT_TRANSITION_ACCEPT;
   case MILTER_COMMAND_DEFINE_MACRO:
     *next = state;
-    return TRUE;
+    return MILTER_CLIENT_TRANSITION_ACCEPT;
   case MILTER_COMMAND_QUIT:
     *next = MILTER_CLIENT_STATE_QUIT;
-    return TRUE;
+    return MILTER_CLIENT_TRANSITION_ACCEPT;
   default:
     break;
   }
 
+  /* Without negotiation nothing about the session is known. */
   if (state == MILTER_CLIENT_STATE_START)
-    return FALSE;
+    return MILTER_CLIENT_TRANSITION_INVALID;
 
   switch (command) {
   case MILTER_COMMAND_QUIT_NEW_CONNECTION:
     *next = MILTER_CLIENT_STATE_NEGOTIATED;
-    return TRUE;
+    return MILTER_CLIENT_TRANSITION_ACCEPT;
   case MILTER_COMMAND_ABORT:
   case MILTER_COMMAND_END_OF_MESSAGE:
     /* The message is over; a connection without helo stays before it. */
-    *next = MIN (state, MILTER_CLIENT_STATE_HELO);
-    return TRUE;
+    *next = after_abort;
+    return MILTER_CLIENT_TRANSITION_ACCEPT;
   case MILTER_COMMAND_UNKNOWN:
-    if (state > MILTER_CLIENT_STATE_DATA)
-      return FALSE;
+    /* Unknown does not move the state; after data it starts afresh. */
+    if (state > MILTER_CLIENT_STATE_DATA) {
+      *next = after_abort;
+      return MILTER_CLIENT_TRANSITION_RESYNC;
+    }
     *next = state;
-    return TRUE;
+    return MILTER_CLIENT_TRANSITION_ACCEPT;
   default:
     break;
   }
 
   target = event_state (command);
   if (target == MILTER_CLIENT_STATE_START)
-    return FALSE;
-  if (target < state || (target == state && !event_repeats (command)))
-    return FALSE;
-  *next = target;
-  return TRUE;
+    return MILTER_CLIENT_TRANSITION_INVALID;
+  if (in_order (state, command, target)) {
+    *next = target;
+    return MILTER_CLIENT_TRANSITION_ACCEPT;
+  }
+  if (in_order (after_abort, command, target)) {
+    *next = target;
+    return MILTER_CLIENT_TRANSITION_RESYNC;
+  }
+  *next = after_abort;
+  return MILTER_CLIENT_TRANSITION_IGNORE;
+}
+
+gboolean
+milter_client_state_in_message (MilterClientState state)
+{
+  return state >= MILTER_CLIENT_STATE_ENVELOPE_FROM &&
+         state <= MILTER_CLIENT_STATE_BODY;
 }
 
 gboolean
@@ -164,4 +194,16 @@ milter_client_state_to_string (MilterClientState state)
   if ((guint) state >= G_N_ELEMENTS (names))
     return "invalid";
   return names[state];
+}
+
+const gchar *
+milter_client_transition_to_string (MilterClientTransition transition)
+{
+  static const gchar *const names[] = {
+    "accept", "resync", "ignore", "invalid",
+  };
+
+  if ((guint) transition >= G_N_ELEMENTS (names))
+    return "invalid";
+  return names[transition];
 }

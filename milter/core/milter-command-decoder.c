@@ -196,7 +196,10 @@ parse_negotiate (Cursor *cursor, MilterCommand *command, GError **error)
   command->negotiate.version = version;
   command->negotiate.actions = (MilterActionFlags) actions;
   command->negotiate.steps = (MilterStepFlags) steps;
-  return cursor_expect_end (cursor, "steps", error);
+  /* libmilter reads the first 12 bytes and ignores the rest: an MTA of a
+   * later protocol may send more. */
+  cursor->position = cursor->size;
+  return TRUE;
 }
 
 static gboolean
@@ -254,8 +257,10 @@ parse_connect (Cursor *cursor, MilterCommand *command, GError **error)
   command->connect.address = NULL;
   switch (family) {
   case MILTER_FAMILY_UNKNOWN:
-    /* Sendmail and Postfix send neither port nor address here. */
-    return cursor_expect_end (cursor, "family", error);
+    /* Sendmail and Postfix send neither port nor address here; libmilter
+     * ignores whatever follows the family byte. */
+    cursor->position = cursor->size;
+    return TRUE;
   case MILTER_FAMILY_UNIX:
   case MILTER_FAMILY_INET:
   case MILTER_FAMILY_INET6:

@@ -298,6 +298,7 @@ milter_option_negotiate (const MilterOption *mta_offer,
 {
   MilterActionFlags offered_actions;
   MilterStepFlags offered_steps;
+  MilterActionFlags actions;
   MilterActionFlags missing_actions;
   MilterStepFlags missing_steps;
   MilterStepFlags steps;
@@ -312,7 +313,10 @@ milter_option_negotiate (const MilterOption *mta_offer,
 
   effective_offer (mta_offer, &offered_actions, &offered_steps);
 
-  missing_actions = milter_wants->actions & ~offered_actions;
+  /* Bits the protocol does not define mean nothing to the MTA: never
+   * echoed, whatever the MTA offered. */
+  actions = milter_wants->actions & MILTER_ACTION_ALL;
+  missing_actions = actions & ~offered_actions;
   if (missing_actions) {
     g_autofree gchar *missing = milter_action_flags_to_string (missing_actions);
     g_autofree gchar *offered = milter_action_flags_to_string (offered_actions);
@@ -324,9 +328,10 @@ milter_option_negotiate (const MilterOption *mta_offer,
     return FALSE;
   }
 
-  /* Data-size wishes are dropped, not refused: see the header. */
+  /* Wishes the library can do without are dropped, not refused: see the
+   * header. */
   steps = milter_wants->steps;
-  steps &= ~(MILTER_STEP_MAX_DATA_SIZE_MASK & ~offered_steps);
+  steps &= ~(MILTER_OPTION_DROPPABLE_STEPS & ~offered_steps);
   missing_steps = steps & ~offered_steps;
   if (missing_steps) {
     g_autofree gchar *missing = milter_step_flags_to_string (missing_steps);
@@ -341,6 +346,6 @@ milter_option_negotiate (const MilterOption *mta_offer,
 
   milter_option_init (result,
                       MIN (mta_offer->version, MILTER_PROTOCOL_VERSION_MAX),
-                      milter_wants->actions, steps);
+                      actions, steps);
   return TRUE;
 }

@@ -52,11 +52,16 @@
  *   library answering an MTA: MTA version below 2 fails; 0 actions read as
  *   0x0F and 0 steps as 0x3F; version min(6, MTA version) (the milter's own
  *   version field is not consulted: libmilter always answers that);
- *   failure if the milter needs an action or a step the MTA did not offer;
- *   otherwise the milter's actions and steps. The data-size flags are an
- *   exception: like libmilter, a milter's wish for them is dropped, not
- *   refused, when the MTA does not offer them (the milter then simply gets
- *   standard-size chunks).
+ *   action bits the protocol does not define are dropped from the wishes
+ *   (never echoed); failure if the milter needs an action the MTA did not
+ *   offer, or a step the MTA did not offer that the milter cannot do
+ *   without; otherwise the milter's actions and steps. Like libmilter, the
+ *   wishes in MILTER_OPTION_DROPPABLE_STEPS are dropped, not refused, when
+ *   the MTA does not offer them: a no-reply step (the library then answers
+ *   the event with continue itself), no-data and no-unknown (older MTAs
+ *   lack them; the milter gets those events after all) and the data-size
+ *   flags (the milter gets standard-size chunks). The caller finds what
+ *   was dropped by comparing its wishes with the result.
  *
  *   Flag names, for logs and configuration: actions add-headers,
  *   change-body, add-recipient, delete-recipient, change-headers,
@@ -97,6 +102,11 @@ typedef enum {
 /* The experimental data-size flags, merged like no-reply flags. */
 #define MILTER_STEP_MAX_DATA_SIZE_MASK \
   ((MilterStepFlags) (MILTER_STEP_MAX_DATA_SIZE_256K | MILTER_STEP_MAX_DATA_SIZE_1M))
+
+/* Step wishes milter_option_negotiate() drops when the MTA lacks them. */
+#define MILTER_OPTION_DROPPABLE_STEPS \
+  ((MilterStepFlags) (MILTER_STEP_NO_REPLY_MASK | MILTER_STEP_NO_DATA | \
+                      MILTER_STEP_NO_UNKNOWN | MILTER_STEP_MAX_DATA_SIZE_MASK))
 
 typedef struct {
   guint32 version;

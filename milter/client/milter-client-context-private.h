@@ -1,0 +1,75 @@
+/*
+ * milter-client-context-private - MilterClientContext internals shared by its files
+ *
+ * SYNOPSIS
+ *   #include <milter/client/milter-client-context-private.h>
+ *
+ * DESCRIPTION
+ *   The instance struct of MilterClientContext, used by
+ *   milter-client-context.c (commands, replies, timeout) and
+ *   milter-client-context-modifications.c (end-of-message edits). Not
+ *   installed.
+ *
+ * DIAGNOSTICS
+ *   None.
+ */
+#pragma once
+
+#include <glib-object.h>
+
+#include <milter/core/milter-agent.h>
+#include <milter/core/milter-command-decoder.h>
+#include <milter/core/milter-macros-requests.h>
+#include <milter/core/milter-option.h>
+#include <milter/client/milter-client-context.h>
+#include <milter/client/milter-client-state.h>
+
+G_BEGIN_DECLS
+
+/* Macro stages: the command bytes C H M R T N E U. */
+#define MILTER_CLIENT_CONTEXT_N_STAGES 8
+
+struct _MilterClientContext {
+  MilterAgent parent_instance;
+
+  MilterCommandDecoder *decoder;
+  MilterClientState state;
+  MilterOption mta_option;
+  MilterOption option;
+  /* The negotiate handler's wishes, kept for a deferred reply. */
+  MilterOption wants;
+  /* No-reply wishes the MTA did not offer: the library answers continue
+   * for those events itself, as libmilter does. */
+  MilterStepFlags faked_no_reply;
+  MilterMacrosRequests *macros_requests;
+  GHashTable *macros[MILTER_CLIENT_CONTEXT_N_STAGES];
+
+  /* The event being handled; 0 between events. */
+  MilterCommandType current;
+  /* Numbers the events of the session; a deferred reply names its own. */
+  guint64 event_id;
+  gboolean reply_pending;
+  gboolean in_end_of_message;
+  gchar *reply_code;
+  gsize packet_buffer_size;
+
+  /* Idle and write timeout (seconds; 0: none): the time of the last read,
+ * write or reply the MTA took, and the writer's pending size then. */
+  gdouble timeout;
+  guint timer_id;
+  gint64 last_activity;
+  gsize pending_seen;
+};
+
+/* Reports a write failure as MILTER_CLIENT_CONTEXT_ERROR_IO and ends the
+ * session. Returns FALSE. */
+gboolean _milter_client_context_fail_io (MilterClientContext *self,
+                                         GError *cause,
+                                         GError **error);
+
+/* The timeout's clock (milter-client-context-timeout.c). */
+void _milter_client_context_note_input (MilterClientContext *self);
+void _milter_client_context_note_written (MilterClientContext *self);
+void _milter_client_context_stop_timer (MilterClientContext *self);
+
+G_END_DECLS
