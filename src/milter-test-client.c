@@ -659,7 +659,6 @@ cb_connection_established (MilterClient *client, MilterClientContext *context,
 {
   (void) client;
   (void) data;
-  milter_client_context_set_timeout (context, timeout_seconds);
   g_signal_connect (context, "negotiate", G_CALLBACK (cb_negotiate), NULL);
   g_signal_connect (context, "connect", G_CALLBACK (cb_connect), NULL);
   g_signal_connect (context, "helo", G_CALLBACK (cb_helo), NULL);
@@ -785,6 +784,7 @@ main (int argc, char **argv)
     status = EXIT_FAILURE;
   } else {
     milter_client_set_multi_thread (client, multi_thread);
+    milter_client_set_session_timeout (client, timeout_seconds);
     g_signal_connect (client, "connection-established",
                       G_CALLBACK (cb_connection_established), NULL);
     if (!milter_client_run (client, NULL))

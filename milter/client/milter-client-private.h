@@ -51,6 +51,7 @@ struct _MilterClient {
   guint max_connections;
   gchar *backend;
   gsize packet_buffer_size;
+  gdouble session_timeout;
   guint n_workers;
   gboolean multi_thread;
   gchar *pid_file;

@@ -68,6 +68,7 @@ new_context (MilterClient *self, MilterEventLoop *loop, gint fd)
   milter_agent_set_fd (MILTER_AGENT (context), fd);
   milter_client_context_set_packet_buffer_size (context,
                                                 self->packet_buffer_size);
+  milter_client_context_set_timeout (context, self->session_timeout);
   return context;
 }
 

@@ -130,6 +130,7 @@ milter_client_init (MilterClient *self)
   self->remove_unix_socket_on_create = TRUE;
   self->remove_unix_socket_on_close = TRUE;
   self->suspend_time = MILTER_CLIENT_DEFAULT_SUSPEND_TIME;
+  self->session_timeout = MILTER_CLIENT_CONTEXT_DEFAULT_TIMEOUT;
   self->maintenance_interval = MILTER_CLIENT_DEFAULT_MAINTENANCE_INTERVAL;
   self->handle_signals = TRUE;
   self->notify_pipe[0] = self->notify_pipe[1] = -1;
@@ -283,6 +284,21 @@ milter_client_set_packet_buffer_size (MilterClient *client, gsize size)
 {
   g_return_if_fail (MILTER_IS_CLIENT (client));
   client->packet_buffer_size = size;
+}
+
+void
+milter_client_set_session_timeout (MilterClient *client, gdouble seconds)
+{
+  g_return_if_fail (MILTER_IS_CLIENT (client));
+  g_return_if_fail (seconds >= 0);
+  client->session_timeout = seconds;
+}
+
+gdouble
+milter_client_get_session_timeout (MilterClient *client)
+{
+  g_return_val_if_fail (MILTER_IS_CLIENT (client), 0);
+  return client->session_timeout;
 }
 
 void

@@ -124,6 +124,11 @@ void milter_client_set_event_loop_backend (MilterClient *client,
                                            const gchar *backend);
 const gchar *milter_client_get_event_loop_backend (MilterClient *client);
 void milter_client_set_packet_buffer_size (MilterClient *client, gsize size);
+/* Each session's idle and write timeout in seconds (0: none); default
+ * MILTER_CLIENT_CONTEXT_DEFAULT_TIMEOUT, libmilter's 7210 s. Set on every
+ * new context before connection-established, which may still change it. */
+void milter_client_set_session_timeout (MilterClient *client, gdouble seconds);
+gdouble milter_client_get_session_timeout (MilterClient *client);
 void milter_client_set_n_workers (MilterClient *client, guint n_workers);
 guint milter_client_get_n_workers (MilterClient *client);
 void milter_client_set_multi_thread (MilterClient *client,

@@ -886,6 +886,52 @@ test_max_connections (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->n_replies, ==, 101);
 }
 
+/* An MTA that connects and never sends a byte. */
+static gpointer
+silent_mta (gpointer data)
+{
+  Fixture *f = data;
+  g_autoptr (ClientTestMta) mta = NULL;
+  gint64 start;
+
+  for (guint i = 0; i < 100 && !mta; i++) {
+    mta = client_test_mta_connect (f->spec, NULL);
+    if (!mta)
+      g_usleep (10000);
+  }
+  if (mta) {
+    start = g_get_monotonic_time ();
+    client_test_mta_pump (mta, NULL, 1, 5000);
+    /* n_replies: tenths of a second until the milter closed, if it did. */
+    if (client_test_mta_is_closed (mta))
+      f->n_replies = (guint) ((g_get_monotonic_time () - start) / 100000);
+    else
+      f->n_replies = G_MAXUINT;
+  }
+  g_atomic_int_set (&f->mta_done, 1);
+  return NULL;
+}
+
+static void
+test_session_timeout (Fixture *f, gconstpointer data)
+{
+  GThread *thread;
+
+  (void) data;
+  g_assert_cmpfloat (milter_client_get_session_timeout (f->client), ==,
+                     MILTER_CLIENT_CONTEXT_DEFAULT_TIMEOUT);
+  g_assert_cmpfloat (MILTER_CLIENT_CONTEXT_DEFAULT_TIMEOUT, ==, 7210);
+  milter_client_set_session_timeout (f->client, 0.3);
+  g_signal_connect (f->client, "listen-started", G_CALLBACK (start_stopper), f);
+  thread = g_thread_new ("mta", silent_mta, f);
+  g_assert_true (milter_client_run (f->client, NULL));
+  g_thread_join (thread);
+  /* Closed by the milter after about 0.3 s, not left open. */
+  g_assert_cmpuint (f->n_replies, <, 30);
+  milter_test_assert_logged (f->capture, MILTER_LOG_LEVEL_ERROR, ANY,
+                             "[client][error][timeout]");
+}
+
 /* ---- failures ---- */
 
 static void
@@ -1355,6 +1401,7 @@ main (int argc, char **argv)
   ADD ("session/inet/libev", "libev", test_session_inet);
   ADD ("session/multi-thread/glib", "glib", test_session_multi_thread);
   ADD ("session/multi-thread/libev", "libev", test_session_multi_thread);
+  ADD ("session/timeout", NULL, test_session_timeout);
   ADD ("unix-socket/mode-and-group", NULL, test_unix_socket_mode);
   ADD ("unix-socket/not-a-socket/file", GINT_TO_POINTER (PATH_REGULAR_FILE),
        test_unix_not_a_socket);
