@@ -46,6 +46,11 @@ module Milter
 
       attr_reader :configuration
 
+      # Short, so that "undefined method ... for #<...>" stays readable.
+      def inspect
+        "#<configuration loader>"
+      end
+
       def initialize(configuration)
         @configuration = configuration
         @configuration.locator = self
