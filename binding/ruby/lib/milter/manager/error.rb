@@ -19,7 +19,7 @@ module Milter
         @detail = detail
         @file = file
         @line = line
-        super(file ? "#{file}:#{line || 0}: #{detail}" : detail)
+        super(file ? "#{file}#{line ? ":#{line}" : ""}: #{detail}" : detail)
       end
     end
 
