@@ -36,7 +36,7 @@ class TestSpecExamples < Test::Unit::TestCase
     assert_equal(File.exist?(platform_file), configuration.security.privilege_mode)
     assert_equal([], configuration.milter_names)
     warnings = @log_lines.select { |level, _| level == :warning }.map(&:last)
-    assert_include(warnings, "[configuration][not-supported] the S25R condition is not supported yet")
+    assert_include(warnings, "[configuration][not-supported] the S25R condition: not supported yet")
   end
 
   # milter-manager.local.conf next to a copy of the bundled files: read
@@ -106,7 +106,7 @@ class TestSpecExamples < Test::Unit::TestCase
      "manager.netstat_connection_checker.connected?",
      "applicable condition stoppers (Mine: connect)",
      "milter auto-detection (DebianDetector)", "milter auto-detection (PkgsrcRCDetector)"].each do |feature|
-      assert_include(reported, "[configuration][not-supported] #{feature} is not supported yet")
+      assert_include(reported, "[configuration][not-supported] #{feature}: not supported yet")
     end
     assert_equal(reported.uniq, reported, "each feature reported once per load")
   end

@@ -5,7 +5,7 @@
 # and the milter detectors of defaults/PLATFORM.conf are accepted, so
 # that a configuration written for the original loads, and each is
 # reported once per load as a warning:
-#   [configuration][not-supported] FEATURE is not supported yet
+#   [configuration][not-supported] FEATURE: not supported yet
 # (the log catalogue has no row for this case).
 module Milter
   module Manager
@@ -22,7 +22,7 @@ module Milter
         def report(feature)
           return if @reported[feature]
           @reported[feature] = true
-          Log.warning("[configuration][not-supported] #{feature} is not supported yet")
+          Log.warning("[configuration][not-supported] #{feature}: not supported yet")
         end
 
         def helper(name)
