@@ -1,0 +1,92 @@
+# PendingFeatures - configuration words that belong to later work.
+#
+# The helper objects of the applicable conditions (s25r, remote_network,
+# stress, trust, dnsbl), the restrict_accounts_* helpers, define_policy
+# and the milter detectors of defaults/PLATFORM.conf are accepted, so
+# that a configuration written for the original loads, and each is
+# reported once per load as a warning:
+#   [configuration][not-supported] FEATURE: not supported yet
+# (the log catalogue has no row for this case).
+module Milter
+  module Manager
+    module PendingFeatures
+      @reported = {}
+
+      class << self
+        # Called at the start of every top-level load, so that a reload
+        # reports again.
+        def reset
+          @reported = {}
+        end
+
+        def report(feature)
+          return if @reported[feature]
+          @reported[feature] = true
+          Log.warning("[configuration][not-supported] #{feature}: not supported yet")
+        end
+
+        def helper(name)
+          Helper.new(name)
+        end
+      end
+
+      # Answers every method: reports NAME.METHOD and returns itself, so
+      # that chains, setters and blocks given to it are all accepted.
+      class Helper < BasicObject
+        def initialize(name)
+          @name = name
+        end
+
+        def method_missing(method, *arguments, &block)
+          PendingFeatures.report("#{@name}.#{method.to_s.delete_suffix('=')}")
+          self
+        end
+
+        def respond_to_missing?(_method, _include_private = false)
+          true
+        end
+
+        def inspect
+          "#<pending #{@name}>"
+        end
+      end
+
+      # DebianDetector.new(configuration, "NAME").detect / .apply(loader)
+      # { |milter| ... } as the original's defaults/PLATFORM.conf use it:
+      # reported, nothing detected, so no milter is defined.
+      class Detector
+        def initialize(_configuration, name, &_block)
+          @name = name
+          PendingFeatures.report("milter auto-detection (#{self.class.name.split('::').last})")
+        end
+
+        attr_reader :name
+
+        def detect
+          nil
+        end
+
+        def detected?
+          false
+        end
+
+        def enabled?
+          false
+        end
+
+        def apply(_loader = nil)
+          nil
+        end
+      end
+
+      # The constants the platform files name, reachable from any
+      # configuration file (the loader includes this module).
+      module Detectors
+        ["DebianDetector", "RedHatDetector", "FreeBSDRCDetector",
+         "PkgsrcRCDetector"].each do |name|
+          const_set(name, Class.new(Detector))
+        end
+      end
+    end
+  end
+end

@@ -1,0 +1,90 @@
+/*
+ * milter-manager-ruby-configuration - load milter-manager.conf with the
+ * embedded Ruby interpreter
+ *
+ * SYNOPSIS
+ *   if (!milter_manager_ruby_init (&error)) ...
+ *   g_auto (GStrv) path = milter_manager_ruby_configuration_default_load_path (config_dir);
+ *   MilterManagerRubyConfiguration *configuration =
+ *     milter_manager_ruby_configuration_load ((const gchar *const *) path,
+ *                                             &file, &line, &error);
+ *   gchar *text = milter_manager_ruby_configuration_dump (configuration, &error);
+ *   GVariant *model = milter_manager_ruby_configuration_to_variant (configuration, &error);
+ *   milter_manager_ruby_configuration_free (configuration);
+ *
+ * DESCRIPTION
+ *   milter_manager_ruby_init starts the interpreter once per process (it
+ *   must be called, and every other function used, from the main thread)
+ *   and requires the Ruby library "milter/manager" from the directories
+ *   in $MILTER_MANAGER_RUBYLIB (colon-separated; the source tree when
+ *   uninstalled) and then the installed directory. Signal dispositions
+ *   are restored after the interpreter starts, so the daemon keeps its
+ *   own handlers. Ruby log lines go to the shared logger (milter/core).
+ *
+ *   A load builds a new configuration model from the first
+ *   milter-manager.conf in the load path (then milter-manager.custom.conf
+ *   if it is XML); a failed load returns NULL and leaves nothing behind,
+ *   so a reload can keep the previous model. Ruby runs only inside these
+ *   calls (start-up and reload); every call is made under rb_protect, so
+ *   a Ruby exception becomes a GError, never a crash.
+ *
+ *   to_variant gives the model as plain data, an a{sv} with one a{sv}
+ *   per section ("package", "security", "log", "manager", "controller",
+ *   "database": item name -> value), "applicable_conditions" (aa{sv}:
+ *   name, description, stages), "milters" (aa{sv} in list order: name,
+ *   every define_milter item, applicable_conditions as), plus
+ *   "connection_checkers" (as) and "report_memory_statistics" (b).
+ *   Values: nil -> "mv" (maybe, Nothing), strings "s", integers "x",
+ *   floats "d", booleans "b", arrays "av", hashes "a{sv}". This is the
+ *   entry point for copying the model into the C configuration and eggs.
+ *
+ * DIAGNOSTICS
+ *   MILTER_MANAGER_RUBY_ERROR: INIT (interpreter or library could not be
+ *   started), CONFIGURATION (the files are wrong; the message starts with
+ *   "FILE:LINE: " when the place is known, and file/line are returned
+ *   too), RUBY (an unexpected Ruby exception, with its backtrace).
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define MILTER_MANAGER_RUBY_ERROR (milter_manager_ruby_error_quark ())
+GQuark milter_manager_ruby_error_quark (void);
+
+typedef enum {
+  MILTER_MANAGER_RUBY_ERROR_INIT,
+  MILTER_MANAGER_RUBY_ERROR_CONFIGURATION,
+  MILTER_MANAGER_RUBY_ERROR_RUBY
+} MilterManagerRubyError;
+
+typedef struct _MilterManagerRubyConfiguration MilterManagerRubyConfiguration;
+
+gboolean milter_manager_ruby_init (GError **error);
+
+/* The load path: config_dir (--config-dir, may be NULL), env_dir
+ * ($MILTER_MANAGER_CONFIG_DIR, may be NULL or empty), builtin_dir. */
+gchar **milter_manager_ruby_configuration_build_load_path (const gchar *config_dir,
+                                                           const gchar *env_dir,
+                                                           const gchar *builtin_dir);
+/* The same with $MILTER_MANAGER_CONFIG_DIR and <sysconfdir>/milter-manager. */
+gchar **milter_manager_ruby_configuration_default_load_path (const gchar *config_dir);
+
+/* error_file (free it) and error_line may be NULL; they are set only
+ * when a CONFIGURATION error names a file. */
+MilterManagerRubyConfiguration *
+milter_manager_ruby_configuration_load (const gchar *const *directories,
+                                        gchar **error_file,
+                                        guint *error_line,
+                                        GError **error);
+gchar *milter_manager_ruby_configuration_dump (MilterManagerRubyConfiguration *configuration,
+                                               GError **error);
+GVariant *milter_manager_ruby_configuration_to_variant (MilterManagerRubyConfiguration *configuration,
+                                                        GError **error);
+void milter_manager_ruby_configuration_free (MilterManagerRubyConfiguration *configuration);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MilterManagerRubyConfiguration,
+                               milter_manager_ruby_configuration_free)
+
+G_END_DECLS

@@ -1,0 +1,26 @@
+/*
+ * milter-manager-ruby-private - what the files of binding/ruby share:
+ * the Ruby headers (included as system headers, see ruby.am),
+ * the protected call and the conversion of Ruby data to GVariant.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include <ruby.h>
+
+/* receiver.method(args...) under rb_protect; a Ruby exception becomes a
+ * MILTER_MANAGER_RUBY_ERROR_RUBY error carrying its message and
+ * backtrace. Returns FALSE on error. */
+gboolean milter_manager_ruby_call (VALUE receiver,
+                                   const gchar *method,
+                                   VALUE *result,
+                                   GError **error,
+                                   int n_args,
+                                   ...);
+/* Milter::Manager::Embedded, once milter_manager_ruby_init succeeded. */
+VALUE milter_manager_ruby_embedded_module (void);
+
+/* nil, true/false, Integer, Float, String, Symbol, Array, Hash (keys as
+ * strings) -> GVariant (floating); anything else -> its inspect text. */
+GVariant *milter_manager_ruby_value_to_variant (VALUE value);
