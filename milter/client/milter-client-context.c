@@ -680,6 +680,9 @@ milter_client_context_init (MilterClientContext *self)
   self->macros_requests = milter_macros_requests_new ();
   self->state = MILTER_CLIENT_STATE_START;
   self->timeout = MILTER_CLIENT_CONTEXT_DEFAULT_TIMEOUT;
+  /* An MTA that sends without reading our replies is not read further. */
+  milter_agent_set_max_pending_size (MILTER_AGENT (self),
+                                     MILTER_AGENT_DEFAULT_MAX_PENDING_SIZE);
 }
 
 MilterClientContext *

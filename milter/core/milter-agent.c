@@ -20,10 +20,17 @@ typedef struct {
   gulong reader_finished_id;
   gulong reader_error_id;
   gulong writer_error_id;
+  gulong writer_flushed_id;
   GByteArray *output;
   guint64 session_id;
   gint owned_fd;
+  gsize max_pending_size;   /* 0 (default): no back-pressure */
+  gdouble writing_timeout;  /* 0: none */
+  gboolean reading_wanted;  /* started and not stopped by the owner */
+  gboolean reading_paused;  /* stopped while the writer holds too much */
   gboolean shut_down;
+  gboolean draining;        /* shut down, the writer still emptying */
+  gboolean finished;        /* "finished" emitted */
   gboolean failed;
 } MilterAgentPrivate;
 
@@ -44,6 +51,21 @@ milter_agent_next_session_id (void)
   return __atomic_add_fetch (&session_id_counter, 1, __ATOMIC_RELAXED);
 }
 
+static void finish (MilterAgent *agent);
+
+/* After "error" (the agent's or a subclass's own) the session is over:
+ * nothing written is waited for any more. Runs after every other
+ * handler, so "finished" follows them. */
+static void
+after_error (MilterAgent *agent, GError *error, gpointer user_data)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  priv->failed = TRUE;
+  if (priv->draining)
+    finish (agent);
+}
+
 static void
 milter_agent_init (MilterAgent *agent)
 {
@@ -52,6 +74,7 @@ milter_agent_init (MilterAgent *agent)
   /* Grows to the largest reply group once; idle connections stay small. */
   priv->output = g_byte_array_sized_new (64);
   priv->owned_fd = -1;
+  g_signal_connect_after (agent, "error", G_CALLBACK (after_error), NULL);
 }
 
 static void
@@ -76,6 +99,7 @@ detach_writer (MilterAgent *agent)
   if (!priv->writer)
     return;
   g_clear_signal_handler (&priv->writer_error_id, priv->writer);
+  g_clear_signal_handler (&priv->writer_flushed_id, priv->writer);
   g_clear_object (&priv->writer);
 }
 
@@ -129,7 +153,11 @@ milter_agent_class_init (MilterAgentClass *klass)
    * @agent: the agent
    *
    * Emitted once, when the agent has shut down (peer closed, shutdown
-   * called, or after "error").
+   * called, or after "error") and what it had written has left: at
+   * shutdown itself when nothing was queued, otherwise once the writer
+   * has drained or failed (at the latest after the writing timeout, or
+   * MILTER_AGENT_DEFAULT_DRAIN_TIMEOUT when none is set). The
+   * descriptor of milter_agent_set_fd() is closed just before.
    */
   signals[SIGNAL_FINISHED] =
     g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -209,10 +237,58 @@ writer_error (MilterWriter *writer, GError *error, gpointer user_data)
   MilterAgent *agent = user_data;
   MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
 
-  if (priv->failed)
+  g_object_ref (agent);
+  if (!priv->failed && !priv->finished) {
+    milter_error (priv->session_id, "[agent][error][writer] %s",
+                  error->message);
+    /* "error" also ends a drain (after_error). */
+    fail (agent, error);
+  }
+  /* What was queued is lost: nothing more to wait for. */
+  if (priv->draining)
+    finish (agent);
+  g_object_unref (agent);
+}
+
+/* The writer has emptied: the session can end, or the peer may send
+ * again. */
+static void
+writer_flushed (MilterWriter *writer, gpointer user_data)
+{
+  MilterAgent *agent = user_data;
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+  g_autoptr (GError) error = NULL;
+
+  if (priv->draining) {
+    finish (agent);
     return;
-  milter_error (priv->session_id, "[agent][error][writer] %s", error->message);
-  fail (agent, error);
+  }
+  if (!priv->reading_paused)
+    return;
+  priv->reading_paused = FALSE;
+  if (priv->reading_wanted && priv->reader && !priv->shut_down &&
+      !milter_reader_start (priv->reader, &error)) {
+    g_object_ref (agent);
+    milter_error (priv->session_id, "[agent][error][reader] %s",
+                  error->message);
+    fail (agent, error);
+    g_object_unref (agent);
+  }
+}
+
+/* Back-pressure: a peer that sends faster than it reads our replies is
+ * not read until they have left, so its session's memory stays bounded. */
+static void
+check_pending (MilterAgent *agent)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  if (priv->max_pending_size == 0 || priv->reading_paused || !priv->reader ||
+      !priv->writer ||
+      milter_writer_get_pending_size (priv->writer) <= priv->max_pending_size)
+    return;
+  priv->reading_paused = TRUE;
+  milter_reader_stop (priv->reader);
 }
 
 void
@@ -310,8 +386,11 @@ milter_agent_set_writer (MilterAgent *agent, MilterWriter *writer)
   if (!writer)
     return;
   milter_writer_set_session_id (writer, priv->session_id);
+  milter_writer_set_timeout (writer, priv->writing_timeout);
   priv->writer_error_id =
     g_signal_connect (writer, "error", G_CALLBACK (writer_error), agent);
+  priv->writer_flushed_id =
+    g_signal_connect (writer, "flushed", G_CALLBACK (writer_flushed), agent);
 }
 
 MilterWriter *
@@ -348,6 +427,9 @@ milter_agent_start (MilterAgent *agent, GError **error)
 
   g_return_val_if_fail (MILTER_IS_AGENT (agent), FALSE);
   g_return_val_if_fail (priv->reader != NULL, FALSE);
+  priv->reading_wanted = TRUE;
+  if (priv->reading_paused)
+    return TRUE;
   return milter_reader_start (priv->reader, error);
 }
 
@@ -357,6 +439,7 @@ milter_agent_stop_reading (MilterAgent *agent)
   MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
 
   g_return_if_fail (MILTER_IS_AGENT (agent));
+  priv->reading_wanted = FALSE;
   if (priv->reader)
     milter_reader_stop (priv->reader);
 }
@@ -367,9 +450,61 @@ milter_agent_resume_reading (MilterAgent *agent, GError **error)
   MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
 
   g_return_val_if_fail (MILTER_IS_AGENT (agent), FALSE);
-  if (!priv->reader || priv->shut_down || milter_reader_is_watching (priv->reader))
+  if (!priv->reader || priv->shut_down)
+    return TRUE;
+  priv->reading_wanted = TRUE;
+  if (priv->reading_paused || milter_reader_is_watching (priv->reader))
     return TRUE;
   return milter_reader_start (priv->reader, error);
+}
+
+gboolean
+milter_agent_is_reading_paused (MilterAgent *agent)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  g_return_val_if_fail (MILTER_IS_AGENT (agent), FALSE);
+  return priv->reading_paused;
+}
+
+void
+milter_agent_set_max_pending_size (MilterAgent *agent, gsize size)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  g_return_if_fail (MILTER_IS_AGENT (agent));
+  priv->max_pending_size = size;
+  check_pending (agent);
+}
+
+gsize
+milter_agent_get_max_pending_size (MilterAgent *agent)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  g_return_val_if_fail (MILTER_IS_AGENT (agent), 0);
+  return priv->max_pending_size;
+}
+
+void
+milter_agent_set_writing_timeout (MilterAgent *agent, gdouble seconds)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  g_return_if_fail (MILTER_IS_AGENT (agent));
+  g_return_if_fail (seconds >= 0);
+  priv->writing_timeout = seconds;
+  if (priv->writer)
+    milter_writer_set_timeout (priv->writer, seconds);
+}
+
+gdouble
+milter_agent_get_writing_timeout (MilterAgent *agent)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  g_return_val_if_fail (MILTER_IS_AGENT (agent), 0);
+  return priv->writing_timeout;
 }
 
 GByteArray *
@@ -415,6 +550,8 @@ write_or_flush (MilterAgent *agent, const guint8 *data, gsize size, GError **err
       fail (agent, local_error);
     }
     g_propagate_error (error, g_steal_pointer (&local_error));
+  } else {
+    check_pending (agent);
   }
   return ok;
 }
@@ -451,6 +588,30 @@ milter_agent_flush (MilterAgent *agent, GError **error)
   return write_or_flush (agent, NULL, 0, error);
 }
 
+/* The end of a shutdown, once nothing written is left to wait for:
+ * close an owned descriptor, "finished". Runs once. */
+static void
+finish (MilterAgent *agent)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  if (priv->finished)
+    return;
+  priv->finished = TRUE;
+  priv->draining = FALSE;
+  g_object_ref (agent);
+  /* After an error: what is left is not wanted, and the writer must not
+   * watch a descriptor about to be closed (its number may be reused). */
+  if (priv->writer && milter_writer_get_pending_size (priv->writer) > 0)
+    milter_writer_abandon (priv->writer);
+  if (priv->owned_fd >= 0) {
+    close (priv->owned_fd);
+    priv->owned_fd = -1;
+  }
+  g_signal_emit (agent, signals[SIGNAL_FINISHED], 0);
+  g_object_unref (agent);
+}
+
 void
 milter_agent_shutdown (MilterAgent *agent)
 {
@@ -469,12 +630,30 @@ milter_agent_shutdown (MilterAgent *agent)
   }
   if (priv->writer)
     milter_writer_shutdown (priv->writer, NULL);
-  if (priv->owned_fd >= 0) {
-    close (priv->owned_fd);
-    priv->owned_fd = -1;
+  /* A peer may send its last commands (end-of-message and quit) in one
+   * go and read our replies only afterwards: closing now would drop what
+   * the kernel has not taken yet. The writer half-closes once it has
+   * drained ("flushed") or gives up ("error"), bounded by the writing
+   * timeout; only then is the descriptor closed. */
+  if (priv->writer && !priv->failed &&
+      milter_writer_get_pending_size (priv->writer) > 0) {
+    priv->draining = TRUE;
+    if (milter_writer_get_timeout (priv->writer) <= 0)
+      milter_writer_set_timeout (priv->writer,
+                                 MILTER_AGENT_DEFAULT_DRAIN_TIMEOUT);
+  } else {
+    finish (agent);
   }
-  g_signal_emit (agent, signals[SIGNAL_FINISHED], 0);
   g_object_unref (agent);
+}
+
+gboolean
+milter_agent_is_finished (MilterAgent *agent)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  g_return_val_if_fail (MILTER_IS_AGENT (agent), TRUE);
+  return priv->finished;
 }
 
 gboolean

@@ -11,6 +11,8 @@
  *   milter_reply_encode_continue (buffer);
  *   milter_agent_send (agent, &error);
  *   milter_agent_shutdown (agent);
+ *   milter_agent_set_writing_timeout (agent, seconds);
+ *   milter_agent_set_max_pending_size (agent, bytes);
  *
  * DESCRIPTION
  *   The base of the client context (which decodes commands from an MTA)
@@ -26,6 +28,26 @@
  *
  *   On a decode error the agent logs it, emits "error", stops reading and
  *   shuts down: one bad peer ends its own session, nothing else.
+ *
+ *   Shutting down (quit, the peer's end of input, an error, or the owner)
+ *   stops reading at once but lets queued output drain: a peer may send
+ *   its last commands in one go and read the replies only afterwards.
+ *   The descriptor is half-closed and closed, and "finished" emitted,
+ *   once the writer has emptied or given up, at the latest after the
+ *   writing timeout (MILTER_AGENT_DEFAULT_DRAIN_TIMEOUT when none is
+ *   set). The owner keeps its reference until "finished"; dropping it
+ *   earlier closes the descriptor and drops what was still queued.
+ *
+ *   Back-pressure: while the writer holds more than "max pending size"
+ *   bytes that the peer has not taken, the agent stops reading from it,
+ *   and resumes once the writer has drained, so a peer that sends but
+ *   does not read cannot make the session's output grow without bound.
+ *   Pausing this way is independent of milter_agent_stop_reading(). Off
+ *   by default; the client context sets MILTER_AGENT_DEFAULT_MAX_PENDING_SIZE.
+ *
+ *   The writing timeout (0: none, the default) is the writer's: queued
+ *   output that the peer takes no byte of for that long ends the session
+ *   with a MILTER_WRITER_ERROR_TIMEOUT "error".
  *
  * SIGNALS
  *   "error" (MilterAgent *agent, GError *error): reading, writing or decoding
@@ -68,6 +90,13 @@ struct _MilterAgentClass {
   gpointer padding[8];
 };
 
+/* The back-pressure bound for an agent that answers requests (the
+ * client context sets it): 1 MiB unsent. */
+#define MILTER_AGENT_DEFAULT_MAX_PENDING_SIZE (1024 * 1024)
+/* How long a shut-down agent waits for its output to drain when no
+ * writing timeout is set. */
+#define MILTER_AGENT_DEFAULT_DRAIN_TIMEOUT 30.0
+
 /* A new id for a session, unique within the process, never 0. */
 guint64 milter_agent_next_session_id (void);
 
@@ -94,7 +123,23 @@ void milter_agent_set_fd (MilterAgent *agent, gint fd);
 gboolean milter_agent_start (MilterAgent *agent, GError **error);
 /* Stops reading without closing (e.g. to pause a peer). */
 void milter_agent_stop_reading (MilterAgent *agent);
+/* Reading starts again unless back-pressure holds it; then it starts
+ * once the writer has drained. */
 gboolean milter_agent_resume_reading (MilterAgent *agent, GError **error);
+/* TRUE while back-pressure holds reading. */
+gboolean milter_agent_is_reading_paused (MilterAgent *agent);
+
+/* Unsent bytes above which reading pauses; 0 (default): never pause.
+ * Only for an agent that answers what it reads: one that must read
+ * replies while it writes (the server context) would deadlock a peer
+ * that writes too. */
+void milter_agent_set_max_pending_size (MilterAgent *agent, gsize size);
+gsize milter_agent_get_max_pending_size (MilterAgent *agent);
+/* Seconds queued output may wait with no byte taken by the peer before
+ * the session fails; 0: no limit (default). Applies to the current
+ * writer and any set later. */
+void milter_agent_set_writing_timeout (MilterAgent *agent, gdouble seconds);
+gdouble milter_agent_get_writing_timeout (MilterAgent *agent);
 
 /* The reused buffer that encoders append packets to; emptied by send. */
 GByteArray *milter_agent_get_output_buffer (MilterAgent *agent);
@@ -107,9 +152,13 @@ gboolean milter_agent_write (MilterAgent *agent,
                              GError **error);
 gboolean milter_agent_flush (MilterAgent *agent, GError **error);
 
-/* Flushes what is buffered, shuts down reader and writer, emits
- * "finished" once. Safe to call more than once. */
+/* Stops reading, shuts down reader and writer; "finished" follows once
+ * what is buffered has been written (see above). Safe to call more than
+ * once. */
 void milter_agent_shutdown (MilterAgent *agent);
+/* TRUE from milter_agent_shutdown() on: nothing more can be sent. */
 gboolean milter_agent_is_shut_down (MilterAgent *agent);
+/* TRUE once "finished" has been emitted. */
+gboolean milter_agent_is_finished (MilterAgent *agent);
 
 G_END_DECLS

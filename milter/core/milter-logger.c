@@ -33,6 +33,10 @@
  *   and once milter_logger_remove_handler returns the handler is not
  *   running and will not run again.
  *
+ *   Control characters in the formatted message (peer data: a CR or LF in
+ *   a header value) are escaped (milter-log-escape.h): one call is one
+ *   line in every output.
+ *
  *   ENVIRONMENT: MILTER_LOG_LEVEL (e.g. "all", "error|statistics") is read
  *   when the library is loaded and sets the start levels, which are also
  *   what milter_logger_reset restores. An invalid value is reported on
@@ -57,6 +61,7 @@
 
 #include <glib.h>
 
+#include <milter/core/milter-log-escape.h>
 #include <milter/core/milter-logger.h>
 
 G_DEFINE_QUARK (milter-logger-error-quark, milter_logger_error)
@@ -394,6 +399,7 @@ milter_logger_logv (MilterLogLevelFlags level,
   gboolean nested;
   const gchar *name;
   gsize line_offset;
+  gsize message_offset;
 
   if (!milter_log_is_enabled (level))
     return;
@@ -420,7 +426,10 @@ milter_logger_logv (MilterLogLevelFlags level,
   line_offset = buffer->len;
   if (session_id != 0)
     buffer_append_printf (buffer, "[%" G_GUINT64_FORMAT "] ", session_id);
+  /* Peer data in the message must not start a line of its own. */
+  message_offset = buffer->len;
   buffer_append_vprintf (buffer, format, args);
+  milter_log_escape_controls (buffer, message_offset);
   g_string_append_c (buffer, '\n');
 
   emit (level, session_id, buffer, line_offset);

@@ -13,6 +13,10 @@
  *   can grep for; the logger adds the "[SESSION] " part when session_id is
  *   not 0. Server-module lines put "[MILTER-NAME] " after the tags.
  *
+ *   Control characters in the formatted message are escaped (CR as \r,
+ *   LF as \n, see milter-log-escape.h), so peer data cannot start a new
+ *   log line: one call is one line.
+ *
  *   The level check is an atomic read done by the macros before any
  *   argument is evaluated or formatted: a disabled level costs one branch.
  *

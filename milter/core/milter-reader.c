@@ -10,9 +10,12 @@
  *   milter-reader.h.
  *
  *   The read buffer belongs to the thread, not the reader: data is handed
- *   out only during the flow callback, and callbacks never run the loop
- *   they are called from, so no two readers of one thread use it at once.
- *   An idle connection then costs no read buffer at all.
+ *   out only during the flow callback, so an idle connection costs no
+ *   read buffer at all. A flow handler may iterate the loop (e.g. wait
+ *   for something synchronously), which can run another reader of the
+ *   thread, or this one, while the outer data is still in use: such a
+ *   nested read gets a buffer of its own for that event, so the outer
+ *   data is neither overwritten nor freed by a growing buffer.
  */
 #include "config.h"
 
@@ -71,6 +74,7 @@ fail (MilterReader *self, GError *error)
 typedef struct {
   guint8 *data;
   gsize size;
+  gboolean busy;   /* handed out to a ready_cb further up the stack */
 } ReadBuffer;
 
 static void
@@ -84,8 +88,10 @@ read_buffer_free (gpointer data)
 
 static GPrivate thread_read_buffer_key = G_PRIVATE_INIT (read_buffer_free);
 
+/* The thread's buffer, at least size bytes, or (*own) one of the
+ * caller's own while the thread's is in use further up the stack. */
 static guint8 *
-thread_read_buffer (gsize size)
+acquire_read_buffer (gsize size, gboolean *own)
 {
   ReadBuffer *buffer = g_private_get (&thread_read_buffer_key);
 
@@ -93,12 +99,25 @@ thread_read_buffer (gsize size)
     buffer = g_new0 (ReadBuffer, 1);
     g_private_set (&thread_read_buffer_key, buffer);
   }
+  *own = buffer->busy;
+  if (*own)
+    return g_malloc (size);
   if (buffer->size < size) {
     g_free (buffer->data);
     buffer->data = g_malloc (size);
     buffer->size = size;
   }
+  buffer->busy = TRUE;
   return buffer->data;
+}
+
+static void
+release_read_buffer (guint8 *data, gboolean own)
+{
+  if (own)
+    g_free (data);
+  else
+    ((ReadBuffer *) g_private_get (&thread_read_buffer_key))->busy = FALSE;
 }
 
 static void
@@ -129,15 +148,18 @@ ready_cb (MilterStream *stream, gint fd, GIOCondition condition)
 {
   MilterReader *self = MILTER_READER (stream);
   guint watch_id = milter_stream_get_watch_id (stream);
+  gsize buffer_size = self->buffer_size;
+  gboolean own;
+  guint8 *buffer;
 
   if (condition & G_IO_NVAL) {
     /* Reading a closed number could steal a reused descriptor's data. */
     fail_condition (self, condition);
     return;
   }
+  buffer = acquire_read_buffer (buffer_size, &own);
   for (guint i = 0; i < MAX_READS_PER_EVENT; i++) {
-    guint8 *buffer = thread_read_buffer (self->buffer_size);
-    gssize size = read (fd, buffer, self->buffer_size);
+    gssize size = read (fd, buffer, buffer_size);
 
     if (size > 0) {
       if (self->quick_ack) {
@@ -148,7 +170,7 @@ ready_cb (MilterStream *stream, gint fd, GIOCondition condition)
       }
       flow (self, buffer, (gsize) size);
       if (milter_stream_get_watch_id (stream) != watch_id ||
-          (gsize) size < self->buffer_size)
+          (gsize) size < buffer_size)
         break;
     } else if (size == 0) {
       milter_stream_unwatch (stream);
@@ -172,6 +194,7 @@ ready_cb (MilterStream *stream, gint fd, GIOCondition condition)
       break;
     }
   }
+  release_read_buffer (buffer, own);
 }
 
 gboolean

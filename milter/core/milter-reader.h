@@ -16,7 +16,9 @@
  *   of one thread (so an idle connection holds none) and reused for every read.
  *   Each read is handed out as "flow" (data, size): to the flow function
  *   if one is set and to the "flow" signal handlers if any are connected.
- *   The data is valid only during the call. End of input stops the reader
+ *   The data is valid only during the call. A flow handler may iterate
+ *   the loop (its data stays intact: a read nested that way gets a buffer
+ *   of its own). End of input stops the reader
  *   and emits "finished"; an error stops it and emits "error" (GError).
  *   stop() may be called from any of these, as may g_object_unref().
  *

@@ -35,11 +35,15 @@ struct _MilterWriter {
   gboolean failed;
   gboolean not_socket;      /* learnt from ENOTSOCK: use write(2) */
   guint64 n_syscalls;
+  gdouble timeout;          /* seconds without progress; 0: none */
+  guint timer_id;
+  gint64 last_progress;     /* monotonic time of the last byte out */
 };
 
 enum {
   PROP_0,
   PROP_PACKET_BUFFER_SIZE,
+  PROP_TIMEOUT,
   N_PROPERTIES
 };
 
@@ -73,11 +77,22 @@ pending_size (MilterWriter *self)
   return self->buffer->len - self->offset;
 }
 
+static void
+stop_timer (MilterWriter *self)
+{
+  if (self->timer_id) {
+    milter_event_loop_remove (milter_stream_get_event_loop (MILTER_STREAM (self)),
+                              self->timer_id);
+    self->timer_id = 0;
+  }
+}
+
 /* After an error nothing more can be written: drop the rest. */
 static void
 set_failed (MilterWriter *self)
 {
   self->failed = TRUE;
+  stop_timer (self);
   self->flush_requested = FALSE;
   milter_stream_unwatch (MILTER_STREAM (self));
   g_byte_array_set_size (self->buffer, 0);
@@ -179,6 +194,8 @@ write_buffer (MilterWriter *self, gboolean *progress, GError **error)
   }
   if (progress)
     *progress = written > 0;
+  if (written > 0 && self->timer_id)
+    self->last_progress = g_get_monotonic_time ();
   self->offset += (gsize) written;
   if (pending_size (self) == 0) {
     g_byte_array_set_size (self->buffer, 0);
@@ -189,6 +206,54 @@ write_buffer (MilterWriter *self, gboolean *progress, GError **error)
 
 static gboolean finish_shutdown (MilterWriter *self, GError **error);
 static void ready_cb (MilterStream *stream, gint fd, GIOCondition condition);
+static void fail_in_callback (MilterWriter *self, GError *error);
+
+/* Fires "timeout" seconds after the last progress; progress only moves
+ * last_progress, so a peer that keeps reading costs no timer per write. */
+static gboolean
+timer_cb (gpointer user_data)
+{
+  MilterWriter *self = user_data;
+  gint64 idle = g_get_monotonic_time () - self->last_progress;
+  gint64 limit = (gint64) (self->timeout * G_USEC_PER_SEC);
+  g_autofree gchar *reason = NULL;
+
+  self->timer_id = 0;
+  if (pending_size (self) == 0 || self->failed)
+    return G_SOURCE_REMOVE;
+  if (idle < limit) {
+    self->timer_id =
+      milter_event_loop_add_timeout (milter_stream_get_event_loop (MILTER_STREAM (self)),
+                                     (gdouble) (limit - idle) / G_USEC_PER_SEC,
+                                     timer_cb, self, NULL);
+    return G_SOURCE_REMOVE;
+  }
+  reason = g_strdup_printf ("the peer took no data for %g seconds "
+                            "(%" G_GSIZE_FORMAT " bytes unsent)",
+                            self->timeout, pending_size (self));
+  g_object_ref (self);
+  /* A requested shutdown still happens, before "error" lets the owner
+   * close fd; its own failure is logged. */
+  if (self->shutdown_requested && !milter_stream_is_shut_down (MILTER_STREAM (self)))
+    finish_shutdown (self, NULL);
+  fail_in_callback (self, error_new (self, MILTER_WRITER_ERROR_TIMEOUT,
+                                     "timed out writing to", reason));
+  g_object_unref (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* While data waits for the kernel and a timeout is set. */
+static void
+ensure_timer (MilterWriter *self)
+{
+  if (self->timeout <= 0 || self->timer_id || self->failed ||
+      pending_size (self) == 0)
+    return;
+  self->last_progress = g_get_monotonic_time ();
+  self->timer_id =
+    milter_event_loop_add_timeout (milter_stream_get_event_loop (MILTER_STREAM (self)),
+                                   self->timeout, timer_cb, self, NULL);
+}
 
 /* Makes sure the buffer is written when fd becomes writable. */
 static gboolean
@@ -198,8 +263,10 @@ ensure_watch (MilterWriter *self, GError **error)
 
   if (milter_stream_watch (MILTER_STREAM (self),
                            G_IO_OUT | G_IO_ERR | G_IO_HUP, ready_cb,
-                           MILTER_WRITER_ERROR_WATCH, &local_error))
+                           MILTER_WRITER_ERROR_WATCH, &local_error)) {
+    ensure_timer (self);
     return TRUE;
+  }
   milter_error (session_id (self), "[writer][watch][fail] %s",
                 local_error->message);
   set_failed (self);
@@ -260,11 +327,16 @@ ready_cb (MilterStream *stream, gint fd, GIOCondition condition)
   } else if (!write_buffer (self, &progress, &error)) {
     fail_in_callback (self, error);
   } else if (pending_size (self) == 0) {
+    gboolean released = TRUE;
+
     milter_stream_unwatch (stream);
+    stop_timer (self);
     self->flush_requested = FALSE;
+    /* Half-closed before "flushed", so that a handler may close fd. */
+    if (self->shutdown_requested && !milter_stream_is_shut_down (stream))
+      released = finish_shutdown (self, &error);
     g_signal_emit (self, signals[SIGNAL_FLUSHED], 0);
-    if (self->shutdown_requested && !milter_stream_is_shut_down (stream) &&
-        !self->failed && !finish_shutdown (self, &error))
+    if (!released)
       emit_error (self, error);
   } else if (!progress && (condition & G_IO_ERR)) {
     fail_condition (self, condition);
@@ -416,6 +488,13 @@ milter_writer_shutdown (MilterWriter *writer, GError **error)
   return finish_shutdown (writer, error);
 }
 
+void
+milter_writer_abandon (MilterWriter *writer)
+{
+  g_return_if_fail (MILTER_IS_WRITER (writer));
+  set_failed (writer);
+}
+
 gsize
 milter_writer_get_pending_size (MilterWriter *writer)
 {
@@ -516,6 +595,9 @@ milter_writer_set_property (GObject *object,
   case PROP_PACKET_BUFFER_SIZE:
     self->packet_buffer_size = g_value_get_uint64 (value);
     break;
+  case PROP_TIMEOUT:
+    milter_writer_set_timeout (self, g_value_get_double (value));
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     break;
@@ -534,10 +616,39 @@ milter_writer_get_property (GObject *object,
   case PROP_PACKET_BUFFER_SIZE:
     g_value_set_uint64 (value, self->packet_buffer_size);
     break;
+  case PROP_TIMEOUT:
+    g_value_set_double (value, self->timeout);
+    break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     break;
   }
+}
+
+void
+milter_writer_set_timeout (MilterWriter *writer, gdouble seconds)
+{
+  g_return_if_fail (MILTER_IS_WRITER (writer));
+  g_return_if_fail (seconds >= 0);
+  writer->timeout = seconds;
+  stop_timer (writer);
+  if (milter_stream_is_watching (MILTER_STREAM (writer)))
+    ensure_timer (writer);
+}
+
+gdouble
+milter_writer_get_timeout (MilterWriter *writer)
+{
+  g_return_val_if_fail (MILTER_IS_WRITER (writer), 0);
+  return writer->timeout;
+}
+
+static void
+milter_writer_dispose (GObject *object)
+{
+  /* Before MilterStream lets go of the loop the timer is on. */
+  stop_timer (MILTER_WRITER (object));
+  G_OBJECT_CLASS (milter_writer_parent_class)->dispose (object);
 }
 
 static void
@@ -555,6 +666,7 @@ milter_writer_class_init (MilterWriterClass *klass)
   MILTER_STREAM_CLASS (klass)->error_domain = MILTER_WRITER_ERROR;
   object_class->set_property = milter_writer_set_property;
   object_class->get_property = milter_writer_get_property;
+  object_class->dispose = milter_writer_dispose;
   object_class->finalize = milter_writer_finalize;
 
   /* "event-loop", "fd", "session-id", "tag" and "close-on-shutdown"
@@ -563,6 +675,11 @@ milter_writer_class_init (MilterWriterClass *klass)
   /** MilterWriter:packet-buffer-size: gather writes up to this size. */
   properties[PROP_PACKET_BUFFER_SIZE] =
     g_param_spec_uint64 ("packet-buffer-size", NULL, NULL, 0, G_MAXUINT32, 0,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /** MilterWriter:timeout: seconds queued data may wait without any
+   * byte taken by the peer before the writer fails; 0: no limit. */
+  properties[PROP_TIMEOUT] =
+    g_param_spec_double ("timeout", NULL, NULL, 0, G_MAXDOUBLE, 0,
                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPERTIES, properties);
 

@@ -10,6 +10,7 @@
  *   gsize milter_writer_get_pending_size (MilterWriter *writer);
  *   void milter_writer_set_packet_buffer_size (MilterWriter *writer,
  *                                              gsize size);
+ *   void milter_writer_set_timeout (MilterWriter *writer, gdouble seconds);
  *
  * DESCRIPTION
  *   write() tries to write at once, straight from the caller's data, so a
@@ -27,13 +28,20 @@
  *   buffered first, then half-closes fd with shutdown(fd, SHUT_WR), or
  *   closes it when "close-on-shutdown" is set (needed for pipes, which
  *   have no half-close); if data had to wait for fd to become writable,
- *   "flushed" is emitted before fd is shut down.
+ *   fd is shut down once it has all been written, and "flushed" is
+ *   emitted after that (so a handler may close fd).
  *
  *   Sockets are written with send(MSG_NOSIGNAL); other descriptors (pipes)
  *   with write(2) while SIGPIPE is blocked for the calling thread, and a
  *   SIGPIPE raised by that write is consumed. The process's SIGPIPE
  *   disposition is never changed. fd must be non-blocking for pipes;
  *   sockets are written with MSG_DONTWAIT anyway.
+ *
+ *   With "timeout" > 0, data that waits for the kernel must make progress:
+ *   when the peer has taken no byte for that many seconds, the writer
+ *   fails as a background write would (MILTER_WRITER_ERROR_TIMEOUT,
+ *   "error", logged under the tags of a background write below), so a
+ *   peer that stops reading cannot hold a session forever.
  *
  *   The writer does not own fd except as "close-on-shutdown" says. After
  *   an error it writes nothing more and drops what is buffered. The
@@ -83,7 +91,8 @@ typedef enum {
   MILTER_WRITER_ERROR_IO,
   MILTER_WRITER_ERROR_WATCH,
   MILTER_WRITER_ERROR_CLOSED,
-  MILTER_WRITER_ERROR_SHUTDOWN
+  MILTER_WRITER_ERROR_SHUTDOWN,
+  MILTER_WRITER_ERROR_TIMEOUT
 } MilterWriterError;
 
 #define MILTER_TYPE_WRITER (milter_writer_get_type ())
@@ -103,6 +112,10 @@ void milter_writer_set_close_on_shutdown (MilterWriter *writer,
 /* 0 (default): no gathering. */
 void milter_writer_set_packet_buffer_size (MilterWriter *writer, gsize size);
 gsize milter_writer_get_packet_buffer_size (MilterWriter *writer);
+/* Seconds queued data may wait with no byte taken by the peer; then the
+ * writer fails (MILTER_WRITER_ERROR_TIMEOUT). 0 (default): no limit. */
+void milter_writer_set_timeout (MilterWriter *writer, gdouble seconds);
+gdouble milter_writer_get_timeout (MilterWriter *writer);
 
 gboolean milter_writer_write (MilterWriter *writer,
                               const guint8 *data,
@@ -111,6 +124,10 @@ gboolean milter_writer_write (MilterWriter *writer,
 gboolean milter_writer_flush (MilterWriter *writer, GError **error);
 /* Idempotent. */
 gboolean milter_writer_shutdown (MilterWriter *writer, GError **error);
+
+/* Drops what is unsent and stops watching fd, e.g. before its owner
+ * closes it after an error; later writes fail as after an error. */
+void milter_writer_abandon (MilterWriter *writer);
 
 /* Bytes accepted but not yet written. */
 gsize milter_writer_get_pending_size (MilterWriter *writer);

@@ -1,6 +1,9 @@
 /*
  * test-agent - the agent on both event loop backends: flow, one write per
- * send, and each catalogued [agent] line provoked by a misbehaving peer
+ * send, each catalogued [agent] line provoked by a misbehaving peer, and
+ * how its output ends: drained before closing at quit or end of input,
+ * bounded by the writing timeout, and back-pressure on a peer that does
+ * not read
  */
 #include "config.h"
 
@@ -21,7 +24,9 @@
 #include "test/lib/milter-test-log.h"
 #include "test/core/io-test-loop.h"
 
-/* A minimal agent: decodes commands and answers each with continue. */
+/* A minimal agent: decodes commands and answers each with continue;
+ * end-of-message first replaces the body with eom_size bytes, quit shuts
+ * the agent down. */
 #define TEST_TYPE_ECHO_AGENT (test_echo_agent_get_type ())
 G_DECLARE_FINAL_TYPE (TestEchoAgent, test_echo_agent, TEST, ECHO_AGENT, MilterAgent)
 
@@ -29,8 +34,10 @@ struct _TestEchoAgent {
   MilterAgent parent;
   MilterCommandDecoder *decoder;
   GString *seen;
+  gsize eom_size;
   guint n_errors;
   guint n_finished;
+  GError *error;
 };
 
 G_DEFINE_TYPE (TestEchoAgent, test_echo_agent, MILTER_TYPE_AGENT)
@@ -41,9 +48,24 @@ echo_command (const MilterCommand *command, gpointer user_data, GError **error)
   TestEchoAgent *agent = user_data;
   g_autofree gchar *text = milter_command_to_string (command);
 
+  GByteArray *output = milter_agent_get_output_buffer (MILTER_AGENT (agent));
+
   g_string_append_printf (agent->seen, "%s\n", text);
+  if (command->type == MILTER_COMMAND_QUIT) {
+    /* Like the client context: what was answered leaves first. */
+    if (!milter_agent_send (MILTER_AGENT (agent), error))
+      return FALSE;
+    milter_agent_shutdown (MILTER_AGENT (agent));
+    return TRUE;
+  }
+  if (command->type == MILTER_COMMAND_END_OF_MESSAGE && agent->eom_size > 0) {
+    g_autofree guint8 *body = g_malloc (agent->eom_size);
+
+    memset (body, 'x', agent->eom_size);
+    milter_reply_encode_replace_body (output, body, agent->eom_size);
+  }
   if (command->type != MILTER_COMMAND_DEFINE_MACRO)
-    milter_reply_encode_continue (milter_agent_get_output_buffer (MILTER_AGENT (agent)));
+    milter_reply_encode_continue (output);
   return TRUE;
 }
 
@@ -52,10 +74,11 @@ echo_decode (MilterAgent *agent, const guint8 *data, gsize size, GError **error)
 {
   TestEchoAgent *self = TEST_ECHO_AGENT (agent);
 
-  /* Replies to everything decoded from one read leave in one write. */
+  /* Replies to everything decoded from one read leave in one write;
+   * after quit the agent is shut down and there is nothing to send. */
   return milter_command_decoder_feed (self->decoder, data, size, echo_command,
                                       self, error) &&
-         milter_agent_send (agent, error);
+         (milter_agent_is_shut_down (agent) || milter_agent_send (agent, error));
 }
 
 static gboolean
@@ -67,7 +90,11 @@ echo_decode_end (MilterAgent *agent, GError **error)
 static void
 echo_error (MilterAgent *agent, GError *error)
 {
-  TEST_ECHO_AGENT (agent)->n_errors++;
+  TestEchoAgent *self = TEST_ECHO_AGENT (agent);
+
+  self->n_errors++;
+  g_clear_error (&self->error);
+  self->error = g_error_copy (error);
 }
 
 static void
@@ -83,6 +110,7 @@ test_echo_agent_finalize (GObject *object)
 
   milter_command_decoder_free (agent->decoder);
   g_string_free (agent->seen, TRUE);
+  g_clear_error (&agent->error);
   G_OBJECT_CLASS (test_echo_agent_parent_class)->finalize (object);
 }
 
@@ -411,6 +439,303 @@ test_shutdown_once (gconstpointer backend)
   fixture_teardown (&fixture);
 }
 
+/* ---- how the output ends ------------------------------------------- */
+
+#define BIG_BODY (8 * 1024 * 1024)
+
+/* What the agent answers to end-of-message with a body of size. */
+static GByteArray *
+eom_replies (gsize size)
+{
+  GByteArray *replies = g_byte_array_new ();
+  g_autofree guint8 *body = g_malloc (size);
+
+  memset (body, 'x', size);
+  milter_reply_encode_replace_body (replies, body, size);
+  milter_reply_encode_continue (replies);
+  return replies;
+}
+
+/* Iterates the agent's loop until cond (bounded). */
+#define ITERATE_UNTIL(fixture, cond)                                      \
+  G_STMT_START {                                                          \
+    gint64 deadline_ = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;     \
+    while (!(cond) && g_get_monotonic_time () < deadline_)                \
+      milter_event_loop_iterate ((fixture)->loop, FALSE), g_usleep (500); \
+    g_assert_true (cond);                                                 \
+  } G_STMT_END
+
+/* The peer reads only now, until the agent's end of stream. */
+static void
+read_until_eof (Fixture *fixture, GByteArray *into)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  guint8 buffer[65536];
+
+  while (g_get_monotonic_time () < deadline) {
+    gssize n;
+
+    milter_event_loop_iterate (fixture->loop, FALSE);
+    n = recv (fixture->peer, buffer, sizeof buffer, MSG_DONTWAIT);
+    if (n == 0)
+      return;
+    if (n > 0)
+      g_byte_array_append (into, buffer, (guint) n);
+    else
+      g_usleep (500);
+  }
+  g_assert_not_reached ();
+}
+
+/* The peer sends end-of-message and then ends the session (quit, or its
+ * end of input) before reading anything, as an MTA may: every reply must
+ * arrive, and "finished" only once it has. */
+static void
+check_drain (const gchar *backend, gboolean quit)
+{
+  Fixture fixture;
+  g_autoptr (GByteArray) commands = g_byte_array_new ();
+  g_autoptr (GByteArray) expected = eom_replies (BIG_BODY);
+  g_autoptr (GByteArray) received = g_byte_array_new ();
+  MilterAgent *agent;
+  MilterWriter *writer;
+
+  fixture_setup (&fixture, backend);
+  agent = MILTER_AGENT (fixture.agent);
+  writer = milter_agent_get_writer (agent);
+  fixture.agent->eom_size = BIG_BODY;
+  milter_command_encode_end_of_message (commands, NULL, 0);
+  if (quit)
+    milter_command_encode_quit (commands);
+  write_all (fixture.peer, commands->data, commands->len);
+  if (!quit)
+    shutdown (fixture.peer, SHUT_WR);
+  ITERATE_UNTIL (&fixture, milter_agent_is_shut_down (agent));
+  /* Most of the replies wait for the peer; the agent waits for them,
+   * bounded even without a writing timeout. */
+  g_assert_cmpuint (milter_writer_get_pending_size (writer), >, 0);
+  g_assert_cmpuint (fixture.agent->n_finished, ==, 0);
+  g_assert_false (milter_agent_is_finished (agent));
+  g_assert_cmpfloat (milter_writer_get_timeout (writer), ==,
+                     MILTER_AGENT_DEFAULT_DRAIN_TIMEOUT);
+
+  read_until_eof (&fixture, received);
+  g_assert_cmpuint (received->len, ==, expected->len);
+  g_assert_true (memcmp (received->data, expected->data, expected->len) == 0);
+  g_assert_cmpuint (fixture.agent->n_finished, ==, 1);
+  g_assert_true (milter_agent_is_finished (agent));
+  g_assert_cmpuint (fixture.agent->n_errors, ==, 0);
+  g_assert_cmpuint (milter_test_log_capture_count (fixture.capture,
+                                                   MILTER_LOG_LEVEL_ERROR, NULL), ==, 0);
+  fixture_teardown (&fixture);
+}
+
+static void
+test_drain_at_quit (gconstpointer backend)
+{
+  check_drain (backend, TRUE);
+}
+
+static void
+test_drain_at_end_of_input (gconstpointer backend)
+{
+  check_drain (backend, FALSE);
+}
+
+/* A peer that never reads: the writing timeout ends the wait. */
+static void
+test_drain_timeout (gconstpointer backend)
+{
+  Fixture fixture;
+  g_autoptr (GByteArray) commands = g_byte_array_new ();
+  g_autoptr (GByteArray) received = g_byte_array_new ();
+  MilterAgent *agent;
+
+  fixture_setup (&fixture, backend);
+  agent = MILTER_AGENT (fixture.agent);
+  fixture.agent->eom_size = BIG_BODY;
+  milter_agent_set_writing_timeout (agent, 0.2);
+  g_assert_cmpfloat (milter_agent_get_writing_timeout (agent), ==, 0.2);
+  g_assert_cmpfloat (milter_writer_get_timeout (milter_agent_get_writer (agent)),
+                     ==, 0.2);
+  milter_command_encode_end_of_message (commands, NULL, 0);
+  milter_command_encode_quit (commands);
+  write_all (fixture.peer, commands->data, commands->len);
+  iterate_until_finished (&fixture);
+  g_assert_cmpuint (fixture.agent->n_errors, ==, 1);
+  g_assert_error (fixture.agent->error, MILTER_WRITER_ERROR,
+                  MILTER_WRITER_ERROR_TIMEOUT);
+  milter_test_assert_logged (fixture.capture, MILTER_LOG_LEVEL_ERROR,
+                             fixture.session_id, "[agent][error][writer]");
+  /* The descriptor is closed: the peer gets what had left, then EOF. */
+  read_until_eof (&fixture, received);
+  g_assert_cmpuint (received->len, <, BIG_BODY);
+  fixture_teardown (&fixture);
+}
+
+/* The writing timeout holds during the session too, and for a writer
+ * set later. */
+static void
+test_writing_timeout (gconstpointer backend)
+{
+  Fixture fixture;
+  g_autoptr (GByteArray) commands = g_byte_array_new ();
+  MilterAgent *agent;
+
+  fixture_setup (&fixture, backend);
+  agent = MILTER_AGENT (fixture.agent);
+  milter_agent_set_writing_timeout (agent, 0.2);
+  milter_agent_set_fd (agent, dup (milter_writer_get_fd (milter_agent_get_writer (agent))));
+  g_assert_cmpfloat (milter_writer_get_timeout (milter_agent_get_writer (agent)),
+                     ==, 0.2);
+  g_assert_true (milter_agent_start (agent, NULL));
+  fixture.agent->eom_size = BIG_BODY;
+  milter_command_encode_end_of_message (commands, NULL, 0);
+  write_all (fixture.peer, commands->data, commands->len);
+  iterate_until_finished (&fixture);
+  g_assert_error (fixture.agent->error, MILTER_WRITER_ERROR,
+                  MILTER_WRITER_ERROR_TIMEOUT);
+  fixture_teardown (&fixture);
+}
+
+/* After an error nothing is waited for, and the abandoned writer does not
+ * watch the closed descriptor. */
+static void
+test_no_drain_after_error (gconstpointer backend)
+{
+  Fixture fixture;
+  g_autoptr (GByteArray) commands = g_byte_array_new ();
+  static const guint8 garbage[] = "\0\0\0\5Zjunk";
+  MilterAgent *agent;
+
+  fixture_setup (&fixture, backend);
+  agent = MILTER_AGENT (fixture.agent);
+  fixture.agent->eom_size = BIG_BODY;
+  milter_command_encode_end_of_message (commands, NULL, 0);
+  write_all (fixture.peer, commands->data, commands->len);
+  ITERATE_UNTIL (&fixture, strstr (fixture.agent->seen->str, "end-of-message"));
+  g_assert_cmpuint (milter_writer_get_pending_size (milter_agent_get_writer (agent)), >, 0);
+  write_all (fixture.peer, garbage, sizeof garbage - 1);
+  iterate_until_finished (&fixture);
+  g_assert_cmpuint (fixture.agent->n_errors, ==, 1);
+  g_assert_cmpuint (milter_writer_get_pending_size (milter_agent_get_writer (agent)), ==, 0);
+  for (guint i = 0; i < 20; i++)
+    milter_event_loop_iterate (fixture.loop, FALSE);
+  g_assert_cmpuint (milter_test_log_capture_count (fixture.capture,
+                                                   MILTER_LOG_LEVEL_ERROR,
+                                                   "[writer]"), ==, 0);
+  fixture_teardown (&fixture);
+}
+
+/* Writes end-of-message and waits until the agent has answered it. */
+static void
+send_big_end_of_message (Fixture *fixture, gsize size)
+{
+  g_autoptr (GByteArray) commands = g_byte_array_new ();
+
+  fixture->agent->eom_size = size;
+  milter_command_encode_end_of_message (commands, NULL, 0);
+  write_all (fixture->peer, commands->data, commands->len);
+  ITERATE_UNTIL (fixture, strstr (fixture->agent->seen->str, "end-of-message"));
+}
+
+static void
+send_helo (Fixture *fixture)
+{
+  g_autoptr (GByteArray) commands = g_byte_array_new ();
+
+  milter_command_encode_helo (commands, "late.example.org");
+  write_all (fixture->peer, commands->data, commands->len);
+}
+
+/* Gives the agent every chance to read what the peer sent. */
+static void
+iterate_a_while (Fixture *fixture)
+{
+  for (guint i = 0; i < 50; i++) {
+    milter_event_loop_iterate (fixture->loop, FALSE);
+    g_usleep (1000);
+  }
+}
+
+/* The peer sends while the agent holds more unsent than the bound: the
+ * agent reads nothing more until its output has drained. */
+static void
+test_back_pressure (gconstpointer backend)
+{
+  Fixture fixture;
+  g_autoptr (GByteArray) expected = eom_replies (1024 * 1024);
+  g_autofree guint8 *received = g_malloc (expected->len);
+  guint8 reply[5];
+  MilterAgent *agent;
+
+  fixture_setup (&fixture, backend);
+  agent = MILTER_AGENT (fixture.agent);
+  g_assert_cmpuint (milter_agent_get_max_pending_size (agent), ==, 0);
+  milter_agent_set_max_pending_size (agent, 64 * 1024);
+  g_assert_cmpuint (milter_agent_get_max_pending_size (agent), ==, 64 * 1024);
+  send_big_end_of_message (&fixture, 1024 * 1024);
+  g_assert_true (milter_agent_is_reading_paused (agent));
+  send_helo (&fixture);
+  iterate_a_while (&fixture);
+  g_assert_null (strstr (fixture.agent->seen->str, "late.example.org"));
+  /* The owner's resume does not override the pause. */
+  g_assert_true (milter_agent_resume_reading (agent, NULL));
+  iterate_a_while (&fixture);
+  g_assert_null (strstr (fixture.agent->seen->str, "late.example.org"));
+
+  /* The peer reads: the output drains, reading resumes, helo is served. */
+  read_exactly (&fixture, received, expected->len);
+  g_assert_true (memcmp (received, expected->data, expected->len) == 0);
+  read_exactly (&fixture, reply, sizeof reply);
+  g_assert_cmpint (reply[4], ==, MILTER_REPLY_CONTINUE);
+  g_assert_nonnull (strstr (fixture.agent->seen->str, "late.example.org"));
+  g_assert_false (milter_agent_is_reading_paused (agent));
+  fixture_teardown (&fixture);
+}
+
+/* Without a bound (the default), the same peer is read at once. */
+static void
+test_no_back_pressure (gconstpointer backend)
+{
+  Fixture fixture;
+
+  fixture_setup (&fixture, backend);
+  send_big_end_of_message (&fixture, 1024 * 1024);
+  g_assert_cmpuint (milter_writer_get_pending_size (milter_agent_get_writer (MILTER_AGENT (fixture.agent))),
+                    >, 64 * 1024);
+  send_helo (&fixture);
+  ITERATE_UNTIL (&fixture, strstr (fixture.agent->seen->str, "late.example.org"));
+  g_assert_false (milter_agent_is_reading_paused (MILTER_AGENT (fixture.agent)));
+  fixture_teardown (&fixture);
+}
+
+/* An owner's stop during the pause holds after the drain. */
+static void
+test_back_pressure_owner_stop (gconstpointer backend)
+{
+  Fixture fixture;
+  g_autoptr (GByteArray) expected = eom_replies (1024 * 1024);
+  g_autofree guint8 *received = g_malloc (expected->len);
+  MilterAgent *agent;
+
+  fixture_setup (&fixture, backend);
+  agent = MILTER_AGENT (fixture.agent);
+  milter_agent_set_max_pending_size (agent, 64 * 1024);
+  send_big_end_of_message (&fixture, 1024 * 1024);
+  g_assert_true (milter_agent_is_reading_paused (agent));
+  milter_agent_stop_reading (agent);
+  send_helo (&fixture);
+  read_exactly (&fixture, received, expected->len);
+  iterate_a_while (&fixture);
+  g_assert_false (milter_agent_is_reading_paused (agent));
+  g_assert_false (milter_reader_is_watching (milter_agent_get_reader (agent)));
+  g_assert_null (strstr (fixture.agent->seen->str, "late.example.org"));
+  g_assert_true (milter_agent_resume_reading (agent, NULL));
+  ITERATE_UNTIL (&fixture, strstr (fixture.agent->seen->str, "late.example.org"));
+  fixture_teardown (&fixture);
+}
+
 static gpointer
 take_ids (gpointer data)
 {
@@ -454,6 +779,14 @@ main (int argc, char **argv)
   io_test_add ("/core/agent", "writer-error", test_writer_error);
   io_test_add ("/core/agent", "set-writer-auto-flush", test_set_writer_auto_flush);
   io_test_add ("/core/agent", "shutdown-once", test_shutdown_once);
+  io_test_add ("/core/agent", "drain-at-quit", test_drain_at_quit);
+  io_test_add ("/core/agent", "drain-at-end-of-input", test_drain_at_end_of_input);
+  io_test_add ("/core/agent", "drain-timeout", test_drain_timeout);
+  io_test_add ("/core/agent", "writing-timeout", test_writing_timeout);
+  io_test_add ("/core/agent", "no-drain-after-error", test_no_drain_after_error);
+  io_test_add ("/core/agent", "back-pressure", test_back_pressure);
+  io_test_add ("/core/agent", "no-back-pressure", test_no_back_pressure);
+  io_test_add ("/core/agent", "back-pressure-owner-stop", test_back_pressure_owner_stop);
   g_test_add_func ("/core/agent/session-ids", test_session_ids);
   return g_test_run ();
 }

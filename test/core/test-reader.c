@@ -401,6 +401,97 @@ test_buffer_size (gconstpointer data)
   g_assert_cmpuint (milter_reader_get_buffer_size (large), ==, 256 * 1024);
 }
 
+/* A flow handler that iterates the loop, so that another reader of the
+ * thread reads while the outer data is still in use: it must stay as it
+ * was read. With inner_size above the outer reader's buffer the shared
+ * buffer would grow, freeing the outer data (a use-after-free valgrind
+ * and ASan see); with the same size it would be overwritten. */
+typedef struct {
+  MilterEventLoop *loop;
+  int inner_fds[2];
+  MilterReader *inner;
+  gboolean inner_flowed;
+  gboolean intact;
+} Nested;
+
+static void
+inner_flow (MilterReader *reader, const guint8 *data, gsize size,
+            gpointer user_data)
+{
+  Nested *nested = user_data;
+
+  g_assert_cmpuint (size, ==, 100);
+  for (gsize i = 0; i < size; i++)
+    g_assert_cmpint (data[i], ==, 'B');
+  nested->inner_flowed = TRUE;
+}
+
+static void
+outer_flow (MilterReader *reader, const guint8 *data, gsize size,
+            gpointer user_data)
+{
+  Nested *nested = user_data;
+  guint8 inner_data[100];
+
+  g_assert_cmpuint (size, ==, 100);
+  memset (inner_data, 'B', sizeof inner_data);
+  io_test_write_all (nested->inner_fds[1], inner_data, sizeof inner_data);
+  io_test_iterate_until (nested->loop, &nested->inner_flowed);
+  nested->intact = TRUE;
+  for (gsize i = 0; i < size; i++)
+    nested->intact = nested->intact && data[i] == 'A';
+}
+
+static void
+check_nested_iteration (Fixture *fixture, gsize inner_size)
+{
+  g_autoptr (GError) error = NULL;
+  Nested nested = {0};
+  guint8 outer_data[100];
+
+  /* The inner pair shares the outer loop: iterating it is iterating
+   * the loop the outer flow was called from. */
+  g_assert_true (milter_socket_pair (nested.inner_fds, &error));
+  nested.loop = fixture->io.loop;
+  nested.inner = g_object_new (MILTER_TYPE_READER, "event-loop", fixture->io.loop,
+                               "fd", nested.inner_fds[0],
+                               "buffer-size", (guint64) inner_size, NULL);
+  milter_reader_set_flow_func (nested.inner, inner_flow, &nested, NULL);
+  g_assert_true (milter_reader_start (nested.inner, &error));
+  milter_reader_set_flow_func (fixture->reader, outer_flow, &nested, NULL);
+  g_assert_true (milter_reader_start (fixture->reader, &error));
+
+  memset (outer_data, 'A', sizeof outer_data);
+  io_test_write_all (fixture->io.fds[1], outer_data, sizeof outer_data);
+  while (!nested.inner_flowed)
+    milter_event_loop_iterate (fixture->io.loop, TRUE);
+  g_assert_true (nested.intact);
+
+  /* The thread's buffer is free again: a plain read still works. */
+  milter_reader_set_flow_func (fixture->reader, flow_func, fixture, NULL);
+  io_test_write_all (fixture->io.fds[1], "again", 5);
+  io_test_iterate_until (fixture->io.loop, &fixture->done);
+  g_assert_cmpmem (fixture->received->data, fixture->received->len, "again", 5);
+
+  g_clear_object (&nested.inner);
+  close (nested.inner_fds[0]);
+  close (nested.inner_fds[1]);
+}
+
+static void
+test_nested_iteration (Fixture *fixture, gconstpointer backend)
+{
+  check_nested_iteration (fixture,
+                          milter_reader_get_buffer_size (fixture->reader));
+}
+
+static void
+test_nested_iteration_grows (Fixture *fixture, gconstpointer backend)
+{
+  check_nested_iteration (fixture,
+                          4 * milter_reader_get_buffer_size (fixture->reader));
+}
+
 #define ADD(name, setup_func, test) \
   IO_TEST_ADD ("/io/reader", name, Fixture, setup_func, test, teardown)
 
@@ -421,6 +512,8 @@ main (int argc, char **argv)
   ADD ("close-on-shutdown", setup, test_close_on_shutdown);
   ADD ("stop-in-flow", setup, test_stop_in_flow);
   ADD ("unref-in-flow", setup, test_unref_in_flow);
+  ADD ("nested-iteration", setup, test_nested_iteration);
+  ADD ("nested-iteration-grows", setup, test_nested_iteration_grows);
   io_test_add ("/io/reader", "buffer-size", test_buffer_size);
 
   return g_test_run ();

@@ -396,6 +396,91 @@ test_shutdown_async (Fixture *fixture, gconstpointer backend)
   g_assert_cmpuint (fixture->n_errors, ==, 0);
 }
 
+/* A "flushed" handler after a pending shutdown may close fd: the
+ * half-close has happened by then (what the agent relies on). */
+static void
+closing_flushed_cb (MilterWriter *writer, gpointer user_data)
+{
+  Fixture *fixture = user_data;
+
+  g_assert_true (milter_writer_is_shut_down (writer));
+  io_test_pair_close (&fixture->io, 0);
+}
+
+static void
+test_shutdown_then_flushed (Fixture *fixture, gconstpointer backend)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (write_data (fixture, fixture->large, LARGE_SIZE, &error));
+  g_assert_true (milter_writer_shutdown (fixture->writer, &error));
+  g_signal_connect (fixture->writer, "flushed",
+                    G_CALLBACK (closing_flushed_cb), fixture);
+  peer_start_reading (fixture);
+  io_test_iterate_until (fixture->io.loop, &fixture->peer_eof);
+  assert_received_large (fixture);
+  g_assert_cmpuint (fixture->n_flushed, ==, 1);
+  g_assert_cmpuint (fixture->n_errors, ==, 0);
+  g_assert_cmpuint (milter_test_log_capture_count (fixture->io.capture,
+                                                   MILTER_LOG_LEVEL_ERROR,
+                                                   "[writer]"), ==, 0);
+}
+
+/* A peer that takes nothing: the writer gives up after "timeout". */
+static void
+test_timeout (Fixture *fixture, gconstpointer backend)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  milter_writer_set_timeout (fixture->writer, 0.2);
+  g_assert_cmpfloat (milter_writer_get_timeout (fixture->writer), ==, 0.2);
+  g_assert_true (write_data (fixture, fixture->large, LARGE_SIZE, &error));
+  io_test_iterate_until (fixture->io.loop, &fixture->errored);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, G_USEC_PER_SEC / 5);
+  g_assert_error (fixture->error, MILTER_WRITER_ERROR,
+                  MILTER_WRITER_ERROR_TIMEOUT);
+  milter_test_assert_logged (fixture->io.capture, MILTER_LOG_LEVEL_ERROR,
+                             SESSION_ID, "[writer][write-callback][error]");
+  /* What was left is dropped; nothing more is written. */
+  g_assert_cmpuint (milter_writer_get_pending_size (fixture->writer), ==, 0);
+  g_assert_false (write_data (fixture, "x", 1, NULL));
+}
+
+/* The timeout counts time without progress, not the whole transfer:
+ * a peer that keeps reading slowly is served to the end. */
+static gboolean
+slow_peer_cb (gpointer user_data)
+{
+  Fixture *fixture = user_data;
+  guint8 buffer[64 * 1024];
+  gssize n = read (fixture->io.fds[1], buffer, sizeof (buffer));
+
+  if (n > 0)
+    g_byte_array_append (fixture->received, buffer, (guint) n);
+  fixture->peer_eof = fixture->received->len >= LARGE_SIZE;
+  return fixture->peer_eof ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
+}
+
+static void
+test_timeout_progress (Fixture *fixture, gconstpointer backend)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  milter_writer_set_timeout (fixture->writer, 0.25);
+  g_assert_true (write_data (fixture, fixture->large, LARGE_SIZE, &error));
+  milter_event_loop_add_timeout (fixture->io.loop, 0.05, slow_peer_cb,
+                                 fixture, NULL);
+  io_test_iterate_until (fixture->io.loop, &fixture->peer_eof);
+  /* 16 reads 50 ms apart: longer than the timeout in all. */
+  g_assert_cmpint (g_get_monotonic_time () - start, >, G_USEC_PER_SEC / 4);
+  io_test_iterate_pending (fixture->io.loop);
+  assert_received_large (fixture);
+  g_assert_cmpuint (fixture->n_errors, ==, 0);
+  g_assert_cmpuint (fixture->n_flushed, ==, 1);
+}
+
 static void
 test_shutdown_closed_descriptor (Fixture *fixture, gconstpointer backend)
 {
@@ -492,6 +577,9 @@ main (int argc, char **argv)
   ADD ("shutdown-flushes-first", setup, test_shutdown_flushes_first);
   ADD ("shutdown-async", setup, test_shutdown_async);
   ADD ("shutdown-closed-descriptor", setup, test_shutdown_closed_descriptor);
+  ADD ("shutdown-then-flushed", setup, test_shutdown_then_flushed);
+  ADD ("timeout", setup, test_timeout);
+  ADD ("timeout-progress", setup, test_timeout_progress);
   ADD ("watch-refused", setup_refusing, test_watch_refused);
   ADD ("closed-while-watching", setup, test_closed_while_watching);
   ADD ("pipe-without-sigpipe", setup_pipe, test_pipe_without_sigpipe);
