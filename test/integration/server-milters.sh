@@ -176,10 +176,28 @@ if it_have_pkgs libmilter-dev; then
     if it_build_c_milter "$MILTERS/libmilter-noop.c" "$IT_WORK/libmilter-noop" \
         >"$IT_WORK/build-noop.log" 2>&1; then
         port=$(it_free_port)
-        if start_milter libmilter-noop "inet:$port@127.0.0.1" "$IT_WORK/libmilter-noop"; then
+        body_log=$IT_WORK/noop-body.log
+        if start_milter libmilter-noop "inet:$port@127.0.0.1" \
+            env LIBMILTER_NOOP_BODY_LOG="$body_log" "$IT_WORK/libmilter-noop"; then
             for size in 1 65535 65536 10485760; do
+                : >"$body_log"
                 run_server "noop-$size" -s "inet:$port@127.0.0.1" --output-message \
                     -m "$IT_WORK/mail-$size"
+                # What the milter itself received: size, chunks of at most
+                # 65535 bytes, and the FNV-1a hash of the bytes.
+                chunks=$(( (size + 65534) / 65535 ))
+                hash=$("$IT_PYTHON" -c '
+import sys
+h = 2166136261
+for b in open(sys.argv[1], "rb").read():
+    h = ((h ^ b) * 16777619) & 0xffffffff
+print("%08x" % h)' "$IT_WORK/body-$size")
+                if [ "$(cat "$body_log")" = "$size $chunks $hash" ]; then
+                    tap_ok "libmilter no-op: the milter received $size bytes in $chunks chunks, intact"
+                else
+                    tap_not_ok "libmilter no-op: the milter received $size bytes in $chunks chunks, intact"
+                    tap_diag "milter side: $(cat "$body_log"); expected: $size $chunks $hash"
+                fi
                 {
                     printf 'status: accept\n\nEnvelope:------------------------------\n'
                     printf '  MAIL FROM:<sender@example.com>\n  RCPT TO:<receiver@example.org>\n'
@@ -197,14 +215,14 @@ if it_have_pkgs libmilter-dev; then
                 fi
             done
         else
-            for t in 1 2 3 4; do tap_not_ok "libmilter no-op: milter did not start"; done
+            for t in 1 2 3 4 5 6 7 8; do tap_not_ok "libmilter no-op: milter did not start"; done
         fi
     else
         tap_diag_file "$IT_WORK/build-noop.log"
-        for t in 1 2 3 4; do tap_not_ok "libmilter no-op: test milter did not build"; done
+        for t in 1 2 3 4 5 6 7 8; do tap_not_ok "libmilter no-op: test milter did not build"; done
     fi
 else
-    for t in 1 2 3 4 5 6 7 8 9; do tap_skip "libmilter-dev is not installed: $IT_MISSING"; done
+    for t in 1 2 3 4 5 6 7 8 9 10 11 12 13; do tap_skip "libmilter-dev is not installed: $IT_MISSING"; done
 fi
 
 # ---- Sendmail::PMilter: replies in three writes -------------------------------
