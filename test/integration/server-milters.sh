@@ -60,6 +60,17 @@ check_output() {
     fi
 }
 
+# default_message_output STATUS HEADER: the output for the default message
+# (no -h, -b or -m) to which the milter added HEADER.
+default_message_output() {
+    printf 'status: %s\n\nEnvelope:------------------------------\n' "$1"
+    printf '  MAIL FROM:<sender@example.com>\n  RCPT TO:<receiver@example.org>\n'
+    printf 'Header:--------------------------------\n'
+    printf '  From: <sender@example.com>\n  To: <receiver@example.org>\n+ %s\n' "$2"
+    printf 'Body:----------------------------------\n'
+    printf 'La de da de da %s.\n' 1 2 3 4
+}
+
 # start_milter NAME SPEC CMD... ; waits until it listens.
 start_milter() {
     _name=$1
@@ -232,21 +243,8 @@ if it_have_pkgs libsendmail-pmilter-perl; then
     if start_milter pmilter "inet:$port@127.0.0.1" perl "$MILTERS/pmilter-three-writes.pl"; then
         run_server pmilter -s "inet:$port@127.0.0.1" --output-message -v
         check_output "Sendmail::PMilter: header added, replies in pieces" pmilter \
-'status: pass
-
-Envelope:------------------------------
-  MAIL FROM:<sender@example.com>
-  RCPT TO:<receiver@example.org>
-Header:--------------------------------
-  From: <sender@example.com>
-  To: <receiver@example.org>
-+ X-PMilter: yes
-Body:----------------------------------
-La de da de da 1.
-La de da de da 2.
-La de da de da 3.
-La de da de da 4.
-'
+"$(default_message_output pass 'X-PMilter: yes')
+"
         # It writes a continue after quit: the tool has closed by then, so
         # nothing of it may surface as an error.
         tap_check "Sendmail::PMilter: nothing logged as an error after quit" \
@@ -268,21 +266,8 @@ if start_milter raw-v2 "unix:$sock" "$IT_PYTHON" "$IT_DIR/milters/raw-v2-milter.
         run_server "v2-$backend" -s "unix:$sock" --event-loop-backend "$backend" \
             --output-message --name raw-v2 --unknown HELP
         check_output "version-2 milter ($backend): accepted, header added" "v2-$backend" \
-'status: accept
-
-Envelope:------------------------------
-  MAIL FROM:<sender@example.com>
-  RCPT TO:<receiver@example.org>
-Header:--------------------------------
-  From: <sender@example.com>
-  To: <receiver@example.org>
-+ X-Version: 2
-Body:----------------------------------
-La de da de da 1.
-La de da de da 2.
-La de da de da 3.
-La de da de da 4.
-'
+"$(default_message_output accept 'X-Version: 2')
+"
     done
     # Neither data (v4) nor unknown (v3) may reach a version-2 milter.
     # The milter logs each command by its byte: T is data, U unknown.
