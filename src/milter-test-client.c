@@ -14,9 +14,12 @@
  *                      [--multi-thread] [--quiet] [common milter options]
  *
  * DESCRIPTION
- *   Prints each event with its macros on standard output, one line per
- *   event prefixed with the session id, and continues (accepts at
- *   end-of-message). Options make it act, so tests and administrators can
+ *   Prints each event on standard output in the format of ClearCode
+ *   milter manager's milter-test-client ("negotiate: version=<6>,
+ *   action=<...>, step=<...>", "connect: host=<H>, address=<SPEC>",
+ *   "helo: <FQDN>", "header: <NAME: VALUE>", "body: <CHUNK>", ...), each
+ *   followed by "macros:" and "  NAME=VALUE" lines when that event has
+ *   macros, and continues (accepts at end-of-message). Options make it act, so tests and administrators can
  *   script a milter without writing one:
  *
  *   --reply EVENT=STATUS      answer EVENT (connect, helo, envelope-from,
@@ -368,23 +371,71 @@ parse_replace_body_size (const gchar *option, const gchar *value,
 
 /* ---- printing ---- */
 
+/* The original's output, which scripts read: one line per event, then
+ * "macros:" and "  NAME=VALUE" lines for the macros of that event. Flag
+ * names are the original's (GLib enum nicks of its MilterActionFlags and
+ * MilterStepFlags), in bit order. */
+static const gchar *const action_nicks[] = {
+  "add-headers", "change-body", "add-envelope-recipient",
+  "delete-envelope-recipient", "change-headers", "quarantine",
+  "change-envelope-from", "add-envelope-recipient-with-parameters",
+  "set-symbol-list",
+};
+
+static const gchar *const step_nicks[] = {
+  "no-connect", "no-helo", "no-envelope-from", "no-envelope-recipient",
+  "no-body", "no-headers", "no-end-of-header", "no-reply-header",
+  "no-unknown", "no-data", "skip", "envelope-recipient-rejected",
+  "no-reply-connect", "no-reply-helo", "no-reply-envelope-from",
+  "no-reply-envelope-recipient", "no-reply-data", "no-reply-unknown",
+  "no-reply-end-of-header", "no-reply-body",
+  "header-value-with-leading-space",
+};
+
 static void
-append_macros (GString *line, MilterClientContext *context, guint8 stage)
+append_flag_names (GString *out, guint32 flags, const gchar *const *nicks,
+                   guint n_nicks, const gchar *type_name)
 {
-  GHashTable *macros = milter_client_context_get_stage_macros (context, stage);
+  gsize start = out->len;
+  guint32 unknown = flags;
+
+  for (guint i = 0; i < n_nicks; i++) {
+    if (!(flags & (1u << i)))
+      continue;
+    if (out->len > start)
+      g_string_append_c (out, '|');
+    g_string_append (out, nicks[i]);
+    unknown &= ~(1u << i);
+  }
+  if (unknown) {
+    if (out->len > start)
+      g_string_append_c (out, ' ');
+    g_string_append_printf (out, "(unknown flags: %s:0x%x)", type_name, unknown);
+  }
+}
+
+/* Names as the MTA wrote them: one letter bare, longer ones in braces. */
+static void
+append_macros (GString *out, MilterClientContext *context, guint8 stage)
+{
+  GHashTable *macros = stage ?
+    milter_client_context_get_stage_macros (context, stage) : NULL;
   g_autoptr (GList) keys = NULL;
 
   if (!macros)
     return;
-  keys = g_list_sort (g_hash_table_get_keys (macros),
-                      (GCompareFunc) strcmp);
-  g_string_append (line, " macros:");
-  for (GList *node = keys; node; node = node->next)
-    g_string_append_printf (line, " {%s}=%s", (const gchar *) node->data,
-                            (const gchar *) g_hash_table_lookup (macros,
-                                                                 node->data));
+  keys = g_list_sort (g_hash_table_get_keys (macros), (GCompareFunc) strcmp);
+  g_string_append (out, "macros:\n");
+  for (GList *node = keys; node; node = node->next) {
+    const gchar *name = node->data;
+
+    g_string_append_printf (out, strlen (name) == 1 ? "  %s=%s\n" : "  {%s}=%s\n",
+                            name, (const gchar *) g_hash_table_lookup (macros, name));
+  }
 }
 
+/* One event: its line (format, ...) and its macros, in one write so that
+ * the lines of concurrent sessions do not mix. */
 static void
 print_event (MilterClientContext *context, guint8 stage, const gchar *format,
              ...) G_GNUC_PRINTF (3, 4);
@@ -393,21 +444,18 @@ static void
 print_event (MilterClientContext *context, guint8 stage, const gchar *format,
              ...)
 {
-  g_autoptr (GString) line = NULL;
+  g_autoptr (GString) text = NULL;
   va_list args;
 
   if (quiet)
     return;
-  line = g_string_new (NULL);
-  g_string_append_printf (line, "[%" G_GUINT64_FORMAT "] ",
-                          milter_agent_get_session_id (MILTER_AGENT (context)));
+  text = g_string_new (NULL);
   va_start (args, format);
-  g_string_append_vprintf (line, format, args);
+  g_string_append_vprintf (text, format, args);
   va_end (args);
-  if (stage)
-    append_macros (line, context, stage);
-  g_string_append_c (line, '\n');
-  fputs (line->str, stdout);
+  g_string_append_c (text, '\n');
+  append_macros (text, context, stage);
+  fwrite (text->str, 1, text->len, stdout);
   fflush (stdout);
 }
 
@@ -485,17 +533,23 @@ cb_negotiate (MilterClientContext *context, const MilterOption *offer,
               MilterOption *option, MilterMacrosRequests *requests,
               gpointer data)
 {
-  g_autofree gchar *offered = milter_option_to_string (offer);
+  g_autoptr (GString) actions = g_string_new (NULL);
+  g_autoptr (GString) offered_steps = g_string_new (NULL);
 
   (void) data;
   option->actions = declared_actions;
+  append_flag_names (actions, offer->actions, action_nicks,
+                     G_N_ELEMENTS (action_nicks), "MilterActionFlags");
+  append_flag_names (offered_steps, offer->steps, step_nicks,
+                     G_N_ELEMENTS (step_nicks), "MilterStepFlags");
   if (steps_given)
     option->steps = steps;
   for (guint i = 0; i < MILTER_MACRO_STAGE_COUNT; i++) {
     if (request_macros[i])
       milter_macros_requests_set_from_string (requests, i, request_macros[i]);
   }
-  print_event (context, 0, "negotiate %s", offered);
+  print_event (context, 0, "negotiate: version=<%u>, action=<%s>, step=<%s>",
+               offer->version, actions->str, offered_steps->str);
   return MILTER_STATUS_CONTINUE;
 }
 
@@ -503,9 +557,25 @@ static MilterStatus
 cb_connect (MilterClientContext *context, const gchar *host, gint family,
             guint port, const gchar *address, gpointer data)
 {
+  g_autofree gchar *spec = NULL;
+
   (void) data;
-  print_event (context, 'C', "connect host=%s family=%c port=%u address=%s",
-               host, family, port, address ? address : "");
+  /* The address as a connection spec, as the original prints it. */
+  switch (family) {
+  case 'L':
+    spec = g_strdup_printf ("unix:%s", address ? address : "");
+    break;
+  case '4':
+    spec = g_strdup_printf ("inet:%u@[%s]", port, address ? address : "");
+    break;
+  case '6':
+    spec = g_strdup_printf ("inet6:%u@[%s]", port, address ? address : "");
+    break;
+  default:
+    spec = g_strdup ("unknown");
+    break;
+  }
+  print_event (context, 'C', "connect: host=<%s>, address=<%s>", host, spec);
   return answer (context, 'C', MILTER_STATUS_CONTINUE);
 }
 
@@ -513,7 +583,7 @@ static MilterStatus
 cb_helo (MilterClientContext *context, const gchar *fqdn, gpointer data)
 {
   (void) data;
-  print_event (context, 'H', "helo fqdn=%s", fqdn);
+  print_event (context, 'H', "helo: <%s>", fqdn);
   return answer (context, 'H', MILTER_STATUS_CONTINUE);
 }
 
@@ -523,11 +593,11 @@ cb_envelope (MilterClientContext *context, const gchar *address,
 {
   gboolean from = milter_client_context_get_current_event (context) ==
                   MILTER_COMMAND_ENVELOPE_FROM;
-  g_autofree gchar *joined = g_strjoinv (" ", (gchar **) args);
 
+  (void) args;
   (void) data;
-  print_event (context, from ? 'M' : 'R', "%s address=%s args=[%s]",
-               from ? "envelope-from" : "envelope-recipient", address, joined);
+  print_event (context, from ? 'M' : 'R', "%s: <%s>",
+               from ? "envelope-from" : "envelope-recipient", address);
   return answer (context, from ? 'M' : 'R', MILTER_STATUS_CONTINUE);
 }
 
@@ -543,7 +613,7 @@ static MilterStatus
 cb_unknown (MilterClientContext *context, const gchar *command, gpointer data)
 {
   (void) data;
-  print_event (context, 'U', "unknown command=%s", command);
+  print_event (context, 'U', "unknown: <%s>", command);
   return answer (context, 'U', MILTER_STATUS_CONTINUE);
 }
 
@@ -552,7 +622,7 @@ cb_header (MilterClientContext *context, const gchar *name, const gchar *value,
            gpointer data)
 {
   (void) data;
-  print_event (context, 0, "header name=%s value=%s", name, value);
+  print_event (context, 'L', "header: <%s: %s>", name, value);
   return answer (context, 'L', MILTER_STATUS_CONTINUE);
 }
 
@@ -568,9 +638,8 @@ static MilterStatus
 cb_body (MilterClientContext *context, gconstpointer chunk, guint64 size,
          gpointer data)
 {
-  (void) chunk;
   (void) data;
-  print_event (context, 0, "body size=%" G_GUINT64_FORMAT, size);
+  print_event (context, 'B', "body: <%.*s>", (gint) size, (const gchar *) chunk);
   return answer (context, 'B', MILTER_STATUS_CONTINUE);
 }
 
@@ -623,9 +692,12 @@ static MilterStatus
 cb_end_of_message (MilterClientContext *context, gconstpointer chunk,
                    guint64 size, gpointer data)
 {
-  (void) chunk;
   (void) data;
-  print_event (context, 'E', "end-of-message size=%" G_GUINT64_FORMAT, size);
+  if (size > 0)
+    print_event (context, 'E', "end-of-message: <%.*s>", (gint) size,
+                 (const gchar *) chunk);
+  else
+    print_event (context, 'E', "end-of-message");
   if (send_progress)
     milter_client_context_progress (context, NULL);
   for (guint i = 0; i < modifications->len; i++) {
@@ -760,6 +832,8 @@ main (int argc, char **argv)
       "One thread per session", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
       "Print nothing per event", NULL },
+    { "no-report-request", 0, 0, G_OPTION_ARG_NONE, &quiet,
+      "Print nothing per event (the original's name)", NULL },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr (GOptionContext) option_context = NULL;

@@ -9,13 +9,20 @@
  *   Runs one milter session through MilterServerContext: negotiate,
  *   connect, helo, (unknown), envelope-from, each envelope-recipient,
  *   data, each header, end-of-header, the body, end-of-message, quit.
- *   Prints "status: STATUS" and "elapsed-time: N seconds"; with
- *   --output-message also the envelope and the message as the milter left
- *   it (milter-server-message.h). A reject or temporary failure of one
- *   recipient removes that recipient (--output-message lists it as
- *   "refused-recipient: ADDRESS STATUS [REPLY]"); the session goes on
- *   while any recipient is left. A session the milter continued to the end is
- *   "pass".
+ *   Prints what ClearCode milter manager's milter-test-server prints,
+ *   colours aside:
+ *
+ *     status: STATUS[ [CODE]<EXTENDED>(MESSAGE)]
+ *     elapsed-time: SECONDS seconds
+ *     [Quarantine reason: <REASON>]
+ *
+ *   and with --output-message a blank line and the Envelope:, Header: and
+ *   Body: sections (milter-server-message-diff.h), coloured when standard
+ *   output is a colour terminal or --color says so. STATUS is "pass" when
+ *   the milter only continued. A refused recipient does not end the
+ *   session while any is left. Defaults are the original's: From: and To:
+ *   headers from the envelope unless given, a four-line body, the
+ *   original's macros. A session error prints only its message.
  *
  *   Load mode (--n-sessions, --concurrency) runs N such sessions, C at a
  *   time, on one event loop, and prints sessions per second and latency
@@ -23,12 +30,13 @@
  *
  * EXIT STATUS
  *   0 when every session reached a status, 1 when a session failed
- *   (connection, timeout, protocol error), 2 for bad input.
+ *   (connection, timeout, protocol error, a malformed reply code), 2 for
+ *   bad input.
  *
  * DIAGNOSTICS
  *   Bad input (unknown option, malformed spec, macro or header, unreadable
- *   mail file) and session failures are reported as one line on standard
- *   error, "milter-test-server: ...".
+ *   mail file) is reported on standard error, "milter-test-server: ...";
+ *   a session failure as its message alone on standard output.
  */
 #include "config.h"
 
@@ -36,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib.h>
 #include <glib-object.h>
@@ -49,6 +58,7 @@
 #include <milter/core/milter-status.h>
 #include <milter/server/milter-server-context.h>
 #include <milter/server/milter-server-message.h>
+#include <milter/server/milter-server-message-diff.h>
 
 #define PROGRAM "milter-test-server"
 
@@ -77,6 +87,7 @@ static gchar *opt_auth_name = NULL;
 static gchar *opt_auth_type = NULL;
 static gchar *opt_auth_author = NULL;
 static gboolean opt_output_message = FALSE;
+static gchar *opt_color = NULL;
 static gdouble opt_connection_timeout = -1;
 static gdouble opt_reading_timeout = -1;
 static gdouble opt_writing_timeout = -1;
@@ -88,6 +99,47 @@ static gchar *opt_backend = NULL;
 static gint opt_n_sessions = 0;
 static gint opt_concurrency = 1;
 
+static gboolean
+parse_color (const gchar *option, const gchar *value, gpointer data,
+             GError **error)
+{
+  static const gchar *const known[] = { "yes", "true", "no", "false", "auto" };
+
+  for (gsize i = 0; value && i < G_N_ELEMENTS (known); i++) {
+    if (g_ascii_strcasecmp (value, known[i]) == 0) {
+      g_free (opt_color);
+      opt_color = g_ascii_strdown (value, -1);
+      return TRUE;
+    }
+  }
+  if (value) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "invalid --color '%s': expected yes, true, no, false or auto",
+                 value);
+    return FALSE;
+  }
+  g_free (opt_color);
+  opt_color = g_strdup ("yes");
+  return TRUE;
+}
+
+/* "auto": a terminal that shows colours, as the original guesses it. */
+static gboolean
+use_color (void)
+{
+  const gchar *term = g_getenv ("TERM");
+
+  if (opt_color && (strcmp (opt_color, "yes") == 0 ||
+                    strcmp (opt_color, "true") == 0))
+    return TRUE;
+  if (opt_color && (strcmp (opt_color, "no") == 0 ||
+                    strcmp (opt_color, "false") == 0))
+    return FALSE;
+  return isatty (STDOUT_FILENO) && term &&
+    (g_str_has_suffix (term, "term") || g_str_has_suffix (term, "color") ||
+     g_str_has_prefix (term, "screen") || strcmp (term, "linux") == 0);
+}
+
 static GOptionEntry entries[] = {
   { "connection-spec", 's', 0, G_OPTION_ARG_STRING, &opt_spec,
     "The milter's socket (default inet:10025@localhost)", "SPEC" },
@@ -98,13 +150,16 @@ static GOptionEntry entries[] = {
   { "connect-host", 0, 0, G_OPTION_ARG_STRING, &opt_connect_host,
     "Client host name for connect (default mx.example.net)", "HOST" },
   { "connect-address", 0, 0, G_OPTION_ARG_STRING, &opt_connect_address,
-    "Client address for connect as a spec (default inet:2525@[192.0.2.1])", "SPEC" },
+    "Client address for connect as a spec (default inet:50443@[192.168.123.123])", "SPEC" },
   { "helo-fqdn", 0, 0, G_OPTION_ARG_STRING, &opt_helo_fqdn,
-    "HELO name (default client.example.net)", "FQDN" },
+    "HELO name (default delian)", "FQDN" },
   { "envelope-from", 'f', 0, G_OPTION_ARG_STRING, &opt_from,
     "MAIL FROM address (default <sender@example.com>)", "ADDRESS" },
+  { "from", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &opt_from, NULL, NULL },
   { "envelope-recipient", 'r', 0, G_OPTION_ARG_STRING_ARRAY, &opt_recipients,
     "RCPT TO address; repeat for more (default <receiver@example.org>)", "ADDRESS" },
+  { "recipient", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING_ARRAY,
+    &opt_recipients, NULL, NULL },
   { "connect-macro", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_connect_macros,
     "Macro sent with connect", "NAME:VALUE" },
   { "helo-macro", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_helo_macros,
@@ -135,6 +190,9 @@ static GOptionEntry entries[] = {
     "SMTP AUTH author ({auth_author})", "AUTHOR" },
   { "output-message", 0, 0, G_OPTION_ARG_NONE, &opt_output_message,
     "Show the envelope and message as the milter left them", NULL },
+  { "color", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK,
+    (gpointer) parse_color, "Colour the changes: yes, no or auto (default)",
+    "[yes|true|no|false|auto]" },
   { "connection-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &opt_connection_timeout,
     "Seconds to wait for the connection (default 30)", "SECONDS" },
   { "reading-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &opt_reading_timeout,
@@ -290,13 +348,102 @@ parse_connect_address (Plan *plan, const gchar *text, GError **error)
   return TRUE;
 }
 
+/* "<address>" whichever way it was given, as the original adds "<>". */
+static gchar *
+normalize_address (const gchar *address)
+{
+  if (address[0] == '<')
+    return g_strdup (address);
+  return g_strdup_printf ("<%s>", address);
+}
+
+/* The "<...>" part of a From: or To: value, else its first word. */
+static gchar *
+address_from_header (const gchar *value)
+{
+  const gchar *open = strchr (value, '<');
+  const gchar *close = open ? strchr (open, '>') : NULL;
+  g_autofree gchar *word = NULL;
+  const gchar *end;
+
+  if (open && close)
+    return g_strndup (open, (gsize) (close - open + 1));
+  while (*value == ' ' || *value == '\t')
+    value++;
+  for (end = value; *end && *end != ' ' && *end != '\t' && *end != '\n'; end++)
+    ;
+  word = g_strndup (value, (gsize) (end - value));
+  return normalize_address (word);
+}
+
+/* The macros the original sends, before any given with options. */
+static void
+add_default_macros (Plan *plan)
+{
+  static const gchar *const defaults[][3] = {
+    { "C", "{if_name}", "localhost" },
+    { "C", "{if_addr}", "127.0.0.1" },
+    { "C", "j", "mail.example.com" },
+    { "H", "{tls_version}", "0" },
+    { "H", "{cipher}", "0" },
+    { "H", "{cipher_bits}", "0" },
+    { "H", "{cert_subject}", "cert_subject" },
+    { "H", "{cert_issuer}", "cert_issuer" },
+    { "M", "{mail_mailer}", "mail_mailer" },
+    { "M", "{mail_host}", "mail_host" },
+    { "M", "{mail_addr}", "mail_addr" },
+    { "R", "{rcpt_mailer}", "rcpt_mailer" },
+    { "R", "{rcpt_host}", "rcpt_host" },
+    { "T", "i", "i" },
+    { "N", "i", "i" },
+  };
+
+  add_macro (plan, 'C', "{daemon_name}", opt_name ? opt_name : PROGRAM);
+  for (gsize i = 0; i < G_N_ELEMENTS (defaults); i++)
+    add_macro (plan, (guint8) defaults[i][0][0], defaults[i][1], defaults[i][2]);
+}
+
+static gboolean
+read_mail_file (Plan *plan, GError **error)
+{
+  g_autofree gchar *text = NULL;
+  gsize size = 0;
+  g_autoptr (GError) local_error = NULL;
+
+  if (!g_file_get_contents (opt_mail_file, &text, &size, &local_error)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "cannot read mail file: %s", local_error->message);
+    return FALSE;
+  }
+  plan->message = milter_server_message_parse (text, size, &local_error);
+  if (!plan->message) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "invalid mail file '%s': %s", opt_mail_file,
+                 local_error->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Without -f and -r, a mail file's From: and To: headers give the
+ * envelope, as in the original. */
+static void
+envelope_from_mail_file (Plan *plan)
+{
+  const MilterHeaders *headers = plan->message->headers;
+
+  if (!opt_from && milter_headers_find (headers, "From", 1))
+    plan->from = address_from_header (milter_headers_find (headers, "From", 1));
+  if (!opt_recipients) {
+    for (guint i = 1; milter_headers_find (headers, "To", i); i++)
+      g_ptr_array_add (plan->recipients,
+                       address_from_header (milter_headers_find (headers, "To", i)));
+  }
+}
+
 static gboolean
 build_plan (Plan *plan, GError **error)
 {
-  static const gchar *default_recipients[] = { "<receiver@example.org>", NULL };
-  const gchar *const *recipients =
-    opt_recipients ? (const gchar *const *) opt_recipients : default_recipients;
-
   memset (plan, 0, sizeof (*plan));
   if (opt_negotiate_version < MILTER_PROTOCOL_VERSION_MIN ||
       opt_negotiate_version > MILTER_PROTOCOL_VERSION_MAX) {
@@ -309,15 +456,26 @@ build_plan (Plan *plan, GError **error)
                       MILTER_ACTION_ALL, MILTER_STEP_ALL);
   plan->host = g_strdup (opt_connect_host ? opt_connect_host : "mx.example.net");
   if (!parse_connect_address (plan, opt_connect_address ? opt_connect_address :
-                              "inet:2525@[192.0.2.1]", error))
+                              "inet:50443@[192.168.123.123]", error))
     return FALSE;
-  plan->helo = g_strdup (opt_helo_fqdn ? opt_helo_fqdn : "client.example.net");
+  plan->helo = g_strdup (opt_helo_fqdn ? opt_helo_fqdn : "delian");
   plan->unknown = g_strdup (opt_unknown);
-  plan->from = g_strdup (opt_from ? opt_from : "<sender@example.com>");
   plan->recipients = g_ptr_array_new_with_free_func (g_free);
-  for (gsize i = 0; recipients[i]; i++)
-    g_ptr_array_add (plan->recipients, g_strdup (recipients[i]));
+  if (opt_mail_file) {
+    if (!read_mail_file (plan, error))
+      return FALSE;
+    envelope_from_mail_file (plan);
+  } else {
+    plan->message = milter_server_message_new ();
+  }
+  if (!plan->from)
+    plan->from = normalize_address (opt_from ? opt_from : "sender@example.com");
+  for (gsize i = 0; opt_recipients && opt_recipients[i]; i++)
+    g_ptr_array_add (plan->recipients, normalize_address (opt_recipients[i]));
+  if (plan->recipients->len == 0)
+    g_ptr_array_add (plan->recipients, g_strdup ("<receiver@example.org>"));
 
+  add_default_macros (plan);
   if (!add_macros (plan, 'C', opt_connect_macros, error) ||
       !add_macros (plan, 'H', opt_helo_macros, error) ||
       !add_macros (plan, 'M', opt_from_macros, error) ||
@@ -330,26 +488,6 @@ build_plan (Plan *plan, GError **error)
   add_macro (plan, 'M', "{auth_type}", opt_auth_type);
   add_macro (plan, 'M', "{auth_author}", opt_auth_author);
 
-  if (opt_mail_file) {
-    g_autofree gchar *text = NULL;
-    gsize size = 0;
-    g_autoptr (GError) local_error = NULL;
-
-    if (!g_file_get_contents (opt_mail_file, &text, &size, &local_error)) {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "cannot read mail file: %s", local_error->message);
-      return FALSE;
-    }
-    plan->message = milter_server_message_parse (text, size, &local_error);
-    if (!plan->message) {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "invalid mail file '%s': %s", opt_mail_file,
-                   local_error->message);
-      return FALSE;
-    }
-  } else {
-    plan->message = milter_server_message_new ();
-  }
   for (gsize i = 0; opt_headers && opt_headers[i]; i++) {
     g_autofree gchar *name = NULL;
     g_autofree gchar *value = NULL;
@@ -363,24 +501,28 @@ build_plan (Plan *plan, GError **error)
     if (!milter_headers_add (plan->message->headers, name, start, error))
       return FALSE;
   }
-  if (!opt_mail_file && !opt_headers) {
+  /* From: and To: from the envelope unless given, after the others. */
+  if (!milter_headers_find (plan->message->headers, "From", 1))
     milter_headers_add (plan->message->headers, "From", plan->from, NULL);
+  if (!milter_headers_find (plan->message->headers, "To", 1))
     milter_headers_add (plan->message->headers, "To",
                         g_ptr_array_index (plan->recipients, 0), NULL);
-    milter_headers_add (plan->message->headers, "Subject", "test", NULL);
-  }
   plan->body_chunks = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   for (gsize i = 0; opt_bodies && opt_bodies[i]; i++)
     g_ptr_array_add (plan->body_chunks, g_bytes_new (opt_bodies[i],
                                                      strlen (opt_bodies[i])));
   if (plan->body_chunks->len == 0) {
-    if (plan->message->body->len > 0 || opt_mail_file)
+    static const gchar default_body[] =
+      "La de da de da 1.\nLa de da de da 2.\nLa de da de da 3.\nLa de da de da 4.";
+
+    if (opt_mail_file)
       g_ptr_array_add (plan->body_chunks,
                        g_bytes_new (plan->message->body->data,
                                     plan->message->body->len));
     else
       g_ptr_array_add (plan->body_chunks,
-                       g_bytes_new_static ("This is a test.\r\n", 17));
+                       g_bytes_new_static (default_body,
+                                           sizeof (default_body) - 1));
   }
   /* The message as sent, for --output-message. */
   g_byte_array_set_size (plan->message->body, 0);
@@ -427,8 +569,7 @@ struct _Session {
   guint index;           /* recipient, header or chunk */
   guint n_recipients;    /* recipients still accepted */
   MilterStatus status;
-  gchar *reply_code;
-  GPtrArray *refused;    /* "<address> STATUS [reply text]" per recipient */
+  gchar *reply_code;     /* " [550]<5.7.1>(text)" for the status line */
   GError *error;
   gint64 started;
   gint64 ended;
@@ -445,17 +586,18 @@ session_fail (Session *session, GError *error)
     session->error = g_error_copy (error);
 }
 
-/* Ends the message: quit, and the session finishes when the milter closes. */
+/* Ends the message: quit, then close at once. A milter that keeps the
+ * connection open after quit must not keep us waiting (the original tool
+ * shuts down right after quit too). */
 static void
 session_quit (Session *session)
 {
   g_autoptr (GError) error = NULL;
 
   session->step = STEP_DONE;
-  if (!milter_server_context_quit (session->context, &error)) {
+  if (!milter_server_context_quit (session->context, &error))
     session_fail (session, error);
-    milter_agent_shutdown (MILTER_AGENT (session->context));
-  }
+  milter_agent_shutdown (MILTER_AGENT (session->context));
 }
 
 static void
@@ -495,16 +637,9 @@ session_send (Session *session)
   case STEP_HEADER: {
     const MilterHeader *header =
       milter_headers_get_nth (plan->message->headers, session->index);
-    const MilterOption *negotiated = milter_server_context_get_negotiated (context);
-    g_autofree gchar *spaced = NULL;
-    const gchar *value = header->value;
 
-    /* A milter that asked for the leading space gets the value as it
-     * stands after the colon in the message. */
-    if (negotiated &&
-        (negotiated->steps & MILTER_STEP_HEADER_VALUE_WITH_LEADING_SPACE))
-      value = spaced = g_strconcat (" ", header->value, NULL);
-    ok = milter_server_context_header (context, header->name, value, &error);
+    ok = milter_server_context_header (context, header->name, header->value,
+                                       &error);
     break;
   }
   case STEP_END_OF_HEADER:
@@ -611,48 +746,73 @@ on_continue (MilterServerContext *context, Session *session)
   session_next (session);
 }
 
-/* A refusal: for one recipient at envelope-recipient, else the message. */
-static void
-refuse (Session *session, MilterStatus status, const gchar *reply_code)
+/* The status line's reply part, " [CODE]<EXTENDED>(MESSAGE)", as the
+ * original prints it ("(null)" for a missing part). */
+static gchar *
+reply_code_part (const MilterReplyCode *reply_code)
 {
-  if (session->step == STEP_ENVELOPE_RECIPIENT) {
-    const gchar *recipient = g_ptr_array_index (session->plan->recipients,
-                                                session->index);
+  g_autofree gchar *message = g_strjoinv ("\n", reply_code->lines);
 
-    g_ptr_array_add (session->refused,
-                     g_strdup_printf ("%s %s%s%s", recipient,
-                                      milter_status_to_string (status),
-                                      reply_code ? " " : "",
-                                      reply_code ? reply_code : ""));
-    milter_server_message_delete_recipient (session->message, recipient);
+  return g_strdup_printf (" [%u]<%s>(%s)", reply_code->code,
+                          reply_code->extended_code ?
+                          reply_code->extended_code : "(null)",
+                          message[0] ? message : "(null)");
+}
+
+/* A refusal of one recipient goes on with the next (the recipient stays
+ * in the envelope shown, as in the original); any other ends the
+ * message. */
+static void
+refuse (Session *session, MilterStatus status)
+{
+  const MilterReplyCode *reply_code =
+    milter_server_context_get_reply_code (session->context);
+
+  session->status = status;
+  if (reply_code) {
+    g_free (session->reply_code);
+    session->reply_code = reply_code_part (reply_code);
+  }
+  if (session->step == STEP_ENVELOPE_RECIPIENT) {
     session->n_recipients--;
-    session->status = status;
     session_next (session);
     return;
   }
-  session->status = status;
-  g_free (session->reply_code);
-  session->reply_code = g_strdup (reply_code);
   session_quit (session);
 }
 
 static void
 on_reject (MilterServerContext *context, Session *session)
 {
-  refuse (session, MILTER_STATUS_REJECT, NULL);
+  refuse (session, MILTER_STATUS_REJECT);
 }
 
+/* A malformed reply code comes as temporary-failure (the library's rule);
+ * the tool says so and fails rather than print a status. */
 static void
 on_temporary_failure (MilterServerContext *context, Session *session)
 {
-  refuse (session, MILTER_STATUS_TEMPORARY_FAILURE, NULL);
+  const GError *malformed = milter_server_context_get_reply_code_error (context);
+
+  if (malformed) {
+    g_autoptr (GError) error =
+      g_error_new (MILTER_SERVER_CONTEXT_ERROR,
+                   MILTER_SERVER_CONTEXT_ERROR_PROTOCOL,
+                   "the milter sent a malformed reply code: %s",
+                   malformed->message);
+
+    session_fail (session, error);
+    session_quit (session);
+    return;
+  }
+  refuse (session, MILTER_STATUS_TEMPORARY_FAILURE);
 }
 
 static void
 on_reply_code (MilterServerContext *context, const gchar *text,
                Session *session)
 {
-  refuse (session, milter_server_context_get_status (context), text);
+  refuse (session, milter_server_context_get_status (context));
 }
 
 static void
@@ -678,25 +838,10 @@ on_closing (MilterServerContext *context, Session *session)
   milter_agent_shutdown (MILTER_AGENT (context));
 }
 
-/* Values are kept without the space after the colon; a milter that
- * negotiated the leading space sends it as part of the value. */
-static const gchar *
-header_value (MilterServerContext *context, const gchar *value)
-{
-  const MilterOption *negotiated = milter_server_context_get_negotiated (context);
-
-  if (negotiated &&
-      (negotiated->steps & MILTER_STEP_HEADER_VALUE_WITH_LEADING_SPACE) &&
-      value[0] == ' ')
-    return value + 1;
-  return value;
-}
-
 static void
 on_add_header (MilterServerContext *context, const gchar *name,
                const gchar *value, Session *session)
 {
-  value = header_value (context, value);
   milter_headers_add (session->message->headers, name, value, NULL);
 }
 
@@ -704,7 +849,6 @@ static void
 on_insert_header (MilterServerContext *context, guint index,
                   const gchar *name, const gchar *value, Session *session)
 {
-  value = header_value (context, value);
   milter_headers_insert (session->message->headers, index, name, value, NULL);
 }
 
@@ -712,7 +856,6 @@ static void
 on_change_header (MilterServerContext *context, const gchar *name,
                   guint index, const gchar *value, Session *session)
 {
-  value = header_value (context, value);
   milter_headers_change (session->message->headers, name, index, value, NULL);
 }
 
@@ -821,7 +964,6 @@ session_new (const Plan *plan, MilterEventLoop *loop, const gchar *spec,
   session->done_data = done_data;
   session->status = MILTER_STATUS_NOT_CHANGE;
   session->n_recipients = plan->recipients->len;
-  session->refused = g_ptr_array_new_with_free_func (g_free);
   session->message = milter_server_message_new ();
   milter_headers_free (session->message->headers);
   session->message->headers = milter_headers_copy (source->headers);
@@ -870,7 +1012,6 @@ session_free (Session *session)
   g_object_unref (session->context);
   milter_server_message_free (session->message);
   g_free (session->reply_code);
-  g_ptr_array_unref (session->refused);
   g_clear_error (&session->error);
   g_free (session);
 }
@@ -903,20 +1044,25 @@ run_single (const Plan *plan, MilterEventLoop *loop, const gchar *spec)
   }
   milter_event_loop_run (loop);
   if (session->error) {
-    g_printerr (PROGRAM ": %s\n", session->error->message);
+    /* Only the message, on standard output, as the original. */
+    g_print ("%s\n", session->error->message);
     status = 1;
   } else {
-    g_print ("status: %s\n", milter_status_to_string (session->status));
-    if (session->reply_code)
-      g_print ("reply-code: %s\n", session->reply_code);
-    g_print ("elapsed-time: %.6f seconds\n", session_elapsed (session));
-    if (opt_output_message) {
-      g_autofree gchar *text = milter_server_message_format (session->message);
+    MilterStatus shown = session->status;
 
-      for (guint i = 0; i < session->refused->len; i++)
-        g_print ("refused-recipient: %s\n",
-                 (const gchar *) g_ptr_array_index (session->refused, i));
-      fputs (text, stdout);
+    g_print ("status: %s%s\n",
+             shown == MILTER_STATUS_CONTINUE || shown == MILTER_STATUS_NOT_CHANGE ?
+             "pass" : milter_status_to_string (shown),
+             session->reply_code ? session->reply_code : "");
+    g_print ("elapsed-time: %g seconds\n", session_elapsed (session));
+    if (session->message->quarantine_reason)
+      g_print ("Quarantine reason: <%s>\n", session->message->quarantine_reason);
+    if (opt_output_message) {
+      g_autoptr (GString) text = g_string_new ("\n");
+
+      milter_server_message_diff (text, plan->message, session->message,
+                                  use_color ());
+      fputs (text->str, stdout);
     }
   }
   session_free (session);
@@ -1087,6 +1233,7 @@ free_options (void)
   g_free (opt_auth_type);
   g_free (opt_auth_author);
   g_free (opt_backend);
+  g_free (opt_color);
 }
 
 static gboolean

@@ -31,7 +31,8 @@
  *
  * DIAGNOSTICS
  *   Calls fail with MILTER_SERVER_CONTEXT_ERROR (BUSY, NOT_CONNECTED,
- *   NOT_NEGOTIATED, INVALID_ARGUMENT); a failed write ends the session and
+ *   NOT_NEGOTIATED, INVALID_ARGUMENT; UNSUPPORTED for quit-new-connection
+ *   below protocol version 6); a failed write ends the session and
  *   is logged ([server][error][write]) by milter-server-context.c.
  */
 #include "config.h"
@@ -47,6 +48,10 @@
 #include <milter/server/milter-server-context.h>
 #include <milter/server/milter-server-context-private.h>
 #include <milter/server/milter-server-macro-filter.h>
+#include <milter/server/milter-server-reply-values.h>
+
+/* The protocol version that brought quit-new-connection ('K'). */
+#define QUIT_NEW_CONNECTION_VERSION 6
 
 static const gchar macro_commands[] = MILTER_SERVER_CONTEXT_MACRO_COMMANDS;
 static guint *const signals = milter_server_context_signals;
@@ -273,6 +278,19 @@ send_output (MilterServerContext *self, GError **error)
   return TRUE;
 }
 
+/* A new event: the last reply code is forgotten, and end-of-message
+ * starts counting what the milter's modifications make us hold. */
+static void
+forget_last_reply (MilterServerContext *self, const EventInfo *info)
+{
+  MilterServerContextPrivate *priv = PRIV (self);
+
+  g_clear_pointer (&priv->reply_code, milter_reply_code_free);
+  g_clear_error (&priv->reply_code_error);
+  if (info->state == MILTER_SERVER_STATE_END_OF_MESSAGE)
+    priv->held_size = 0;
+}
+
 /* Checks and, unless the event is switched off, appends its macros.
  * *send is FALSE when "continue" was scheduled instead. */
 static gboolean
@@ -282,6 +300,7 @@ begin_event (MilterServerContext *self, const EventInfo *info,
   MilterServerContextPrivate *priv = PRIV (self);
 
   *send = FALSE;
+  forget_last_reply (self, info);
   if (info->state == MILTER_SERVER_STATE_CONNECT && priv->new_connection &&
       priv->state == MILTER_SERVER_STATE_QUIT && !priv->ended &&
       !priv->waiting && !priv->idle_id)
@@ -298,6 +317,7 @@ begin_event (MilterServerContext *self, const EventInfo *info,
   *send = TRUE;
   return TRUE;
 }
+
 
 static gboolean
 finish_event (MilterServerContext *self, const EventInfo *info,
@@ -477,7 +497,10 @@ milter_server_context_header (MilterServerContext *context,
   if (!send)
     return TRUE;
   milter_command_encode_header (milter_agent_get_output_buffer (MILTER_AGENT (context)),
-                                name, value);
+                                name,
+                                milter_server_header_value_to_milter (PRIV (context)->header_value,
+                                                                      value,
+                                                                      PRIV (context)->negotiated.steps));
   return finish_event (context, info, error);
 }
 
@@ -698,12 +721,27 @@ gboolean
 milter_server_context_quit_new_connection (MilterServerContext *context,
                                            GError **error)
 {
+  MilterServerContextPrivate *priv;
+
   g_return_val_if_fail (MILTER_IS_SERVER_CONTEXT (context), FALSE);
+  priv = PRIV (context);
+  /* 'K' is a protocol-6 command: an older milter would take it for an
+   * unknown command and fail the session (libmilter does). */
+  if (priv->has_negotiated &&
+      priv->negotiated.version < QUIT_NEW_CONNECTION_VERSION) {
+    g_set_error (error, MILTER_SERVER_CONTEXT_ERROR,
+                 MILTER_SERVER_CONTEXT_ERROR_UNSUPPORTED,
+                 "%s: quit-new-connection needs protocol version %d, "
+                 "negotiated %u", priv->name,
+                 QUIT_NEW_CONNECTION_VERSION,
+                 priv->negotiated.version);
+    return FALSE;
+  }
   if (!send_no_reply_command (context, MILTER_SERVER_STATE_QUIT,
                               milter_command_encode_quit_new_connection,
                               error))
     return FALSE;
-  PRIV (context)->new_connection = TRUE;
+  priv->new_connection = TRUE;
   return TRUE;
 }
 

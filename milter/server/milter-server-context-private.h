@@ -43,6 +43,7 @@
 #include <milter/core/milter-connection-spec.h>
 #include <milter/core/milter-macros-requests.h>
 #include <milter/core/milter-option.h>
+#include <milter/core/milter-reply-code.h>
 #include <milter/core/milter-reply-decoder.h>
 #include <milter/server/milter-server-context.h>
 
@@ -85,6 +86,15 @@ typedef struct {
   /* Reused for the macros a protocol-6 milter's lists let through. */
   GPtrArray *wanted_names;
   GPtrArray *wanted_values;
+
+  /* Reused for a header value sent with its leading space. */
+  GString *header_value;
+  /* The last reply-code reply: parsed when valid, why not otherwise. */
+  MilterReplyCode *reply_code;
+  GError *reply_code_error;
+  /* Bytes the milter's modifications of this message made us hold. */
+  gsize held_size;
+  gsize max_held_size;
 
   GBytes *body;
   gsize body_offset;

@@ -19,10 +19,14 @@
  *   [server][error][RESPONSE][state][invalid][STATE]  a reply that does
  *                        not answer STATE, with the replies expected
  *   [server][reply][quitted][STATE][RESPONSE]  (warning) a reply after quit
+ *   [server][error][reply-code][invalid]  a malformed reply code
+ *   [server][error][held][too-large]  modifications over the held-size bound
  *   [server][error]      a bad negotiate reply, a reply not negotiated,
  *                        the milter closed the connection mid-session
  */
 #include "config.h"
+
+#include <string.h>
 
 #include <glib.h>
 #include <glib-object.h>
@@ -32,6 +36,7 @@
 #include <milter/core/milter-reply-decoder.h>
 #include <milter/server/milter-server-context.h>
 #include <milter/server/milter-server-context-private.h>
+#include <milter/server/milter-server-reply-values.h>
 
 static guint *const signals = milter_server_context_signals;
 
@@ -87,16 +92,6 @@ handle_negotiate_reply (MilterServerContext *self, const MilterReply *reply)
                  priv->macros_requests);
 }
 
-static MilterStatus
-reply_code_status (const gchar *text)
-{
-  if (text[0] == '4')
-    return MILTER_STATUS_TEMPORARY_FAILURE;
-  if (text[0] == '5')
-    return MILTER_STATUS_REJECT;
-  return MILTER_STATUS_ERROR;
-}
-
 /* A verdict ends the wait for this event (and any body still unsent). */
 static void
 emit_verdict (MilterServerContext *self, guint signal_id, MilterStatus status)
@@ -108,6 +103,93 @@ emit_verdict (MilterServerContext *self, guint signal_id, MilterStatus status)
   disarm_reply_timer (self);
   drop_body (self);
   g_signal_emit (self, signals[signal_id], 0);
+}
+
+/* A malformed reply code counts as a temporary failure, as in Postfix;
+ * the caller finds why in milter_server_context_get_reply_code_error(). */
+static void
+handle_reply_code (MilterServerContext *self, const gchar *text)
+{
+  MilterServerContextPrivate *priv = PRIV (self);
+  MilterStatus status;
+
+  g_clear_pointer (&priv->reply_code, milter_reply_code_free);
+  g_clear_error (&priv->reply_code_error);
+  status = milter_server_reply_code_status (text, &priv->reply_code,
+                                            &priv->reply_code_error);
+  if (priv->reply_code_error) {
+    milter_error (SESSION (self),
+                  "[server][error][reply-code][invalid] [%s] <%s>: %s; "
+                  "taken as temporary-failure", priv->name, text,
+                  priv->reply_code_error->message);
+    emit_verdict (self, SIGNAL_TEMPORARY_FAILURE, status);
+    return;
+  }
+  priv->waiting = FALSE;
+  priv->status = status;
+  disarm_reply_timer (self);
+  drop_body (self);
+  g_signal_emit (self, signals[SIGNAL_REPLY_CODE], 0, text);
+}
+
+/* Counts what a modification makes the caller hold; over the bound the
+ * session ends (FALSE) before the caller sees it. */
+static gboolean
+hold (MilterServerContext *self, const gchar *what, gsize size)
+{
+  MilterServerContextPrivate *priv = PRIV (self);
+
+  priv->held_size += size;
+  if (priv->max_held_size == 0 || priv->held_size <= priv->max_held_size)
+    return TRUE;
+  milter_error (SESSION (self),
+                "[server][error][held][too-large] [%s] %s: the milter's "
+                "modifications of this message reach %" G_GSIZE_FORMAT
+                " bytes, over the bound of %" G_GSIZE_FORMAT, priv->name,
+                what, priv->held_size, priv->max_held_size);
+  fail_session (self, g_error_new (MILTER_SERVER_CONTEXT_ERROR,
+                                   MILTER_SERVER_CONTEXT_ERROR_TOO_LARGE,
+                                   "%s: the milter's modifications of one "
+                                   "message exceed %" G_GSIZE_FORMAT " bytes",
+                                   priv->name, priv->max_held_size));
+  return FALSE;
+}
+
+/* Header values reach the caller without the space after the colon,
+ * whether or not the milter negotiated it (milter-server-reply-values.h).
+ * An empty value in change-header deletes. */
+static void
+emit_header (MilterServerContext *self, const MilterReply *reply)
+{
+  MilterServerContextPrivate *priv = PRIV (self);
+  const gchar *value =
+    milter_server_header_value_from_milter (reply->header.value,
+                                            priv->negotiated.steps);
+
+  switch (reply->type) {
+  case MILTER_REPLY_ADD_HEADER:
+    g_signal_emit (self, signals[SIGNAL_ADD_HEADER], 0,
+                   reply->header.name, value);
+    break;
+  case MILTER_REPLY_INSERT_HEADER:
+    g_signal_emit (self, signals[SIGNAL_INSERT_HEADER], 0,
+                   reply->header.index, reply->header.name, value);
+    break;
+  default:
+    if (reply->header.value[0] == '\0')
+      g_signal_emit (self, signals[SIGNAL_DELETE_HEADER], 0,
+                     reply->header.name, reply->header.index);
+    else
+      g_signal_emit (self, signals[SIGNAL_CHANGE_HEADER], 0,
+                     reply->header.name, reply->header.index, value);
+    break;
+  }
+}
+
+static gsize
+strings_size (const gchar *a, const gchar *b)
+{
+  return (a ? strlen (a) : 0) + (b ? strlen (b) : 0);
 }
 
 static void
@@ -162,63 +244,55 @@ dispatch_reply (MilterServerContext *self, const MilterReply *reply)
                   MILTER_STATUS_TEMPORARY_FAILURE);
     break;
   case MILTER_REPLY_REPLY_CODE:
-    priv->waiting = FALSE;
-    priv->status = reply_code_status (reply->reply_code.text);
-    disarm_reply_timer (self);
-    drop_body (self);
-    g_signal_emit (self, signals[SIGNAL_REPLY_CODE], 0, reply->reply_code.text);
+    handle_reply_code (self, reply->reply_code.text);
     break;
   case MILTER_REPLY_PROGRESS:
     arm_reply_timer (self);
     g_signal_emit (self, signals[SIGNAL_PROGRESS], 0);
     break;
   case MILTER_REPLY_ADD_HEADER:
-    arm_reply_timer (self);
-    g_signal_emit (self, signals[SIGNAL_ADD_HEADER], 0,
-                   reply->header.name, reply->header.value);
-    break;
   case MILTER_REPLY_INSERT_HEADER:
-    arm_reply_timer (self);
-    g_signal_emit (self, signals[SIGNAL_INSERT_HEADER], 0,
-                   reply->header.index, reply->header.name,
-                   reply->header.value);
-    break;
   case MILTER_REPLY_CHANGE_HEADER:
     arm_reply_timer (self);
-    if (reply->header.value[0] == '\0')
-      g_signal_emit (self, signals[SIGNAL_DELETE_HEADER], 0,
-                     reply->header.name, reply->header.index);
-    else
-      g_signal_emit (self, signals[SIGNAL_CHANGE_HEADER], 0,
-                     reply->header.name, reply->header.index,
-                     reply->header.value);
+    if (hold (self, milter_reply_get_name (reply),
+              strings_size (reply->header.name, reply->header.value)))
+      emit_header (self, reply);
     break;
   case MILTER_REPLY_ADD_RECIPIENT:
   case MILTER_REPLY_ADD_RECIPIENT_WITH_ARGS:
     arm_reply_timer (self);
-    g_signal_emit (self, signals[SIGNAL_ADD_RECIPIENT], 0,
-                   reply->recipient.recipient, reply->recipient.args);
+    if (hold (self, milter_reply_get_name (reply),
+              strings_size (reply->recipient.recipient, reply->recipient.args)))
+      g_signal_emit (self, signals[SIGNAL_ADD_RECIPIENT], 0,
+                     reply->recipient.recipient, reply->recipient.args);
     break;
   case MILTER_REPLY_DELETE_RECIPIENT:
     arm_reply_timer (self);
-    g_signal_emit (self, signals[SIGNAL_DELETE_RECIPIENT], 0,
-                   reply->recipient.recipient);
+    if (hold (self, milter_reply_get_name (reply),
+              strings_size (reply->recipient.recipient, NULL)))
+      g_signal_emit (self, signals[SIGNAL_DELETE_RECIPIENT], 0,
+                     reply->recipient.recipient);
     break;
   case MILTER_REPLY_CHANGE_FROM:
     arm_reply_timer (self);
-    g_signal_emit (self, signals[SIGNAL_CHANGE_FROM], 0,
-                   reply->change_from.from, reply->change_from.args);
+    if (hold (self, milter_reply_get_name (reply),
+              strings_size (reply->change_from.from, reply->change_from.args)))
+      g_signal_emit (self, signals[SIGNAL_CHANGE_FROM], 0,
+                     reply->change_from.from, reply->change_from.args);
     break;
   case MILTER_REPLY_REPLACE_BODY:
     arm_reply_timer (self);
-    g_signal_emit (self, signals[SIGNAL_REPLACE_BODY], 0,
-                   (gpointer) reply->replace_body.data,
-                   (guint64) reply->replace_body.size);
+    if (hold (self, milter_reply_get_name (reply), reply->replace_body.size))
+      g_signal_emit (self, signals[SIGNAL_REPLACE_BODY], 0,
+                     (gpointer) reply->replace_body.data,
+                     (guint64) reply->replace_body.size);
     break;
   case MILTER_REPLY_QUARANTINE:
     arm_reply_timer (self);
-    g_signal_emit (self, signals[SIGNAL_QUARANTINE], 0,
-                   reply->quarantine.reason);
+    if (hold (self, milter_reply_get_name (reply),
+              strings_size (reply->quarantine.reason, NULL)))
+      g_signal_emit (self, signals[SIGNAL_QUARANTINE], 0,
+                     reply->quarantine.reason);
     break;
   default:
     break;

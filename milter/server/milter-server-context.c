@@ -336,6 +336,8 @@ milter_server_context_init (MilterServerContext *self)
   priv->macros_requests = milter_macros_requests_new ();
   priv->wanted_names = g_ptr_array_new ();
   priv->wanted_values = g_ptr_array_new ();
+  priv->header_value = g_string_new (NULL);
+  priv->max_held_size = MILTER_SERVER_CONTEXT_DEFAULT_MAX_HELD_SIZE;
   priv->connecting_fd = -1;
   milter_agent_set_session_id (MILTER_AGENT (self),
                                milter_agent_next_session_id ());
@@ -368,6 +370,9 @@ milter_server_context_finalize (GObject *object)
   milter_macros_requests_free (priv->macros_requests);
   g_ptr_array_unref (priv->wanted_names);
   g_ptr_array_unref (priv->wanted_values);
+  g_string_free (priv->header_value, TRUE);
+  g_clear_pointer (&priv->reply_code, milter_reply_code_free);
+  g_clear_error (&priv->reply_code_error);
   for (gsize i = 0; i < MILTER_SERVER_CONTEXT_N_MACRO_COMMANDS; i++) {
     g_strfreev (priv->macro_names[i]);
     g_strfreev (priv->macro_values[i]);
@@ -612,6 +617,21 @@ milter_server_context_set_end_of_message_timeout (MilterServerContext *context,
   PRIV (context)->end_of_message_timeout = seconds;
 }
 
+void
+milter_server_context_set_max_held_size (MilterServerContext *context,
+                                         gsize bytes)
+{
+  g_return_if_fail (MILTER_IS_SERVER_CONTEXT (context));
+  PRIV (context)->max_held_size = bytes;
+}
+
+gsize
+milter_server_context_get_max_held_size (MilterServerContext *context)
+{
+  g_return_val_if_fail (MILTER_IS_SERVER_CONTEXT (context), 0);
+  return PRIV (context)->max_held_size;
+}
+
 MilterServerState
 milter_server_context_get_state (MilterServerContext *context)
 {
@@ -647,6 +667,20 @@ milter_server_context_get_macros_requests (MilterServerContext *context)
 {
   g_return_val_if_fail (MILTER_IS_SERVER_CONTEXT (context), NULL);
   return PRIV (context)->macros_requests;
+}
+
+const MilterReplyCode *
+milter_server_context_get_reply_code (MilterServerContext *context)
+{
+  g_return_val_if_fail (MILTER_IS_SERVER_CONTEXT (context), NULL);
+  return PRIV (context)->reply_code;
+}
+
+const GError *
+milter_server_context_get_reply_code_error (MilterServerContext *context)
+{
+  g_return_val_if_fail (MILTER_IS_SERVER_CONTEXT (context), NULL);
+  return PRIV (context)->reply_code_error;
 }
 
 gsize

@@ -57,9 +57,26 @@
  *   reply) and end-of-message (for the replies to end-of-message). Each
  *   emits its own signal, then "error" and "finished".
  *
+ *   Header values are held without the space after the colon: a milter
+ *   that negotiated header-value-with-leading-space gets it added to each
+ *   header it is sent, and loses one leading space from the values of its
+ *   add-header, insert-header and change-header replies
+ *   (milter-server-reply-values.h). A reply-code reply is checked as
+ *   Postfix does: 4xx is temporary-failure, 5xx reject ("reply-code"
+ *   signal, milter_server_context_get_reply_code()); a malformed one is
+ *   logged and emitted as "temporary-failure", with the reason in
+ *   milter_server_context_get_reply_code_error().
+ *
+ *   What the milter's modifications of one message make the caller hold
+ *   (replaced body, header names and values, addresses, reason) is
+ *   bounded (set_max_held_size(), default 64 MiB): past the bound the
+ *   session ends with TOO_LARGE before the modification is reported.
+ *
  *   After quit the context reads until the milter closes; a reply in that
  *   time is logged as a warning and ignored. quit_new_connection keeps the
- *   connection and negotiation for a further message: connect is next.
+ *   connection and negotiation for a further message: connect is next. It
+ *   needs protocol version 6 ('K' is a version-6 command) and fails with
+ *   UNSUPPORTED, sending nothing, to an older milter.
  *
  * SIGNALS
  *   "ready" ()                               connected
@@ -93,6 +110,9 @@
  *     [server][reply][quitted][STATE][RESPONSE]  (warning) a reply after quit
  *     [server][flushed][error][next-state][invalid]  the milter answered a
  *                                     command before it was fully written
+ *     [server][error][reply-code][invalid]  a malformed reply code, taken
+ *                                     as temporary-failure
+ *     [server][error][held][too-large]  modifications over the bound
  *     [server][dispose][body][remained]  the session ended with body data
  *                                     unsent (the milter closed mid-body)
  *     [server][error]                 anything else: the milter closed the
@@ -109,6 +129,7 @@
 #include <milter/core/milter-macros-requests.h>
 #include <milter/core/milter-option.h>
 #include <milter/core/milter-protocol.h>
+#include <milter/core/milter-reply-code.h>
 #include <milter/core/milter-status.h>
 #include <milter/server/milter-server-reply-rules.h>
 
@@ -134,13 +155,20 @@ typedef enum {
   MILTER_SERVER_CONTEXT_ERROR_BUSY,
   MILTER_SERVER_CONTEXT_ERROR_NOT_CONNECTED,
   MILTER_SERVER_CONTEXT_ERROR_NOT_NEGOTIATED,
-  MILTER_SERVER_CONTEXT_ERROR_INVALID_ARGUMENT
+  MILTER_SERVER_CONTEXT_ERROR_INVALID_ARGUMENT,
+  /* The milter's modifications of one message exceed the held-size bound. */
+  MILTER_SERVER_CONTEXT_ERROR_TOO_LARGE,
+  /* A command the negotiated protocol version does not have. */
+  MILTER_SERVER_CONTEXT_ERROR_UNSUPPORTED
 } MilterServerContextError;
 
 #define MILTER_SERVER_CONTEXT_DEFAULT_CONNECTION_TIMEOUT 30.0
 #define MILTER_SERVER_CONTEXT_DEFAULT_WRITING_TIMEOUT 30.0
 #define MILTER_SERVER_CONTEXT_DEFAULT_READING_TIMEOUT 30.0
 #define MILTER_SERVER_CONTEXT_DEFAULT_END_OF_MESSAGE_TIMEOUT 300.0
+/* What a milter's modifications of one message may make us hold: the
+ * replaced body, header names and values, recipients, sender, reason. */
+#define MILTER_SERVER_CONTEXT_DEFAULT_MAX_HELD_SIZE ((gsize) 64 * 1024 * 1024)
 
 #define MILTER_TYPE_SERVER_CONTEXT (milter_server_context_get_type ())
 G_DECLARE_DERIVABLE_TYPE (MilterServerContext, milter_server_context,
@@ -176,6 +204,13 @@ void milter_server_context_set_reading_timeout (MilterServerContext *context,
 void milter_server_context_set_end_of_message_timeout (MilterServerContext *context,
                                                        gdouble seconds);
 
+/* The held-size bound (bytes, 0: none); exceeding it ends the session
+ * with TOO_LARGE. Callers that keep the modifications (the manager, the
+ * test server) rely on it instead of a bound of their own. */
+void milter_server_context_set_max_held_size (MilterServerContext *context,
+                                              gsize bytes);
+gsize milter_server_context_get_max_held_size (MilterServerContext *context);
+
 MilterServerState milter_server_context_get_state (MilterServerContext *context);
 /* TRUE while a reply to the last command is awaited. */
 gboolean milter_server_context_is_waiting (MilterServerContext *context);
@@ -185,6 +220,13 @@ MilterStatus milter_server_context_get_status (MilterServerContext *context);
 const MilterOption *milter_server_context_get_negotiated (MilterServerContext *context);
 const MilterMacrosRequests *
 milter_server_context_get_macros_requests (MilterServerContext *context);
+/* The last reply-code reply, parsed (NULL unless it was valid), and why
+ * it was not valid (NULL unless it was malformed); both until the next
+ * event is sent. */
+const MilterReplyCode *
+milter_server_context_get_reply_code (MilterServerContext *context);
+const GError *
+milter_server_context_get_reply_code_error (MilterServerContext *context);
 /* Bytes of the current body not yet sent. */
 gsize milter_server_context_get_body_remaining (MilterServerContext *context);
 

@@ -47,7 +47,7 @@ for socket in unix inet; do
                 --event-loop-backend $backend >"$IT_WORK/one-$n.out" 2>&1
             rc=$?
             grep -q '^status: accept' "$IT_WORK/one-$n.out" &&
-                grep -q "^X-Runner: $runner" "$IT_WORK/one-$n.out"
+                grep -q "^+ X-Runner: $runner$" "$IT_WORK/one-$n.out"
             tap_result $((rc + $?)) "$name: one session, header added" ||
                 tap_diag_file "$IT_WORK/one-$n.out"
             "$TEST_SERVER" -s "$spec" --n-sessions 300 --concurrency 16 \

@@ -67,22 +67,24 @@ status=$?
 # The signature's value holds a timestamp and a signature: check its tags
 # and replace it by a placeholder; everything else must match exactly.
 sed -e '/^elapsed-time: /d' \
-    -e 's/^DKIM-Signature: .*/DKIM-Signature: SIGNATURE/' \
-    -e '/^[[:space:]]/d' "$IT_WORK/out.raw" | awk '{ print }' >"$IT_WORK/out"
+    -e 's/^+ DKIM-Signature: .*/+ DKIM-Signature: SIGNATURE/' \
+    -e '/^+ [[:space:]]/d' "$IT_WORK/out.raw" | awk '{ print }' >"$IT_WORK/out"
 cat >"$IT_WORK/expected" <<'EOF'
 status: accept
-envelope-from: <sender@example.com>
-envelope-recipient: <receiver@example.org>
-------------------------------
-DKIM-Signature: SIGNATURE
-From: <sender@example.com>
-To: <receiver@example.org>
-Subject: signed
 
+Envelope:------------------------------
+  MAIL FROM:<sender@example.com>
+  RCPT TO:<receiver@example.org>
+Header:--------------------------------
++ DKIM-Signature: SIGNATURE
+  From: <sender@example.com>
+  To: <receiver@example.org>
+  Subject: signed
+Body:----------------------------------
 Signed body.
 EOF
 if [ "$status" -eq 0 ] && cmp -s "$IT_WORK/expected" "$IT_WORK/out" &&
-    grep -q '^DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/simple; d=example.com;' "$IT_WORK/out.raw" &&
+    grep -q '^+ DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/simple; d=example.com;' "$IT_WORK/out.raw" &&
     grep -q 's=test;' "$IT_WORK/out.raw"; then
     tap_ok "message signed: DKIM-Signature inserted, status accept"
 else

@@ -27,7 +27,7 @@
  *   The fake milter is a thread with blocking I/O on a unix socket that
  *   follows a script: expect a command, send prepared reply bytes, close,
  *   hang. It records the commands it received, body and end-of-message
- *   payload sizes and define-macro packets.
+ *   payload sizes, define-macro packets and header packets.
  *
  *   The runner drives a server context through a plan of events, one per
  *   "continue" (O C H M R T U L N B E A Q K; e: end-of-message carrying
@@ -72,6 +72,7 @@ typedef struct {
   gsize body_bytes;    /* body payload received */
   gsize eom_bytes;     /* end-of-message payload received */
   GString *macros;     /* define-macro packets: "C j=v _=w;" per packet */
+  GString *headers;    /* header packets: "Name=<value>;" per packet */
   /* private */
   gchar *dir;
   gchar *path;

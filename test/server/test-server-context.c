@@ -643,6 +643,211 @@ test_macro_lists_none_wanted (gconstpointer data)
                         "C j=mx _=client;");
 }
 
+/* ---- what the milter's replies mean (milter-server-reply-values.h) --- */
+
+static void
+on_insert_header_value (MilterServerContext *context, guint index,
+                        const gchar *name, const gchar *value, GString *out)
+{
+  g_string_append_printf (out, "insert(%u %s=<%s>)", index, name, value);
+}
+
+static void
+on_change_header_value (MilterServerContext *context, const gchar *name,
+                        guint index, const gchar *value, GString *out)
+{
+  g_string_append_printf (out, "change(%s[%u]=<%s>)", name, index, value);
+}
+
+/* A milter that negotiated header-value-with-leading-space gets the value
+ * with the space after the colon, and the values it sends back lose one
+ * leading space; one that did not gets and gives values as they are. */
+static void
+check_leading_space (const gchar *backend, MilterStepFlags steps,
+                     const gchar *sent, const gchar *seen)
+{
+  g_autoptr (ServerTestFake) fake = server_test_fake_new ();
+  g_autoptr (GString) values = g_string_new (NULL);
+  g_autofree gchar *events = NULL;
+  ServerTestRunner runner;
+  GByteArray *eom;
+
+  server_test_fake_negotiate (fake, 6, MILTER_ACTION_ADD_HEADERS |
+                              MILTER_ACTION_CHANGE_HEADERS, steps);
+  server_test_fake_answers (fake, "Lc");
+  server_test_fake_expect (fake, 'E');
+  eom = server_test_fake_send_buffer (fake);
+  milter_reply_encode_add_header (eom, "X-Added", " yes");
+  milter_reply_encode_insert_header (eom, 0, "X-Inserted", " first");
+  milter_reply_encode_change_header (eom, 1, "Subject", " changed");
+  milter_reply_encode_accept (eom);
+  server_test_fake_expect_quit (fake);
+  server_test_fake_start (fake);
+
+  server_test_runner_init (&runner, backend, fake->spec, "OLEQ");
+  g_signal_connect (runner.context, "insert-header",
+                    G_CALLBACK (on_insert_header_value), values);
+  g_signal_connect (runner.context, "change-header",
+                    G_CALLBACK (on_change_header_value), values);
+  server_test_runner_run (&runner);
+  g_assert_no_error (runner.error);
+  server_test_fake_join (fake);
+  g_assert_cmpstr (fake->headers->str, ==, sent);
+  g_assert_cmpstr (values->str, ==, seen);
+  events = g_strdup_printf ("ready negotiate-reply(v6) continue "
+                            "add-header(X-Added: %s) insert-header "
+                            "change-header accept finished",
+                            steps ? "yes" : " yes");
+  g_assert_cmpstr (runner.events->str, ==, events);
+  server_test_runner_clear (&runner);
+}
+
+static void
+test_header_leading_space (gconstpointer data)
+{
+  check_leading_space (data, MILTER_STEP_HEADER_VALUE_WITH_LEADING_SPACE,
+                       "Subject=< hello>;",
+                       "insert(0 X-Inserted=<first>)"
+                       "change(Subject[1]=<changed>)");
+  check_leading_space (data, 0, "Subject=<hello>;",
+                       "insert(0 X-Inserted=< first>)"
+                       "change(Subject[1]=< changed>)");
+}
+
+typedef struct {
+  const gchar *name;
+  const gchar *text;
+  const gchar *events;
+  MilterStatus status;
+  guint code;               /* 0: malformed */
+} ReplyCodeCase;
+
+static const ReplyCodeCase reply_code_cases[] = {
+  { "reply-code-reject", "550 5.7.1 check says no",
+    "ready negotiate-reply(v6) reply-code finished",
+    MILTER_STATUS_REJECT, 550 },
+  { "reply-code-temporary", "451 4.7.1 later",
+    "ready negotiate-reply(v6) reply-code finished",
+    MILTER_STATUS_TEMPORARY_FAILURE, 451 },
+  /* Malformed: a temporary failure, logged, as Postfix does. */
+  { "reply-code-not-4xx-5xx", "250 2.0.0 fine",
+    "ready negotiate-reply(v6) temporary-failure finished",
+    MILTER_STATUS_TEMPORARY_FAILURE, 0 },
+  { "reply-code-class-mismatch", "550 4.7.1 no",
+    "ready negotiate-reply(v6) temporary-failure finished",
+    MILTER_STATUS_TEMPORARY_FAILURE, 0 },
+  { "reply-code-garbage", "reject me",
+    "ready negotiate-reply(v6) temporary-failure finished",
+    MILTER_STATUS_TEMPORARY_FAILURE, 0 },
+};
+
+static void
+test_reply_code (gconstpointer data)
+{
+  const ServerTestParam *param = data;
+  const ReplyCodeCase *test = param->data;
+  g_autoptr (ServerTestFake) fake = server_test_fake_new ();
+  g_autoptr (MilterTestLogCapture) capture =
+    milter_test_log_capture_start (MILTER_LOG_LEVEL_DEFAULT);
+  ServerTestRunner runner;
+
+  server_test_fake_negotiate (fake, 6, 0, 0);
+  server_test_fake_expect (fake, 'C');
+  milter_reply_encode_reply_code (server_test_fake_send_buffer (fake),
+                                  test->text);
+  server_test_fake_expect_quit (fake);
+  server_test_fake_start (fake);
+
+  server_test_runner_init (&runner, param->backend, fake->spec, "OCQ");
+  server_test_runner_run (&runner);
+  g_assert_no_error (runner.error);
+  g_assert_cmpstr (runner.events->str, ==, test->events);
+  g_assert_cmpint (milter_server_context_get_status (runner.context), ==,
+                   test->status);
+  if (test->code) {
+    g_assert_nonnull (milter_server_context_get_reply_code (runner.context));
+    g_assert_cmpuint (milter_server_context_get_reply_code (runner.context)->code,
+                      ==, test->code);
+    g_assert_null (milter_server_context_get_reply_code_error (runner.context));
+    g_assert_cmpuint (milter_test_log_capture_count (capture,
+                                                     MILTER_LOG_LEVEL_DEFAULT,
+                                                     NULL), ==, 0);
+  } else {
+    g_assert_null (milter_server_context_get_reply_code (runner.context));
+    g_assert_nonnull (milter_server_context_get_reply_code_error (runner.context));
+    milter_test_assert_logged (capture, MILTER_LOG_LEVEL_ERROR,
+                               server_test_runner_session (&runner),
+                               "[server][error][reply-code][invalid] ["
+                               SERVER_TEST_NAME "]");
+  }
+  server_test_fake_join (fake);
+  server_test_runner_clear (&runner);
+}
+
+/* 'K' exists from protocol version 6 on: an older milter gets nothing and
+ * the caller an error, so it can quit and connect again. */
+static void
+test_quit_new_connection_old_version (gconstpointer data)
+{
+  g_autoptr (ServerTestFake) fake = server_test_fake_new ();
+  ServerTestRunner runner;
+
+  server_test_fake_negotiate (fake, 4, 0, 0);
+  server_test_fake_answers (fake, "Cc Ec");
+  server_test_fake_expect_quit (fake);
+  server_test_fake_start (fake);
+
+  server_test_runner_init (&runner, data, fake->spec, "OCEKQ");
+  server_test_runner_run (&runner);
+  g_assert_cmpstr (runner.events->str, ==,
+                   "ready negotiate-reply(v4) continue continue "
+                   "(quit-new-connection) fake-milter: quit-new-connection "
+                   "needs protocol version 6, negotiated 4 finished");
+  server_test_fake_join (fake);
+  g_assert_cmpstr (fake->commands->str, ==, "OCEQ");
+  server_test_runner_clear (&runner);
+}
+
+/* What the milter's modifications make us hold is bounded; over the
+ * bound the session ends, and what went over is not reported. */
+static void
+test_held_size_bound (gconstpointer data)
+{
+  g_autoptr (ServerTestFake) fake = server_test_fake_new ();
+  g_autoptr (MilterTestLogCapture) capture =
+    milter_test_log_capture_start (MILTER_LOG_LEVEL_DEFAULT);
+  guint8 body[600];
+  ServerTestRunner runner;
+  GByteArray *eom;
+
+  memset (body, 'b', sizeof (body));
+  server_test_fake_negotiate (fake, 6, MILTER_ACTION_ALL, 0);
+  server_test_fake_expect (fake, 'E');
+  eom = server_test_fake_send_buffer (fake);
+  milter_reply_encode_add_header (eom, "X-Small", "1");   /* 8 bytes */
+  milter_reply_encode_replace_body (eom, body, 500);      /* 508 */
+  milter_reply_encode_replace_body (eom, body, 600);      /* 1108: over */
+  milter_reply_encode_accept (eom);
+  server_test_fake_add (fake, SERVER_TEST_STEP_DRAIN, 0, NULL, 0);
+  server_test_fake_start (fake);
+
+  server_test_runner_init (&runner, data, fake->spec, "OEQ");
+  g_assert_cmpuint (milter_server_context_get_max_held_size (runner.context),
+                    ==, MILTER_SERVER_CONTEXT_DEFAULT_MAX_HELD_SIZE);
+  milter_server_context_set_max_held_size (runner.context, 1000);
+  server_test_runner_run (&runner);
+  g_assert_error (runner.error, MILTER_SERVER_CONTEXT_ERROR,
+                  MILTER_SERVER_CONTEXT_ERROR_TOO_LARGE);
+  g_assert_cmpstr (runner.events->str, ==,
+                   "ready negotiate-reply(v6) add-header(X-Small: 1) "
+                   "replace-body error finished");
+  milter_test_assert_logged (capture, MILTER_LOG_LEVEL_ERROR,
+                             server_test_runner_session (&runner),
+                             "[server][error][held][too-large] ["
+                             SERVER_TEST_NAME "] replace-body");
+  server_test_runner_clear (&runner);
+}
+
 static void
 test_misuse (void)
 {
@@ -686,5 +891,12 @@ main (int argc, char **argv)
   server_test_add_both ("connected-start-error", test_connected_start_error);
   server_test_add_both ("macro-lists", test_macro_lists);
   server_test_add_both ("macro-lists-none-wanted", test_macro_lists_none_wanted);
+  server_test_add_both ("header-leading-space", test_header_leading_space);
+  for (gsize i = 0; i < G_N_ELEMENTS (reply_code_cases); i++)
+    server_test_add_both_data (reply_code_cases[i].name, &reply_code_cases[i],
+                               test_reply_code);
+  server_test_add_both ("quit-new-connection-old-version",
+                        test_quit_new_connection_old_version);
+  server_test_add_both ("held-size-bound", test_held_size_bound);
   return g_test_run ();
 }

@@ -14,10 +14,17 @@
  *   what a benchmark child should cost. It does no work per event and does
  *   not log per message.
  *
+ *   With LIBMILTER_NOOP_BODY_LOG=PATH in the environment it also sums up
+ *   the body it received, so a test can check what arrived at the milter
+ *   rather than the MTA side's own copy: at end-of-message it appends
+ *   "BYTES CHUNKS FNV1A" (the body's size, the number of body callbacks,
+ *   its 32-bit FNV-1a hash in hex) as one line to PATH.
+ *
  * DIAGNOSTICS
  *   Start and stop are logged on stderr. Exits 1 if the connection spec is
  *   refused; exits after SIGTERM (libmilter takes up to ~5 s).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -58,10 +65,55 @@ noop_step(SMFICTX *ctx)
     return SMFIS_CONTINUE;
 }
 
+static const char *body_log;
+
+typedef struct {
+    unsigned long long bytes;
+    unsigned long chunks;
+    uint32_t hash;
+} BodySum;
+
+static BodySum *
+body_sum(SMFICTX *ctx)
+{
+    BodySum *sum = smfi_getpriv(ctx);
+
+    if (!sum) {
+        sum = calloc(1, sizeof(*sum));
+        if (!sum)
+            return NULL;
+        sum->hash = 2166136261u;
+        smfi_setpriv(ctx, sum);
+    }
+    return sum;
+}
+
+static void
+body_sum_free(SMFICTX *ctx)
+{
+    free(smfi_getpriv(ctx));
+    smfi_setpriv(ctx, NULL);
+}
+
 static sfsistat
 noop_body(SMFICTX *ctx, unsigned char *chunk, size_t size)
 {
-    (void)ctx; (void)chunk; (void)size;
+    BodySum *sum;
+
+    if (!body_log || !(sum = body_sum(ctx)))
+        return SMFIS_CONTINUE;
+    sum->bytes += size;
+    sum->chunks++;
+    for (size_t i = 0; i < size; i++)
+        sum->hash = (sum->hash ^ chunk[i]) * 16777619u;
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat
+noop_abort(SMFICTX *ctx)
+{
+    if (body_log)
+        body_sum_free(ctx);
     return SMFIS_CONTINUE;
 }
 
@@ -75,7 +127,17 @@ noop_unknown(SMFICTX *ctx, const char *command)
 static sfsistat
 noop_eom(SMFICTX *ctx)
 {
-    (void)ctx;
+    if (body_log) {
+        BodySum *sum = body_sum(ctx);
+        FILE *log = fopen(body_log, "a");
+
+        if (sum && log)
+            fprintf(log, "%llu %lu %08x\n", sum->bytes, sum->chunks,
+                    (unsigned) sum->hash);
+        if (log)
+            fclose(log);
+        body_sum_free(ctx);
+    }
     return SMFIS_ACCEPT;
 }
 
@@ -91,8 +153,8 @@ static struct smfiDesc noop_desc = {
     .xxfi_eoh = noop_step,
     .xxfi_body = noop_body,
     .xxfi_eom = noop_eom,
-    .xxfi_abort = noop_step,
-    .xxfi_close = noop_step,
+    .xxfi_abort = noop_abort,
+    .xxfi_close = noop_abort,
     .xxfi_unknown = noop_unknown,
     .xxfi_data = noop_step,
 };
@@ -106,6 +168,7 @@ main(int argc, char **argv)
         fprintf(stderr, "usage: %s CONNECTION-SPEC\n", argv[0]);
         return 2;
     }
+    body_log = getenv("LIBMILTER_NOOP_BODY_LOG");
     if (smfi_setconn(argv[1]) == MI_FAILURE) {
         fprintf(stderr, "libmilter-noop: bad connection spec %s\n", argv[1]);
         return 1;

@@ -17,6 +17,11 @@
 #   session. Connections are served one after the other (not concurrently),
 #   as many as come.
 #
+#   Two environment variables make it misbehave for the tool's tests:
+#   RAW_V2_CONNECT_REPLY_CODE=TEXT answers connect with that reply-code
+#   text instead of continue; RAW_V2_HOLD_AFTER_QUIT=SECONDS keeps the
+#   connection open that long after quit.
+#
 # DIAGNOSTICS
 #   One line per command on stderr. A malformed packet or an unknown command
 #   is logged and closes that connection only. Exits 0 on SIGTERM, 2 on a bad
@@ -26,8 +31,11 @@ import signal
 import socket
 import struct
 import sys
+import time
 
 REPLY_NEEDED = set(b"CHMRTULNB")
+CONNECT_REPLY_CODE = os.environ.get("RAW_V2_CONNECT_REPLY_CODE")
+HOLD_AFTER_QUIT = float(os.environ.get("RAW_V2_HOLD_AFTER_QUIT", "0"))
 
 
 def log(*args):
@@ -91,6 +99,9 @@ def serve(conn, number):
         elif name == "E":
             log("[%d] end-of-message" % number)
             conn.sendall(packet(b"h", b"X-Version\x002\x00") + packet(b"a"))
+        elif name == "C" and CONNECT_REPLY_CODE is not None:
+            log("[%d] C: reply code %s" % (number, CONNECT_REPLY_CODE))
+            conn.sendall(packet(b"y", CONNECT_REPLY_CODE.encode() + b"\x00"))
         elif command in REPLY_NEEDED:
             log("[%d] %s (%d bytes)" % (number, name, len(data)))
             conn.sendall(packet(b"c"))
@@ -98,6 +109,7 @@ def serve(conn, number):
             log("[%d] %s (no reply)" % (number, name))
         elif name == "Q":
             log("[%d] quit" % number)
+            time.sleep(HOLD_AFTER_QUIT)
             return
         else:
             log("[%d] unknown command 0x%02x, closing" % (number, command))
