@@ -363,6 +363,8 @@ test_remove_other_in_callback (gconstpointer data)
   /* The I/O callback removes the pending timeout, which never fires. */
   iterate_until (loop, &state.done);
   g_assert_cmpuint (notified, ==, 1);
+  /* Not synchronisation: wait past the removed timeout's deadline, then
+   * check that it does not fire. */
   g_usleep (100000);
   while (milter_event_loop_iterate (loop, FALSE))
     ;

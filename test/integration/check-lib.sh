@@ -54,9 +54,11 @@ tap_check "... with a message naming the process" grep -q "process $dead_pid exi
 tap_result "$(it_alive "$dead_pid" && echo 1 || echo 0)" "it_alive is false for an exited (zombie) child"
 
 IT_STOP_WAIT=1
-it_start stubborn sh -c 'trap "" TERM; while :; do sleep 1; done'
+it_start stubborn sh -c "trap '' TERM; : >'$IT_WORK/stubborn.ready'; while :; do sleep 1; done"
 stubborn=$IT_PID
-sleep 0.2
+# Bounded poll: SIGTERM is ignored only once the trap is set.
+i=0
+while [ ! -e "$IT_WORK/stubborn.ready" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 it_stop "$stubborn" 2>"$IT_WORK/stop.err"
 status=$?
 tap_result "$([ $status -eq 1 ] && ! it_alive "$stubborn" && echo 0 || echo 1)" \

@@ -88,7 +88,16 @@ tap_check "unix socket has mode 0660 and group postfix" \
     test "$(stat -c '%a %G' "$IT_WORK/milter.sock")" = "660 postfix"
 script -qec "postconf -c $PF/etc -e smtpd_milters=unix:$IT_WORK/milter.sock" /dev/null >/dev/null
 script -qec "postfix -c $PF/etc reload" /dev/null >/dev/null
-sleep 1
+# Bounded poll, not a sleep: probe messages until one goes through the
+# new milter (smtpd processes started before the reload used the old one).
+rm -f "$SINK"/*
+i=0
+while [ "$(count_with 'X-Test-Client: workers')" = 0 ] && [ $i -lt 20 ]; do
+    smtp-source -c -l 100 -m 1 -s 1 -f probe@example.test -t bob@example.net \
+        "127.0.0.1:$SMTPD_PORT" >/dev/null 2>&1
+    wait_sink $((i + 1)) >/dev/null
+    i=$((i + 1))
+done
 rm -f "$SINK"/*
 smtp-source -c -l 1024 -m 50 -s 10 -f alice@example.test -t bob@example.net \
     "127.0.0.1:$SMTPD_PORT" >"$IT_WORK/source2.log" 2>&1

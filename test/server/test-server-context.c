@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <netinet/in.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -495,7 +496,12 @@ test_connection_timeout (gconstpointer data)
     fillers[i] = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     connect (fillers[i], (struct sockaddr *) &address, sizeof (address));
   }
-  g_usleep (100 * 1000);
+  /* Bounded poll, not a sleep: the backlog is full once the first filler
+   * is connected (the others stay in SYN-SENT). */
+  {
+    struct pollfd ready = { .fd = fillers[0], .events = POLLOUT };
+    g_assert_cmpint (poll (&ready, 1, 2000), ==, 1);
+  }
   spec = g_strdup_printf ("inet:%u@127.0.0.1", ntohs (address.sin_port));
 
   server_test_runner_init (&runner, data, spec, "OQ");
