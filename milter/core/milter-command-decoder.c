@@ -9,9 +9,10 @@
  *
  * DESCRIPTION
  *   Framing is the packet decoder's job; this file only checks and splits
- *   payloads. Every read goes through a bounds-checked cursor over the
- *   payload, so hostile input can at worst produce an error. Strings are
- *   never copied: a NUL found inside the payload ends each one in place.
+ *   payloads. Every read goes through the shared bounds-checked cursor
+ *   (milter-payload-cursor.h), so hostile input can at worst produce an
+ *   error. Strings are never copied: a NUL found inside the payload ends
+ *   each one in place.
  *
  * DIAGNOSTICS
  *   See milter-command-decoder.h. Messages are built only on failure.
@@ -25,6 +26,7 @@
 
 #include <milter/core/milter-protocol.h>
 #include <milter/core/milter-packet-decoder.h>
+#include <milter/core/milter-payload-cursor.h>
 #include <milter/core/milter-command.h>
 #include <milter/core/milter-command-decoder.h>
 
@@ -39,13 +41,11 @@ struct _MilterCommandDecoder {
   gpointer user_data;
 };
 
-/* A bounds-checked cursor over one payload. */
+/* The shared payload cursor, with what this decoder's errors name. */
 typedef struct {
+  MilterPayloadCursor bytes;
   MilterCommandDecoder *decoder;
   const gchar *command_name;
-  const guint8 *payload;
-  gsize size;
-  gsize position;
 } Cursor;
 
 MilterCommandDecoder *
@@ -96,82 +96,59 @@ cursor_fail (Cursor *cursor, MilterDecoderError code, GError **error,
                " (payload byte %" G_GSIZE_FORMAT ")",
                cursor->command_name, what,
                milter_packet_decoder_get_packet_offset (cursor->decoder->packets),
-               cursor->position);
+               cursor->bytes.position);
   return FALSE;
 }
 
 static gsize
 cursor_left (const Cursor *cursor)
 {
-  return cursor->size - cursor->position;
+  return milter_payload_cursor_left (&cursor->bytes);
 }
 
-/* Fails unless n more bytes are there; callers then read them in place. */
 static gboolean
-cursor_need (Cursor *cursor, const gchar *field, gsize n, GError **error)
+cursor_short (Cursor *cursor, const gchar *field, gsize n, GError **error)
 {
-  if (cursor_left (cursor) < n)
-    return cursor_fail (cursor, MILTER_DECODER_ERROR_SHORT_PAYLOAD, error,
-                        "%s missing (need %" G_GSIZE_FORMAT " byte(s), %"
-                        G_GSIZE_FORMAT " left)", field, n, cursor_left (cursor));
-  return TRUE;
+  return cursor_fail (cursor, MILTER_DECODER_ERROR_SHORT_PAYLOAD, error,
+                      "%s missing (need %" G_GSIZE_FORMAT " byte(s), %"
+                      G_GSIZE_FORMAT " left)", field, n, cursor_left (cursor));
 }
 
 static gboolean
 cursor_read_uint8 (Cursor *cursor, const gchar *field, guint8 *value,
                    GError **error)
 {
-  if (!cursor_need (cursor, field, 1, error))
-    return FALSE;
-  *value = cursor->payload[cursor->position];
-  cursor->position++;
-  return TRUE;
+  return milter_payload_cursor_read_uint8 (&cursor->bytes, value) ||
+         cursor_short (cursor, field, 1, error);
 }
 
 static gboolean
 cursor_read_uint16 (Cursor *cursor, const gchar *field, guint16 *value,
                     GError **error)
 {
-  const guint8 *p = cursor->payload + cursor->position;
-
-  if (!cursor_need (cursor, field, 2, error))
-    return FALSE;
-  *value = (guint16) (((guint) p[0] << 8) | (guint) p[1]);
-  cursor->position += 2;
-  return TRUE;
+  return milter_payload_cursor_read_uint16 (&cursor->bytes, value) ||
+         cursor_short (cursor, field, 2, error);
 }
 
 static gboolean
 cursor_read_uint32 (Cursor *cursor, const gchar *field, guint32 *value,
                     GError **error)
 {
-  const guint8 *p = cursor->payload + cursor->position;
-
-  if (!cursor_need (cursor, field, 4, error))
-    return FALSE;
-  *value = ((guint32) p[0] << 24) | ((guint32) p[1] << 16) |
-           ((guint32) p[2] << 8) | (guint32) p[3];
-  cursor->position += 4;
-  return TRUE;
+  return milter_payload_cursor_read_uint32 (&cursor->bytes, value) ||
+         cursor_short (cursor, field, 4, error);
 }
 
 static gboolean
 cursor_read_string (Cursor *cursor, const gchar *field, const gchar **string,
                     GError **error)
 {
-  const guint8 *start = cursor->payload + cursor->position;
-  const guint8 *nul;
-
+  if (milter_payload_cursor_read_string (&cursor->bytes, string))
+    return TRUE;
   if (cursor_left (cursor) == 0)
     return cursor_fail (cursor, MILTER_DECODER_ERROR_SHORT_PAYLOAD, error,
                         "%s missing", field);
-  nul = memchr (start, '\0', cursor_left (cursor));
-  if (!nul)
-    return cursor_fail (cursor, MILTER_DECODER_ERROR_MISSING_NUL, error,
-                        "string without terminating NUL (%s)", field);
-  *string = (const gchar *) start;
-  cursor->position += (gsize) (nul - start) + 1;
-  return TRUE;
+  return cursor_fail (cursor, MILTER_DECODER_ERROR_MISSING_NUL, error,
+                      "string without terminating NUL (%s)", field);
 }
 
 static gboolean
@@ -209,7 +186,7 @@ parse_define_macro (Cursor *cursor, MilterCommand *command, GError **error)
   if (!cursor_read_uint8 (cursor, "stage command byte", &stage, error))
     return FALSE;
   if (!milter_command_is_macro_stage (stage)) {
-    cursor->position--;
+    cursor->bytes.position--;
     return cursor_fail (cursor, MILTER_DECODER_ERROR_INVALID_VALUE, error,
                         "invalid macro stage byte 0x%02x", stage);
   }
@@ -261,7 +238,7 @@ parse_connect (Cursor *cursor, MilterCommand *command, GError **error)
   case MILTER_FAMILY_INET6:
     break;
   default:
-    cursor->position--;
+    cursor->bytes.position--;
     return cursor_fail (cursor, MILTER_DECODER_ERROR_INVALID_VALUE, error,
                         "invalid family byte 0x%02x", family);
   }
@@ -315,9 +292,9 @@ parse_payload (Cursor *cursor, MilterCommand *command, GError **error)
   case MILTER_COMMAND_BODY:
   case MILTER_COMMAND_END_OF_MESSAGE:
     /* Raw bytes; the chunk-size limit is the packet decoder's maximum. */
-    command->body.data = cursor->payload;
-    command->body.size = cursor->size;
-    cursor->position = cursor->size;
+    command->body.data = cursor->bytes.data;
+    command->body.size = cursor->bytes.size;
+    cursor->bytes.position = cursor->bytes.size;
     return TRUE;
   case MILTER_COMMAND_UNKNOWN:
     return cursor_read_string (cursor, "SMTP command", &command->unknown.command, error) &&
@@ -341,8 +318,6 @@ milter_command_decoder_parse (MilterCommandDecoder *decoder,
                               MilterCommand *command,
                               GError **error)
 {
-  /* A NULL empty payload would make even "payload + 0" undefined. */
-  static const guint8 empty_payload[1] = {0};
   Cursor cursor;
 
   g_return_val_if_fail (decoder != NULL, FALSE);
@@ -350,11 +325,9 @@ milter_command_decoder_parse (MilterCommandDecoder *decoder,
   g_return_val_if_fail (command != NULL, FALSE);
 
   memset (command, 0, sizeof (*command));
+  milter_payload_cursor_init (&cursor.bytes, payload, size);
   cursor.decoder = decoder;
   cursor.command_name = milter_command_type_to_string (type);
-  cursor.payload = payload ? payload : empty_payload;
-  cursor.size = size;
-  cursor.position = 0;
   if (!cursor.command_name) {
     g_set_error (error, MILTER_DECODER_ERROR, MILTER_DECODER_ERROR_UNKNOWN_TYPE,
                  "unknown command byte 0x%02x in packet at byte offset %"

@@ -1,10 +1,9 @@
 /*
  * milter-reply-decoder - decode the replies a milter sends to the MTA
  *
- * A small cursor walks each payload; every read checks the bytes left
- * first, so a hostile payload can only produce an error, never an
- * over-read. Strings are returned in place: the decoder only checks that
- * their NUL lies inside the payload.
+ * The shared payload cursor (milter-payload-cursor.h) walks each payload;
+ * every read checks the bytes left first, so a hostile payload can only
+ * produce an error, never an over-read. Strings are returned in place.
  */
 #include "config.h"
 
@@ -14,6 +13,7 @@
 
 #include <milter/core/milter-protocol.h>
 #include <milter/core/milter-packet-decoder.h>
+#include <milter/core/milter-payload-cursor.h>
 #include <milter/core/milter-reply.h>
 #include <milter/core/milter-reply-decoder.h>
 
@@ -30,11 +30,9 @@ struct _MilterReplyDecoder {
   gpointer user_data;
 };
 
-/* Read position in one payload, with what error messages need. */
+/* The shared payload cursor, with what error messages need. */
 typedef struct {
-  const guint8 *data;
-  gsize size;
-  gsize pos;
+  MilterPayloadCursor bytes;
   const gchar *name;
   guint64 offset;
 } Cursor;
@@ -62,51 +60,38 @@ static gboolean
 read_uint32 (Cursor *cursor, const gchar *field, guint32 *value,
              GError **error)
 {
-  const guint8 *p;
-
-  if (cursor->size - cursor->pos < 4) {
-    set_error (error, MILTER_DECODER_ERROR_SHORT_PAYLOAD, cursor,
-               "payload is %" G_GSIZE_FORMAT " bytes, too short for the "
-               "4-byte %s at payload byte %" G_GSIZE_FORMAT,
-               cursor->size, field, cursor->pos);
-    return FALSE;
-  }
-  p = cursor->data + cursor->pos;
-  *value = ((guint32) p[0] << 24) | ((guint32) p[1] << 16) |
-           ((guint32) p[2] << 8) | (guint32) p[3];
-  cursor->pos += 4;
-  return TRUE;
+  if (milter_payload_cursor_read_uint32 (&cursor->bytes, value))
+    return TRUE;
+  set_error (error, MILTER_DECODER_ERROR_SHORT_PAYLOAD, cursor,
+             "payload is %" G_GSIZE_FORMAT " bytes, too short for the "
+             "4-byte %s at payload byte %" G_GSIZE_FORMAT,
+             cursor->bytes.size, field, cursor->bytes.position);
+  return FALSE;
 }
 
 static gboolean
 read_string (Cursor *cursor, const gchar *field, const gchar **value,
              GError **error)
 {
-  const guint8 *start = cursor->data + cursor->pos;
-  const guint8 *nul = cursor->pos < cursor->size
-    ? memchr (start, '\0', cursor->size - cursor->pos) : NULL;
-
-  if (!nul) {
-    set_error (error, MILTER_DECODER_ERROR_MISSING_NUL, cursor,
-               "no NUL ends the %s starting at payload byte %"
-               G_GSIZE_FORMAT, field, cursor->pos);
-    return FALSE;
-  }
-  *value = (const gchar *) start;
-  cursor->pos += (gsize) (nul - start) + 1;
-  return TRUE;
+  if (milter_payload_cursor_read_string (&cursor->bytes, value))
+    return TRUE;
+  set_error (error, MILTER_DECODER_ERROR_MISSING_NUL, cursor,
+             "no NUL ends the %s starting at payload byte %"
+             G_GSIZE_FORMAT, field, cursor->bytes.position);
+  return FALSE;
 }
 
 static gboolean
 expect_end (const Cursor *cursor, const gchar *after, GError **error)
 {
-  if (cursor->pos != cursor->size) {
+  gsize left = milter_payload_cursor_left (&cursor->bytes);
+
+  if (left > 0) {
     set_error (error, MILTER_DECODER_ERROR_TRAILING_GARBAGE, cursor,
                "%" G_GSIZE_FORMAT " unexpected %s after the %s "
                "at payload byte %" G_GSIZE_FORMAT,
-               cursor->size - cursor->pos,
-               cursor->size - cursor->pos == 1 ? "byte" : "bytes",
-               after, cursor->pos);
+               left, left == 1 ? "byte" : "bytes",
+               after, cursor->bytes.position);
     return FALSE;
   }
   return TRUE;
@@ -116,10 +101,10 @@ static gboolean
 parse_negotiate (Cursor *cursor, GArray *macro_lists, MilterReply *reply,
                  GError **error)
 {
-  if (cursor->size < 12) {
+  if (cursor->bytes.size < 12) {
     set_error (error, MILTER_DECODER_ERROR_SHORT_PAYLOAD, cursor,
                "payload is %" G_GSIZE_FORMAT " bytes, needs at least 12 "
-               "(version, actions, steps)", cursor->size);
+               "(version, actions, steps)", cursor->bytes.size);
     return FALSE;
   }
   read_uint32 (cursor, "version", &reply->negotiate.version, NULL);
@@ -128,16 +113,17 @@ parse_negotiate (Cursor *cursor, GArray *macro_lists, MilterReply *reply,
 
   /* v6: (uint32 stage, "names"\0) until the end of the payload. */
   g_array_set_size (macro_lists, 0);
-  while (cursor->pos < cursor->size) {
+  while (milter_payload_cursor_left (&cursor->bytes) > 0) {
     MilterReplyMacroList list;
-    gsize entry = cursor->pos;
+    gsize entry = cursor->bytes.position;
     guint32 stage;
 
-    if (cursor->size - cursor->pos < 4) {
+    if (milter_payload_cursor_left (&cursor->bytes) < 4) {
       set_error (error, MILTER_DECODER_ERROR_TRAILING_GARBAGE, cursor,
                  "macro list entry at payload byte %" G_GSIZE_FORMAT
                  " is cut short: %" G_GSIZE_FORMAT " of the 4 bytes of "
-                 "its stage", entry, cursor->size - cursor->pos);
+                 "its stage", entry,
+                 milter_payload_cursor_left (&cursor->bytes));
       return FALSE;
     }
     read_uint32 (cursor, "macro stage", &stage, NULL);
@@ -168,13 +154,15 @@ milter_reply_parse (guint8 type,
                     MilterReply *reply,
                     GError **error)
 {
-  Cursor cursor = {payload, payload_size, 0, NULL, offset};
+  Cursor cursor;
 
   g_return_val_if_fail (payload != NULL || payload_size == 0, FALSE);
   g_return_val_if_fail (macro_lists != NULL, FALSE);
   g_return_val_if_fail (reply != NULL, FALSE);
 
   memset (reply, 0, sizeof (*reply));
+  milter_payload_cursor_init (&cursor.bytes, payload, payload_size);
+  cursor.offset = offset;
   cursor.name = milter_reply_type_to_string (type);
   if (!cursor.name) {
     if (g_ascii_isgraph (type))
@@ -231,7 +219,7 @@ milter_reply_parse (guint8 type,
     if (!read_string (&cursor, "sender", &reply->change_from.from, error))
       return FALSE;
     /* The ESMTP arguments are optional: libmilter omits them for NULL. */
-    if (cursor.pos < cursor.size &&
+    if (milter_payload_cursor_left (&cursor.bytes) > 0 &&
         !read_string (&cursor, "ESMTP arguments", &reply->change_from.args,
                       error))
       return FALSE;
