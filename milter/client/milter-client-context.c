@@ -27,6 +27,7 @@
 #include <milter/core/milter-logger.h>
 #include <milter/core/milter-reply-code.h>
 #include <milter/core/milter-reply-encoder.h>
+#include <milter/core/milter-status-reply.h>
 #include <milter/client/milter-client-context.h>
 
 G_DEFINE_QUARK (milter-client-context-error-quark, milter_client_context_error)
@@ -163,44 +164,9 @@ encode_status (MilterClientContext *self,
                MilterCommandType command,
                MilterStatus status)
 {
-  GByteArray *buffer = milter_agent_get_output_buffer (MILTER_AGENT (self));
-  guint code = 0;
-
-  if (self->reply_code)
-    code = (guint) g_ascii_strtoull (self->reply_code, NULL, 10);
-
-  switch (status) {
-  case MILTER_STATUS_ACCEPT:
-  case MILTER_STATUS_PASS:
-  case MILTER_STATUS_STOP:
-    milter_reply_encode_accept (buffer);
-    break;
-  case MILTER_STATUS_REJECT:
-  case MILTER_STATUS_TEMPORARY_FAILURE:
-  case MILTER_STATUS_ERROR:
-    if (status == MILTER_STATUS_ERROR)
-      status = MILTER_STATUS_TEMPORARY_FAILURE;
-    if (self->reply_code && milter_status_reply_code_matches (status, code))
-      milter_reply_encode_reply_code (buffer, self->reply_code);
-    else if (status == MILTER_STATUS_REJECT)
-      milter_reply_encode_reject (buffer);
-    else
-      milter_reply_encode_temporary_failure (buffer);
-    break;
-  case MILTER_STATUS_DISCARD:
-    milter_reply_encode_discard (buffer);
-    break;
-  case MILTER_STATUS_SKIP:
-    if (command == MILTER_COMMAND_BODY &&
-        (self->option.steps & MILTER_STEP_SKIP))
-      milter_reply_encode_skip (buffer);
-    else
-      milter_reply_encode_continue (buffer);
-    break;
-  default:
-    milter_reply_encode_continue (buffer);
-    break;
-  }
+  milter_reply_encode_status (milter_agent_get_output_buffer (MILTER_AGENT (self)),
+                              status, command, self->option.steps,
+                              self->reply_code);
   g_clear_pointer (&self->reply_code, g_free);
 }
 

@@ -30,6 +30,7 @@
 #include <milter/core/milter-agent.h>
 #include <milter/core/milter-logger.h>
 #include <milter/core/milter-reply-decoder.h>
+#include <milter/core/milter-status-reply.h>
 #include <milter/server/milter-server-context.h>
 #include <milter/server/milter-server-context-private.h>
 
@@ -85,16 +86,6 @@ handle_negotiate_reply (MilterServerContext *self, const MilterReply *reply)
   boxed = milter_option_copy (&answer);
   g_signal_emit (self, signals[SIGNAL_NEGOTIATE_REPLY], 0, boxed,
                  priv->macros_requests);
-}
-
-static MilterStatus
-reply_code_status (const gchar *text)
-{
-  if (text[0] == '4')
-    return MILTER_STATUS_TEMPORARY_FAILURE;
-  if (text[0] == '5')
-    return MILTER_STATUS_REJECT;
-  return MILTER_STATUS_ERROR;
 }
 
 /* A verdict ends the wait for this event (and any body still unsent). */
@@ -163,7 +154,7 @@ dispatch_reply (MilterServerContext *self, const MilterReply *reply)
     break;
   case MILTER_REPLY_REPLY_CODE:
     priv->waiting = FALSE;
-    priv->status = reply_code_status (reply->reply_code.text);
+    priv->status = milter_status_from_reply_text (reply->reply_code.text);
     disarm_reply_timer (self);
     drop_body (self);
     g_signal_emit (self, signals[SIGNAL_REPLY_CODE], 0, reply->reply_code.text);
