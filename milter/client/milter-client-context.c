@@ -32,9 +32,8 @@
 
 G_DEFINE_QUARK (milter-client-context-error-quark, milter_client_context_error)
 
-/* Macro stages in the order the MTA sends them. */
-static const guint8 stage_commands[] = { 'C', 'H', 'M', 'R', 'T', 'N', 'E', 'U' };
-#define N_STAGES G_N_ELEMENTS (stage_commands)
+/* Macro stages in the order the MTA sends them (core's table). */
+#define N_STAGES MILTER_MACRO_COMMAND_COUNT
 
 enum {
   SIGNAL_NEGOTIATE,
@@ -78,11 +77,9 @@ G_DEFINE_TYPE (MilterClientContext, milter_client_context, MILTER_TYPE_AGENT)
 static gint
 stage_index (guint8 command)
 {
-  for (guint i = 0; i < N_STAGES; i++) {
-    if (stage_commands[i] == command)
-      return (gint) i;
-  }
-  return -1;
+  gint index = milter_macro_command_index (command);
+
+  return index < (gint) N_STAGES ? index : -1;
 }
 
 /* "{name}" -> "name": both spellings name one macro. */

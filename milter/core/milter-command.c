@@ -35,21 +35,7 @@
 gboolean
 milter_command_is_macro_stage (guint8 stage_command)
 {
-  switch (stage_command) {
-  case MILTER_COMMAND_CONNECT:
-  case MILTER_COMMAND_HELO:
-  case MILTER_COMMAND_ENVELOPE_FROM:
-  case MILTER_COMMAND_ENVELOPE_RECIPIENT:
-  case MILTER_COMMAND_DATA:
-  case MILTER_COMMAND_END_OF_HEADER:
-  case MILTER_COMMAND_END_OF_MESSAGE:
-  case MILTER_COMMAND_UNKNOWN:
-  case MILTER_COMMAND_HEADER:
-  case MILTER_COMMAND_BODY:
-    return TRUE;
-  default:
-    return FALSE;
-  }
+  return milter_macro_command_index (stage_command) >= 0;
 }
 
 static void

@@ -48,7 +48,6 @@
 #include <milter/server/milter-server-context-private.h>
 #include <milter/server/milter-server-macro-filter.h>
 
-static const gchar macro_commands[] = MILTER_SERVER_CONTEXT_MACRO_COMMANDS;
 static guint *const signals = milter_server_context_signals;
 
 /* The body bytes only, not whether an end-of-message follows them. */
@@ -189,9 +188,7 @@ event_has_no_reply (MilterServerContext *self, const EventInfo *info)
 static gint
 macro_index (guint8 command)
 {
-  const gchar *found = command ? strchr (macro_commands, command) : NULL;
-
-  return found ? (gint) (found - macro_commands) : -1;
+  return milter_macro_command_index (command);
 }
 
 void
