@@ -151,10 +151,19 @@ cursor_read_string (Cursor *cursor, const gchar *field, const gchar **string,
                       "string without terminating NUL (%s)", field);
 }
 
+/*
+ * Bytes after a command's last field are what libmilter (engine.c) makes
+ * of them, so that a milter on this library accepts what one on libmilter
+ * accepts: helo, header and connect's address are read up to the first
+ * NUL after a check that the payload's last byte is a NUL, so trailing
+ * bytes pass only when they end with one. Every other command is ignored
+ * past its fields (callers just stop reading).
+ */
 static gboolean
-cursor_expect_end (Cursor *cursor, const gchar *after, GError **error)
+cursor_end_after_string (Cursor *cursor, const gchar *after, GError **error)
 {
-  if (cursor_left (cursor) > 0)
+  if (cursor_left (cursor) > 0 &&
+      !milter_payload_cursor_ends_with_nul (&cursor->bytes))
     return cursor_fail (cursor, MILTER_DECODER_ERROR_TRAILING_GARBAGE, error,
                         "%" G_GSIZE_FORMAT " trailing byte(s) after %s",
                         cursor_left (cursor), after);
@@ -173,7 +182,8 @@ parse_negotiate (Cursor *cursor, MilterCommand *command, GError **error)
   command->negotiate.version = version;
   command->negotiate.actions = (MilterActionFlags) actions;
   command->negotiate.steps = (MilterStepFlags) steps;
-  return cursor_expect_end (cursor, "steps", error);
+  /* libmilter reads 12 bytes and ignores the rest: room for extensions. */
+  return TRUE;
 }
 
 static gboolean
@@ -231,8 +241,9 @@ parse_connect (Cursor *cursor, MilterCommand *command, GError **error)
   command->connect.address = NULL;
   switch (family) {
   case MILTER_FAMILY_UNKNOWN:
-    /* Sendmail and Postfix send neither port nor address here. */
-    return cursor_expect_end (cursor, "family", error);
+    /* Sendmail and Postfix send neither port nor address here; libmilter
+     * reads nothing after the family then, so neither do we. */
+    return TRUE;
   case MILTER_FAMILY_UNIX:
   case MILTER_FAMILY_INET:
   case MILTER_FAMILY_INET6:
@@ -245,7 +256,7 @@ parse_connect (Cursor *cursor, MilterCommand *command, GError **error)
   if (!cursor_read_uint16 (cursor, "port", &command->connect.port, error) ||
       !cursor_read_string (cursor, "address", &command->connect.address, error))
     return FALSE;
-  return cursor_expect_end (cursor, "address", error);
+  return cursor_end_after_string (cursor, "address", error);
 }
 
 static gboolean
@@ -258,11 +269,9 @@ parse_envelope (Cursor *cursor, MilterCommand *command, GError **error)
   if (!cursor_read_string (cursor, "address", &string, error))
     return FALSE;
   g_ptr_array_add (argv, (gpointer) string);
-  while (cursor_left (cursor) > 0) {
-    if (!cursor_read_string (cursor, "ESMTP argument", &string, error))
-      return FALSE;
+  /* libmilter splits at NULs and drops bytes after the last one. */
+  while (milter_payload_cursor_read_string (&cursor->bytes, &string))
     g_ptr_array_add (argv, (gpointer) string);
-  }
   command->envelope.argc = argv->len;
   g_ptr_array_add (argv, NULL);
   command->envelope.argv = (const gchar *const *) argv->pdata;
@@ -281,14 +290,14 @@ parse_payload (Cursor *cursor, MilterCommand *command, GError **error)
     return parse_connect (cursor, command, error);
   case MILTER_COMMAND_HELO:
     return cursor_read_string (cursor, "fqdn", &command->helo.fqdn, error) &&
-           cursor_expect_end (cursor, "fqdn", error);
+           cursor_end_after_string (cursor, "fqdn", error);
   case MILTER_COMMAND_ENVELOPE_FROM:
   case MILTER_COMMAND_ENVELOPE_RECIPIENT:
     return parse_envelope (cursor, command, error);
   case MILTER_COMMAND_HEADER:
     return cursor_read_string (cursor, "header name", &command->header.name, error) &&
            cursor_read_string (cursor, "header value", &command->header.value, error) &&
-           cursor_expect_end (cursor, "header value", error);
+           cursor_end_after_string (cursor, "header value", error);
   case MILTER_COMMAND_BODY:
   case MILTER_COMMAND_END_OF_MESSAGE:
     /* Raw bytes; the chunk-size limit is the packet decoder's maximum. */
@@ -297,14 +306,15 @@ parse_payload (Cursor *cursor, MilterCommand *command, GError **error)
     cursor->bytes.position = cursor->bytes.size;
     return TRUE;
   case MILTER_COMMAND_UNKNOWN:
-    return cursor_read_string (cursor, "SMTP command", &command->unknown.command, error) &&
-           cursor_expect_end (cursor, "SMTP command", error);
+    /* libmilter hands the payload over as one string, unchecked. */
+    return cursor_read_string (cursor, "SMTP command", &command->unknown.command, error);
   case MILTER_COMMAND_DATA:
   case MILTER_COMMAND_END_OF_HEADER:
   case MILTER_COMMAND_ABORT:
   case MILTER_COMMAND_QUIT:
   case MILTER_COMMAND_QUIT_NEW_CONNECTION:
-    return cursor_expect_end (cursor, "the command byte", error);
+    /* libmilter does not look at these payloads. */
+    return TRUE;
   default:
     g_return_val_if_reached (FALSE);
   }
