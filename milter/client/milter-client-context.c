@@ -28,6 +28,7 @@
 #include <milter/core/milter-reply-code.h>
 #include <milter/core/milter-reply-encoder.h>
 #include <milter/core/milter-status-reply.h>
+#include <milter/core/milter-writer.h>
 #include <milter/client/milter-client-context.h>
 
 G_DEFINE_QUARK (milter-client-context-error-quark, milter_client_context_error)
@@ -127,9 +128,11 @@ define_macros (MilterClientContext *self, const MilterCommand *command)
 static gboolean
 fail_io (MilterClientContext *self, GError *cause, GError **error)
 {
-  g_set_error (error, MILTER_CLIENT_CONTEXT_ERROR,
-               MILTER_CLIENT_CONTEXT_ERROR_IO, "%s",
-               cause ? cause->message : "write failed");
+  if (cause)
+    g_propagate_error (error, g_error_copy (cause));
+  else
+    g_set_error_literal (error, MILTER_CLIENT_CONTEXT_ERROR,
+                         MILTER_CLIENT_CONTEXT_ERROR_IO, "write failed");
   milter_agent_shutdown (MILTER_AGENT (self));
   return FALSE;
 }
@@ -411,7 +414,8 @@ dispatch (const MilterCommand *command, gpointer user_data, GError **error)
   }
   if (!complete_event (self, command->type, status, error)) {
     /* A write failure is already logged; the session is over. */
-    if (g_error_matches (*error, MILTER_CLIENT_CONTEXT_ERROR,
+    if ((*error)->domain == MILTER_WRITER_ERROR ||
+        g_error_matches (*error, MILTER_CLIENT_CONTEXT_ERROR,
                          MILTER_CLIENT_CONTEXT_ERROR_IO)) {
       g_clear_error (error);
       return TRUE;

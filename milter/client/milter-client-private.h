@@ -17,8 +17,20 @@
 
 #include <milter/core/milter-event-loop.h>
 #include <milter/client/milter-client.h>
+#include <milter/client/milter-client-process.h>
 
 G_BEGIN_DECLS
+
+/* A failure preparing the unix socket: its own code, or the group lookup
+ * it made (passed up with that lookup's domain and code). */
+static inline gboolean
+_milter_client_error_is_unix_socket (const GError *error)
+{
+  return g_error_matches (error, MILTER_CLIENT_ERROR,
+                          MILTER_CLIENT_ERROR_UNIX_SOCKET) ||
+         g_error_matches (error, MILTER_CLIENT_PROCESS_ERROR,
+                          MILTER_CLIENT_PROCESS_ERROR_UNKNOWN_GROUP);
+}
 
 struct _MilterClient {
   GObject parent_instance;

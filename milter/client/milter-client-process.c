@@ -39,9 +39,8 @@ milter_client_pid_file_save (const gchar *path, GError **error)
   if (!g_file_set_contents_full (path, contents, -1,
                                  G_FILE_SET_CONTENTS_CONSISTENT, 0644,
                                  &local_error)) {
-    g_set_error (error, MILTER_CLIENT_PROCESS_ERROR,
-                 MILTER_CLIENT_PROCESS_ERROR_PID_FILE,
-                 "cannot save PID file: %s", local_error->message);
+    g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
+                                "cannot save PID file: ");
     return FALSE;
   }
   return TRUE;

@@ -239,8 +239,7 @@ _milter_client_run_master (MilterClient *self, GError **error)
   gboolean cleaned;
 
   if (!_milter_client_listen (self, &local_error)) {
-    if (g_error_matches (local_error, MILTER_CLIENT_ERROR,
-                         MILTER_CLIENT_ERROR_UNIX_SOCKET))
+    if (_milter_client_error_is_unix_socket (local_error))
       milter_error (0, "[client][error][unix] %s", local_error->message);
     else
       milter_error (0, "[client][workers][run][listen][error] %s",

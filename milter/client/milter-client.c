@@ -414,9 +414,8 @@ prepare_unix_socket (MilterClient *self, const gchar *path, GError **error)
     g_autoptr (GError) local_error = NULL;
 
     if (!milter_client_find_group (self->unix_group, &gid, &local_error)) {
-      g_set_error (error, MILTER_CLIENT_ERROR, MILTER_CLIENT_ERROR_UNIX_SOCKET,
-                   "cannot change group of '%s': %s", path,
-                   local_error->message);
+      g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
+                                  "cannot change group of '%s': ", path);
       return FALSE;
     }
     if (chown (path, (uid_t) -1, gid) == -1) {
@@ -441,8 +440,7 @@ _milter_client_listen (MilterClient *self, GError **error)
   spec = milter_connection_spec_parse (milter_client_get_connection_spec (self),
                                        &local_error);
   if (!spec) {
-    g_set_error (error, MILTER_CLIENT_ERROR, MILTER_CLIENT_ERROR_SPEC, "%s",
-                 local_error->message);
+    g_propagate_error (error, g_steal_pointer (&local_error));
     return FALSE;
   }
   if (spec->type == MILTER_CONNECTION_SPEC_TYPE_UNIX &&
@@ -455,8 +453,7 @@ _milter_client_listen (MilterClient *self, GError **error)
   }
   fd = milter_socket_listen (spec, SOMAXCONN, &local_error);
   if (fd < 0) {
-    g_set_error (error, MILTER_CLIENT_ERROR, MILTER_CLIENT_ERROR_LISTEN, "%s",
-                 local_error->message);
+    g_propagate_error (error, g_steal_pointer (&local_error));
     return FALSE;
   }
   if (spec->type == MILTER_CONNECTION_SPEC_TYPE_UNIX) {
@@ -477,10 +474,10 @@ _milter_client_listen (MilterClient *self, GError **error)
 static void
 log_listen_error (const GError *error)
 {
-  if (g_error_matches (error, MILTER_CLIENT_ERROR,
-                       MILTER_CLIENT_ERROR_UNIX_SOCKET))
+  if (_milter_client_error_is_unix_socket (error))
     milter_error (0, "[client][error][unix] %s", error->message);
-  else if (g_error_matches (error, MILTER_CLIENT_ERROR,
+  else if (error->domain == MILTER_SOCKET_ERROR ||
+           g_error_matches (error, MILTER_CLIENT_ERROR,
                             MILTER_CLIENT_ERROR_LISTEN))
     milter_error (0, "[client][prepare][listen][error] %s", error->message);
   else
@@ -541,21 +538,18 @@ _milter_client_become_daemon (MilterClient *self, gboolean pid_file,
   g_autoptr (GError) local_error = NULL;
 
   if (!milter_client_switch_user (self->user, self->group, &local_error)) {
-    g_set_error (error, MILTER_CLIENT_ERROR, MILTER_CLIENT_ERROR_PROCESS,
-                 "%s", local_error->message);
+    g_propagate_error (error, g_steal_pointer (&local_error));
     return FALSE;
   }
   if (self->daemon && !milter_client_daemonize (&local_error)) {
-    g_set_error (error, MILTER_CLIENT_ERROR, MILTER_CLIENT_ERROR_PROCESS,
-                 "%s", local_error->message);
+    g_propagate_error (error, g_steal_pointer (&local_error));
     return FALSE;
   }
   if (pid_file && self->pid_file) {
     if (!milter_client_pid_file_save (self->pid_file, &local_error)) {
       milter_error (0, "[client][pid-file][save][error] %s",
                     local_error->message);
-      g_set_error (error, MILTER_CLIENT_ERROR, MILTER_CLIENT_ERROR_PROCESS,
-                   "%s", local_error->message);
+      g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
     }
     self->pid_file_saved = TRUE;

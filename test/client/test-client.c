@@ -19,6 +19,7 @@
 
 #include <milter/core/milter-command-encoder.h>
 #include <milter/client/milter-client.h>
+#include <milter/client/milter-client-process.h>
 
 #include "../lib/milter-test-log.h"
 #include "../lib/milter-test-net.h"
@@ -436,7 +437,9 @@ test_unix_group_error (Fixture *f, gconstpointer data)
   (void) data;
   milter_client_set_unix_socket_group (f->client, "no-such-group-xyzzy");
   g_assert_false (milter_client_run (f->client, &error));
-  g_assert_error (error, MILTER_CLIENT_ERROR, MILTER_CLIENT_ERROR_UNIX_SOCKET);
+  /* The group lookup's error, passed up with its domain and code. */
+  g_assert_error (error, MILTER_CLIENT_PROCESS_ERROR,
+                  MILTER_CLIENT_PROCESS_ERROR_UNKNOWN_GROUP);
   milter_test_assert_logged (f->capture, MILTER_LOG_LEVEL_ERROR, 0,
                              "[client][error][unix]");
   g_assert_false (g_file_test (f->socket_path, G_FILE_TEST_EXISTS));
