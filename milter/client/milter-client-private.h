@@ -75,14 +75,19 @@ struct _MilterClient {
   guint64 n_finished_at_statistics;
 };
 
-gboolean _milter_client_prepare_loop (MilterClient *self, GError **error);
-gboolean _milter_client_listen (MilterClient *self, GError **error);
-gboolean _milter_client_become_daemon (MilterClient *self,
-                                       gboolean pid_file,
-                                       GError **error);
-gboolean _milter_client_cleanup (MilterClient *self,
-                                 gboolean remove_files,
-                                 GError **error);
-gboolean _milter_client_run_master (MilterClient *self, GError **error);
+/* Shared between the library's files only: not exported (see
+ * test/check-exports.sh). */
+G_GNUC_INTERNAL gboolean _milter_client_prepare_loop (MilterClient *self,
+                                                      GError **error);
+G_GNUC_INTERNAL gboolean _milter_client_listen (MilterClient *self,
+                                                GError **error);
+G_GNUC_INTERNAL gboolean _milter_client_become_daemon (MilterClient *self,
+                                                       gboolean pid_file,
+                                                       GError **error);
+G_GNUC_INTERNAL gboolean _milter_client_cleanup (MilterClient *self,
+                                                 gboolean remove_files,
+                                                 GError **error);
+G_GNUC_INTERNAL gboolean _milter_client_run_master (MilterClient *self,
+                                                    GError **error);
 
 G_END_DECLS
