@@ -36,10 +36,14 @@ struct _MilterCommandDecoder {
   GPtrArray *argv;
   GPtrArray *names;
   GPtrArray *values;
-  /* The callback of the running feed. */
+};
+
+/* One feed's callback, handed to the packet decoder on the stack. */
+typedef struct {
+  MilterCommandDecoder *decoder;
   MilterCommandFunc func;
   gpointer user_data;
-};
+} Feed;
 
 /* The shared payload cursor, with what this decoder's errors name. */
 typedef struct {
@@ -308,15 +312,10 @@ parse_payload (Cursor *cursor, MilterCommand *command, GError **error)
   case MILTER_COMMAND_UNKNOWN:
     /* libmilter hands the payload over as one string, unchecked. */
     return cursor_read_string (cursor, "SMTP command", &command->unknown.command, error);
-  case MILTER_COMMAND_DATA:
-  case MILTER_COMMAND_END_OF_HEADER:
-  case MILTER_COMMAND_ABORT:
-  case MILTER_COMMAND_QUIT:
-  case MILTER_COMMAND_QUIT_NEW_CONNECTION:
-    /* libmilter does not look at these payloads. */
-    return TRUE;
   default:
-    g_return_val_if_reached (FALSE);
+    /* The bare commands: libmilter does not look at their payloads. */
+    g_return_val_if_fail (milter_command_type_is_bare (command->type), FALSE);
+    return TRUE;
   }
 }
 
@@ -353,13 +352,12 @@ static gboolean
 on_packet (guint8 type, const guint8 *payload, gsize payload_size,
            gpointer user_data, GError **error)
 {
-  MilterCommandDecoder *decoder = user_data;
+  const Feed *feed = user_data;
   MilterCommand command;
 
-  if (!milter_command_decoder_parse (decoder, type, payload, payload_size,
-                                     &command, error))
-    return FALSE;
-  return decoder->func (&command, decoder->user_data, error);
+  return milter_command_decoder_parse (feed->decoder, type, payload,
+                                       payload_size, &command, error) &&
+         feed->func (&command, feed->user_data, error);
 }
 
 gboolean
@@ -370,19 +368,14 @@ milter_command_decoder_feed (MilterCommandDecoder *decoder,
                              gpointer user_data,
                              GError **error)
 {
-  gboolean ok;
+  Feed feed = {decoder, func, user_data};
 
   g_return_val_if_fail (decoder != NULL, FALSE);
   g_return_val_if_fail (data != NULL || size == 0, FALSE);
   g_return_val_if_fail (func != NULL, FALSE);
 
-  decoder->func = func;
-  decoder->user_data = user_data;
-  ok = milter_packet_decoder_feed (decoder->packets, data, size,
-                                   on_packet, decoder, error);
-  decoder->func = NULL;
-  decoder->user_data = NULL;
-  return ok;
+  return milter_packet_decoder_feed (decoder->packets, data, size,
+                                     on_packet, &feed, error);
 }
 
 gboolean

@@ -25,19 +25,6 @@
 #include <milter/core/milter-command-encoder.h>
 #include <milter/core/milter-packet-writer.h>
 
-static void
-encode_empty (GByteArray *out, guint8 type)
-{
-  milter_packet_writer_empty (out, type);
-}
-
-static void
-encode_strings (GByteArray *out, guint8 type, const gchar *first,
-                const gchar *const *rest)
-{
-  milter_packet_writer_strings (out, type, NULL, first, rest);
-}
-
 void
 milter_command_encode_negotiate (GByteArray *out,
                                  guint32 version,
@@ -121,10 +108,7 @@ milter_command_encode_connect (GByteArray *out,
 void
 milter_command_encode_helo (GByteArray *out, const gchar *fqdn)
 {
-  g_return_if_fail (out != NULL);
-  g_return_if_fail (fqdn != NULL);
-
-  encode_strings (out, MILTER_COMMAND_HELO, fqdn, NULL);
+  milter_packet_writer_strings (out, MILTER_COMMAND_HELO, NULL, fqdn, NULL);
 }
 
 void
@@ -132,10 +116,8 @@ milter_command_encode_envelope_from (GByteArray *out,
                                      const gchar *address,
                                      const gchar *const *esmtp_args)
 {
-  g_return_if_fail (out != NULL);
-  g_return_if_fail (address != NULL);
-
-  encode_strings (out, MILTER_COMMAND_ENVELOPE_FROM, address, esmtp_args);
+  milter_packet_writer_strings (out, MILTER_COMMAND_ENVELOPE_FROM, NULL,
+                                address, esmtp_args);
 }
 
 void
@@ -143,18 +125,14 @@ milter_command_encode_envelope_recipient (GByteArray *out,
                                           const gchar *address,
                                           const gchar *const *esmtp_args)
 {
-  g_return_if_fail (out != NULL);
-  g_return_if_fail (address != NULL);
-
-  encode_strings (out, MILTER_COMMAND_ENVELOPE_RECIPIENT, address, esmtp_args);
+  milter_packet_writer_strings (out, MILTER_COMMAND_ENVELOPE_RECIPIENT, NULL,
+                                address, esmtp_args);
 }
 
 void
 milter_command_encode_data (GByteArray *out)
 {
-  g_return_if_fail (out != NULL);
-
-  encode_empty (out, MILTER_COMMAND_DATA);
+  milter_packet_writer_empty (out, MILTER_COMMAND_DATA);
 }
 
 void
@@ -168,15 +146,13 @@ milter_command_encode_header (GByteArray *out,
   g_return_if_fail (name != NULL);
   g_return_if_fail (value != NULL);
 
-  encode_strings (out, MILTER_COMMAND_HEADER, name, rest);
+  milter_packet_writer_strings (out, MILTER_COMMAND_HEADER, NULL, name, rest);
 }
 
 void
 milter_command_encode_end_of_header (GByteArray *out)
 {
-  g_return_if_fail (out != NULL);
-
-  encode_empty (out, MILTER_COMMAND_END_OF_HEADER);
+  milter_packet_writer_empty (out, MILTER_COMMAND_END_OF_HEADER);
 }
 
 gsize
@@ -213,34 +189,25 @@ milter_command_encode_end_of_message (GByteArray *out,
 void
 milter_command_encode_unknown (GByteArray *out, const gchar *command)
 {
-  g_return_if_fail (out != NULL);
-  g_return_if_fail (command != NULL);
-
-  encode_strings (out, MILTER_COMMAND_UNKNOWN, command, NULL);
+  milter_packet_writer_strings (out, MILTER_COMMAND_UNKNOWN, NULL, command, NULL);
 }
 
 void
 milter_command_encode_abort (GByteArray *out)
 {
-  g_return_if_fail (out != NULL);
-
-  encode_empty (out, MILTER_COMMAND_ABORT);
+  milter_packet_writer_empty (out, MILTER_COMMAND_ABORT);
 }
 
 void
 milter_command_encode_quit (GByteArray *out)
 {
-  g_return_if_fail (out != NULL);
-
-  encode_empty (out, MILTER_COMMAND_QUIT);
+  milter_packet_writer_empty (out, MILTER_COMMAND_QUIT);
 }
 
 void
 milter_command_encode_quit_new_connection (GByteArray *out)
 {
-  g_return_if_fail (out != NULL);
-
-  encode_empty (out, MILTER_COMMAND_QUIT_NEW_CONNECTION);
+  milter_packet_writer_empty (out, MILTER_COMMAND_QUIT_NEW_CONNECTION);
 }
 
 void
@@ -273,8 +240,9 @@ milter_command_encode (GByteArray *out, const MilterCommand *command)
   case MILTER_COMMAND_ENVELOPE_FROM:
   case MILTER_COMMAND_ENVELOPE_RECIPIENT:
     g_return_if_fail (command->envelope.argc >= 1 && command->envelope.argv != NULL);
-    encode_strings (out, (guint8) command->type, command->envelope.argv[0],
-                    command->envelope.argv + 1);
+    milter_packet_writer_strings (out, (guint8) command->type, NULL,
+                                  command->envelope.argv[0],
+                                  command->envelope.argv + 1);
     break;
   case MILTER_COMMAND_HEADER:
     milter_command_encode_header (out, command->header.name, command->header.value);
@@ -300,14 +268,9 @@ milter_command_encode (GByteArray *out, const MilterCommand *command)
   case MILTER_COMMAND_UNKNOWN:
     milter_command_encode_unknown (out, command->unknown.command);
     break;
-  case MILTER_COMMAND_DATA:
-  case MILTER_COMMAND_END_OF_HEADER:
-  case MILTER_COMMAND_ABORT:
-  case MILTER_COMMAND_QUIT:
-  case MILTER_COMMAND_QUIT_NEW_CONNECTION:
-    encode_empty (out, (guint8) command->type);
-    break;
   default:
-    g_return_if_reached ();
+    g_return_if_fail (milter_command_type_is_bare ((guint8) command->type));
+    milter_packet_writer_empty (out, (guint8) command->type);
+    break;
   }
 }

@@ -191,12 +191,8 @@ milter_command_to_string (const MilterCommand *command)
     g_string_append (out, " command=");
     append_string (out, command->unknown.command);
     break;
-  case MILTER_COMMAND_DATA:
-  case MILTER_COMMAND_END_OF_HEADER:
-  case MILTER_COMMAND_ABORT:
-  case MILTER_COMMAND_QUIT:
-  case MILTER_COMMAND_QUIT_NEW_CONNECTION:
   default:
+    /* The bare commands (milter_command_type_is_bare()) have no fields. */
     break;
   }
   return g_string_free (out, FALSE);

@@ -6,6 +6,7 @@
  *
  *   MilterPayloadCursor cursor;
  *   milter_payload_cursor_init (&cursor, payload, size);
+ *   const guint8 *milter_payload_cursor_take (&cursor, n);
  *   gboolean milter_payload_cursor_read_uint8 (&cursor, &byte);
  *   gboolean milter_payload_cursor_read_uint16 (&cursor, &value);
  *   gboolean milter_payload_cursor_read_uint32 (&cursor, &value);
@@ -60,39 +61,47 @@ milter_payload_cursor_left (const MilterPayloadCursor *cursor)
   return cursor->size - cursor->position;
 }
 
+/* The next n bytes, consumed; NULL (nothing consumed) if fewer are left. */
+static inline const guint8 *
+milter_payload_cursor_take (MilterPayloadCursor *cursor, gsize n)
+{
+  const guint8 *p = cursor->data + cursor->position;
+
+  if (milter_payload_cursor_left (cursor) < n)
+    return NULL;
+  cursor->position += n;
+  return p;
+}
+
 static inline gboolean
 milter_payload_cursor_read_uint8 (MilterPayloadCursor *cursor, guint8 *value)
 {
-  if (milter_payload_cursor_left (cursor) < 1)
-    return FALSE;
-  *value = cursor->data[cursor->position];
-  cursor->position++;
-  return TRUE;
+  const guint8 *p = milter_payload_cursor_take (cursor, 1);
+
+  if (p)
+    *value = p[0];
+  return p != NULL;
 }
 
 static inline gboolean
 milter_payload_cursor_read_uint16 (MilterPayloadCursor *cursor, guint16 *value)
 {
-  const guint8 *p = cursor->data + cursor->position;
+  const guint8 *p = milter_payload_cursor_take (cursor, 2);
 
-  if (milter_payload_cursor_left (cursor) < 2)
-    return FALSE;
-  *value = (guint16) (((guint) p[0] << 8) | (guint) p[1]);
-  cursor->position += 2;
-  return TRUE;
+  if (p)
+    *value = (guint16) (((guint) p[0] << 8) | (guint) p[1]);
+  return p != NULL;
 }
 
 static inline gboolean
 milter_payload_cursor_read_uint32 (MilterPayloadCursor *cursor, guint32 *value)
 {
-  const guint8 *p = cursor->data + cursor->position;
+  const guint8 *p = milter_payload_cursor_take (cursor, 4);
 
-  if (milter_payload_cursor_left (cursor) < 4)
-    return FALSE;
-  *value = ((guint32) p[0] << 24) | ((guint32) p[1] << 16) |
-           ((guint32) p[2] << 8) | (guint32) p[3];
-  cursor->position += 4;
-  return TRUE;
+  if (p)
+    *value = ((guint32) p[0] << 24) | ((guint32) p[1] << 16) |
+             ((guint32) p[2] << 8) | (guint32) p[3];
+  return p != NULL;
 }
 
 /* FALSE if no NUL ends a string here (also when nothing is left). */

@@ -162,6 +162,10 @@ const gchar *milter_command_type_to_string (guint8 command);
 const gchar *milter_reply_type_to_string (guint8 reply);
 gboolean milter_command_type_is_valid (guint8 command);
 gboolean milter_reply_type_is_valid (guint8 reply);
+/* Packets that are their type byte alone: data, end-of-header, abort and
+ * the quits; the status replies (c a r t d s p 4 f). */
+gboolean milter_command_type_is_bare (guint8 command);
+gboolean milter_reply_type_is_bare (guint8 reply);
 /* The commands a define-macro packet names, in the order an MTA sends
  * them: the protocol's C H M R T N E U, then header and body (L B), which
  * some MTAs send and which are tolerated. */

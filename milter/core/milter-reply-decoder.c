@@ -25,10 +25,14 @@ struct _MilterReplyDecoder {
   MilterPacketDecoder *packets;
   /* Storage behind MilterReply.negotiate.macro_lists; reused. */
   GArray *macro_lists;
-  /* The current feed's callback. */
+};
+
+/* One feed's callback, handed to the packet decoder on the stack. */
+typedef struct {
+  MilterReplyDecoder *decoder;
   MilterReplyFunc func;
   gpointer user_data;
-};
+} Feed;
 
 /* The shared payload cursor, with what error messages need. */
 typedef struct {
@@ -178,20 +182,12 @@ milter_reply_parse (guint8 type,
     return FALSE;
   }
   reply->type = (MilterReplyType) type;
+  if (milter_reply_type_is_bare (type))
+    return expect_end (&cursor, "type byte (this reply has no payload)", error);
 
   switch (type) {
   case MILTER_REPLY_NEGOTIATE:
     return parse_negotiate (&cursor, macro_lists, reply, error);
-  case MILTER_REPLY_CONTINUE:
-  case MILTER_REPLY_ACCEPT:
-  case MILTER_REPLY_REJECT:
-  case MILTER_REPLY_TEMPORARY_FAILURE:
-  case MILTER_REPLY_DISCARD:
-  case MILTER_REPLY_SKIP:
-  case MILTER_REPLY_PROGRESS:
-  case MILTER_REPLY_SHUTDOWN:
-  case MILTER_REPLY_CONNECTION_FAILURE:
-    return expect_end (&cursor, "type byte (this reply has no payload)", error);
   case MILTER_REPLY_REPLY_CODE:
     return read_string (&cursor, "reply text", &reply->reply_code.text, error) &&
            expect_end (&cursor, "reply text", error);
@@ -278,14 +274,15 @@ static gboolean
 on_packet (guint8 type, const guint8 *payload, gsize payload_size,
            gpointer user_data, GError **error)
 {
-  MilterReplyDecoder *decoder = user_data;
+  const Feed *feed = user_data;
+  MilterReplyDecoder *decoder = feed->decoder;
   MilterReply reply;
   gboolean ok;
 
   ok = milter_reply_parse (type, payload, payload_size,
                            milter_packet_decoder_get_packet_offset (decoder->packets),
                            decoder->macro_lists, &reply, error) &&
-       decoder->func (&reply, decoder->user_data, error);
+       feed->func (&reply, feed->user_data, error);
   /* A hostile negotiate reply can hold ~200,000 empty entries; do not keep
    * their storage for the rest of the connection. */
   if (decoder->macro_lists->len > MACRO_LISTS_KEPT) {
@@ -303,18 +300,13 @@ milter_reply_decoder_feed (MilterReplyDecoder *decoder,
                            gpointer user_data,
                            GError **error)
 {
-  gboolean ok;
+  Feed feed = {decoder, func, user_data};
 
   g_return_val_if_fail (decoder != NULL, FALSE);
   g_return_val_if_fail (func != NULL, FALSE);
 
-  decoder->func = func;
-  decoder->user_data = user_data;
-  ok = milter_packet_decoder_feed (decoder->packets, data, size, on_packet,
-                                   decoder, error);
-  decoder->func = NULL;
-  decoder->user_data = NULL;
-  return ok;
+  return milter_packet_decoder_feed (decoder->packets, data, size, on_packet,
+                                     &feed, error);
 }
 
 gboolean

@@ -225,6 +225,10 @@ milter_reply_encode (GByteArray *buffer, const MilterReply *reply)
 {
   g_return_if_fail (reply != NULL);
 
+  if (milter_reply_type_is_bare ((guint8) reply->type)) {
+    append_empty (buffer, (guint8) reply->type);
+    return;
+  }
   switch (reply->type) {
   case MILTER_REPLY_NEGOTIATE:
     milter_reply_encode_negotiate (buffer, reply->negotiate.version,
@@ -232,17 +236,6 @@ milter_reply_encode (GByteArray *buffer, const MilterReply *reply)
                                            (MilterStepFlags) reply->negotiate.steps,
                                            reply->negotiate.macro_lists,
                                            reply->negotiate.n_macro_lists);
-    break;
-  case MILTER_REPLY_CONTINUE:
-  case MILTER_REPLY_ACCEPT:
-  case MILTER_REPLY_REJECT:
-  case MILTER_REPLY_TEMPORARY_FAILURE:
-  case MILTER_REPLY_DISCARD:
-  case MILTER_REPLY_SKIP:
-  case MILTER_REPLY_PROGRESS:
-  case MILTER_REPLY_SHUTDOWN:
-  case MILTER_REPLY_CONNECTION_FAILURE:
-    append_empty (buffer, (guint8) reply->type);
     break;
   case MILTER_REPLY_REPLY_CODE:
     milter_reply_encode_reply_code (buffer, reply->reply_code.text);

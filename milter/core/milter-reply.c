@@ -140,16 +140,8 @@ milter_reply_to_string (const MilterReply *reply)
   case MILTER_REPLY_QUARANTINE:
     append_field (string, "reason", reply->quarantine.reason);
     break;
-  case MILTER_REPLY_CONTINUE:
-  case MILTER_REPLY_ACCEPT:
-  case MILTER_REPLY_REJECT:
-  case MILTER_REPLY_TEMPORARY_FAILURE:
-  case MILTER_REPLY_DISCARD:
-  case MILTER_REPLY_SKIP:
-  case MILTER_REPLY_PROGRESS:
-  case MILTER_REPLY_SHUTDOWN:
-  case MILTER_REPLY_CONNECTION_FAILURE:
   default:
+    /* The bare replies (milter_reply_type_is_bare()) have no fields. */
     break;
   }
   return g_string_free (string, FALSE);

@@ -3,6 +3,8 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include <glib.h>
 
 #include <milter/core/milter-protocol.h>
@@ -83,6 +85,29 @@ test_macro_table_complete (void)
   g_assert_false (milter_macro_stage_from_string (NULL, &stage));
 }
 
+/* Which packets are their type byte alone, over every byte value. */
+static void
+test_bare_types (void)
+{
+  static const gchar bare_commands[] = "TNAQK";
+  static const gchar bare_replies[] = "cartdsp4f";
+
+  for (guint b = 1; b < 256; b++) {
+    gboolean command = strchr (bare_commands, (gint) b) != NULL;
+    gboolean reply = strchr (bare_replies, (gint) b) != NULL;
+
+    g_assert_cmpint (milter_command_type_is_bare ((guint8) b), ==, command);
+    g_assert_cmpint (milter_reply_type_is_bare ((guint8) b), ==, reply);
+    /* Only known types are bare. */
+    if (command)
+      g_assert_true (milter_command_type_is_valid ((guint8) b));
+    if (reply)
+      g_assert_true (milter_reply_type_is_valid ((guint8) b));
+  }
+  g_assert_false (milter_command_type_is_bare (0));
+  g_assert_false (milter_reply_type_is_bare (0));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -94,5 +119,6 @@ main (int argc, char **argv)
     g_test_add_data_func (path, &macro_rows[i], test_macro_row);
   }
   g_test_add_func ("/core/protocol/macro-table-complete", test_macro_table_complete);
+  g_test_add_func ("/core/protocol/bare-types", test_bare_types);
   return g_test_run ();
 }
