@@ -18,6 +18,7 @@
 
 #include <glib.h>
 
+#include <milter/core/milter-escape.h>
 #include <milter/core/milter-protocol.h>
 #include <milter/core/milter-command.h>
 
@@ -39,40 +40,13 @@ milter_command_is_macro_stage (guint8 stage_command)
 }
 
 static void
-append_escaped (GString *out, const guint8 *data, gsize size)
-{
-  gsize i;
-
-  g_string_append_c (out, '"');
-  for (i = 0; i < size; i++) {
-    guint8 c = data[i];
-
-    if (c == '"' || c == '\\') {
-      g_string_append_c (out, '\\');
-      g_string_append_c (out, (gchar) c);
-    } else if (c == '\r') {
-      g_string_append (out, "\\r");
-    } else if (c == '\n') {
-      g_string_append (out, "\\n");
-    } else if (c == '\t') {
-      g_string_append (out, "\\t");
-    } else if (c < 0x20 || c >= 0x7f) {
-      g_string_append_printf (out, "\\x%02x", c);
-    } else {
-      g_string_append_c (out, (gchar) c);
-    }
-  }
-  g_string_append_c (out, '"');
-}
-
-static void
 append_string (GString *out, const gchar *string)
 {
   if (!string) {
     g_string_append (out, "(null)");
     return;
   }
-  append_escaped (out, (const guint8 *) string, strlen (string));
+  milter_escape_append (out, (const guint8 *) string, strlen (string));
 }
 
 static guint64
@@ -110,7 +84,7 @@ append_body (GString *out, const guint8 *data, gsize size)
     return;
   g_string_append_printf (out, " fnv1a=%016" G_GINT64_MODIFIER "x data=",
                           fnv1a64 (data, size));
-  append_escaped (out, data, shown);
+  milter_escape_append (out, data, shown);
   if (shown < size)
     g_string_append (out, "...");
 }
