@@ -163,10 +163,10 @@ cursor_read_string (Cursor *cursor, const gchar *field, const gchar **string,
  * bytes pass only when they end with one. Every other command is ignored
  * past its fields (callers just stop reading).
  */
-static gboolean
+static inline gboolean
 cursor_end_after_string (Cursor *cursor, const gchar *after, GError **error)
 {
-  if (cursor_left (cursor) > 0 &&
+  if (G_UNLIKELY (cursor_left (cursor) > 0) &&
       !milter_payload_cursor_ends_with_nul (&cursor->bytes))
     return cursor_fail (cursor, MILTER_DECODER_ERROR_TRAILING_GARBAGE, error,
                         "%" G_GSIZE_FORMAT " trailing byte(s) after %s",
@@ -327,6 +327,8 @@ milter_command_decoder_parse (MilterCommandDecoder *decoder,
                               MilterCommand *command,
                               GError **error)
 {
+  /* Body commands hand out a pointer even for an empty payload. */
+  static const guint8 empty_payload[1] = {0};
   Cursor cursor;
 
   g_return_val_if_fail (decoder != NULL, FALSE);
@@ -334,7 +336,8 @@ milter_command_decoder_parse (MilterCommandDecoder *decoder,
   g_return_val_if_fail (command != NULL, FALSE);
 
   memset (command, 0, sizeof (*command));
-  milter_payload_cursor_init (&cursor.bytes, payload, size);
+  milter_payload_cursor_init (&cursor.bytes, payload ? payload : empty_payload,
+                              size);
   cursor.decoder = decoder;
   cursor.command_name = milter_command_type_to_string (type);
   if (!cursor.command_name) {

@@ -42,15 +42,14 @@ typedef struct {
   gsize position;
 } MilterPayloadCursor;
 
-/* A NULL empty payload would make even "data + 0" undefined. */
+/* data may be NULL when size is 0: no read then does pointer arithmetic
+ * on it, since every read checks the bytes left first. */
 static inline void
 milter_payload_cursor_init (MilterPayloadCursor *cursor,
                             const guint8 *data,
                             gsize size)
 {
-  static const guint8 empty[1] = {0};
-
-  cursor->data = data ? data : empty;
+  cursor->data = data;
   cursor->size = size;
   cursor->position = 0;
 }
@@ -65,10 +64,11 @@ milter_payload_cursor_left (const MilterPayloadCursor *cursor)
 static inline const guint8 *
 milter_payload_cursor_take (MilterPayloadCursor *cursor, gsize n)
 {
-  const guint8 *p = cursor->data + cursor->position;
+  const guint8 *p;
 
   if (milter_payload_cursor_left (cursor) < n)
     return NULL;
+  p = cursor->data + cursor->position;
   cursor->position += n;
   return p;
 }
@@ -109,11 +109,12 @@ static inline gboolean
 milter_payload_cursor_read_string (MilterPayloadCursor *cursor,
                                    const gchar **string)
 {
-  const guint8 *start = cursor->data + cursor->position;
+  const guint8 *start;
   const guint8 *nul;
 
   if (milter_payload_cursor_left (cursor) == 0)
     return FALSE;
+  start = cursor->data + cursor->position;
   nul = memchr (start, '\0', milter_payload_cursor_left (cursor));
   if (!nul)
     return FALSE;

@@ -76,40 +76,6 @@ milter_reply_type_is_valid (guint8 reply)
  * and body come last because they are only tolerated (see
  * milter_command_is_macro_stage()).
  */
-gboolean
-milter_command_type_is_bare (guint8 command)
-{
-  switch (command) {
-  case MILTER_COMMAND_DATA:
-  case MILTER_COMMAND_END_OF_HEADER:
-  case MILTER_COMMAND_ABORT:
-  case MILTER_COMMAND_QUIT:
-  case MILTER_COMMAND_QUIT_NEW_CONNECTION:
-    return TRUE;
-  default:
-    return FALSE;
-  }
-}
-
-gboolean
-milter_reply_type_is_bare (guint8 reply)
-{
-  switch (reply) {
-  case MILTER_REPLY_CONTINUE:
-  case MILTER_REPLY_ACCEPT:
-  case MILTER_REPLY_REJECT:
-  case MILTER_REPLY_TEMPORARY_FAILURE:
-  case MILTER_REPLY_DISCARD:
-  case MILTER_REPLY_SKIP:
-  case MILTER_REPLY_PROGRESS:
-  case MILTER_REPLY_SHUTDOWN:
-  case MILTER_REPLY_CONNECTION_FAILURE:
-    return TRUE;
-  default:
-    return FALSE;
-  }
-}
-
 static const struct {
   guint8 command;
   gint8 stage;

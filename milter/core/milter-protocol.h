@@ -163,9 +163,41 @@ const gchar *milter_reply_type_to_string (guint8 reply);
 gboolean milter_command_type_is_valid (guint8 command);
 gboolean milter_reply_type_is_valid (guint8 reply);
 /* Packets that are their type byte alone: data, end-of-header, abort and
- * the quits; the status replies (c a r t d s p 4 f). */
-gboolean milter_command_type_is_bare (guint8 command);
-gboolean milter_reply_type_is_bare (guint8 reply);
+ * the quits; the status replies (c a r t d s p 4 f). Inline: both decoders
+ * ask for every packet. */
+static inline gboolean
+milter_command_type_is_bare (guint8 command)
+{
+  switch (command) {
+  case MILTER_COMMAND_DATA:
+  case MILTER_COMMAND_END_OF_HEADER:
+  case MILTER_COMMAND_ABORT:
+  case MILTER_COMMAND_QUIT:
+  case MILTER_COMMAND_QUIT_NEW_CONNECTION:
+    return TRUE;
+  default:
+    return FALSE;
+  }
+}
+
+static inline gboolean
+milter_reply_type_is_bare (guint8 reply)
+{
+  switch (reply) {
+  case MILTER_REPLY_CONTINUE:
+  case MILTER_REPLY_ACCEPT:
+  case MILTER_REPLY_REJECT:
+  case MILTER_REPLY_TEMPORARY_FAILURE:
+  case MILTER_REPLY_DISCARD:
+  case MILTER_REPLY_SKIP:
+  case MILTER_REPLY_PROGRESS:
+  case MILTER_REPLY_SHUTDOWN:
+  case MILTER_REPLY_CONNECTION_FAILURE:
+    return TRUE;
+  default:
+    return FALSE;
+  }
+}
 /* The commands a define-macro packet names, in the order an MTA sends
  * them: the protocol's C H M R T N E U, then header and body (L B), which
  * some MTAs send and which are tolerated. */
