@@ -112,11 +112,6 @@ static const struct {
   { "end-of-message", 'E' },
 };
 
-static const gchar *const stage_names[MILTER_MACRO_STAGE_COUNT] = {
-  "connect", "helo", "envelope-from", "envelope-recipient", "data",
-  "end-of-message", "end-of-header",
-};
-
 static gboolean
 event_from_name (const gchar *name, guint8 *command)
 {
@@ -209,16 +204,15 @@ parse_request_macros (const gchar *option, const gchar *value, gpointer data,
 {
   g_autofree gchar *stage = NULL;
   g_autofree gchar *names = NULL;
+  MilterMacroStage index;
 
   (void) data;
   if (!split_pair (option, value, '=', &stage, &names, error))
     return FALSE;
-  for (guint i = 0; i < MILTER_MACRO_STAGE_COUNT; i++) {
-    if (strcmp (stage_names[i], stage) == 0) {
-      g_free (request_macros[i]);
-      request_macros[i] = g_steal_pointer (&names);
-      return TRUE;
-    }
+  if (milter_macro_stage_from_string (stage, &index)) {
+    g_free (request_macros[index]);
+    request_macros[index] = g_steal_pointer (&names);
+    return TRUE;
   }
   g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                "%s: unknown stage '%s'", option, stage);

@@ -411,15 +411,14 @@ read_mail_file (Plan *plan, GError **error)
   g_autoptr (GError) local_error = NULL;
 
   if (!g_file_get_contents (opt_mail_file, &text, &size, &local_error)) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                 "cannot read mail file: %s", local_error->message);
+    g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
+                                "cannot read mail file: ");
     return FALSE;
   }
   plan->message = milter_server_message_parse (text, size, &local_error);
   if (!plan->message) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                 "invalid mail file '%s': %s", opt_mail_file,
-                 local_error->message);
+    g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
+                                "invalid mail file '%s': ", opt_mail_file);
     return FALSE;
   }
   return TRUE;

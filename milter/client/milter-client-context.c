@@ -29,16 +29,15 @@
 #include <milter/core/milter-logger.h>
 #include <milter/core/milter-reply-code.h>
 #include <milter/core/milter-reply-encoder.h>
+#include <milter/core/milter-status-reply.h>
+#include <milter/core/milter-writer.h>
 #include <milter/client/milter-client-context.h>
 #include <milter/client/milter-client-context-private.h>
 
 G_DEFINE_QUARK (milter-client-context-error-quark, milter_client_context_error)
 
-/* Macro stages in the order the MTA sends them. */
-static const guint8 stage_commands[MILTER_CLIENT_CONTEXT_N_STAGES] = {
-  'C', 'H', 'M', 'R', 'T', 'N', 'E', 'U'
-};
-#define N_STAGES MILTER_CLIENT_CONTEXT_N_STAGES
+/* Macro stages in the order the MTA sends them (core's table). */
+#define N_STAGES MILTER_MACRO_COMMAND_COUNT
 
 enum {
   SIGNAL_NEGOTIATE,
@@ -63,11 +62,9 @@ G_DEFINE_TYPE (MilterClientContext, milter_client_context, MILTER_TYPE_AGENT)
 static gint
 stage_index (guint8 command)
 {
-  for (guint i = 0; i < N_STAGES; i++) {
-    if (stage_commands[i] == command)
-      return (gint) i;
-  }
-  return -1;
+  gint index = milter_macro_command_index (command);
+
+  return index < (gint) N_STAGES ? index : -1;
 }
 
 /* "{name}" -> "name": both spellings name one macro. */
@@ -122,9 +119,11 @@ _milter_client_context_fail_io (MilterClientContext *self,
                                 GError *cause,
                                 GError **error)
 {
-  g_set_error (error, MILTER_CLIENT_CONTEXT_ERROR,
-               MILTER_CLIENT_CONTEXT_ERROR_IO, "%s",
-               cause ? cause->message : "write failed");
+  if (cause)
+    g_propagate_error (error, g_error_copy (cause));
+  else
+    g_set_error_literal (error, MILTER_CLIENT_CONTEXT_ERROR,
+                         MILTER_CLIENT_CONTEXT_ERROR_IO, "write failed");
   milter_agent_shutdown (MILTER_AGENT (self));
   return FALSE;
 }
@@ -157,44 +156,9 @@ encode_status (MilterClientContext *self,
                MilterCommandType command,
                MilterStatus status)
 {
-  GByteArray *buffer = milter_agent_get_output_buffer (MILTER_AGENT (self));
-  guint code = 0;
-
-  if (self->reply_code)
-    code = (guint) g_ascii_strtoull (self->reply_code, NULL, 10);
-
-  switch (status) {
-  case MILTER_STATUS_ACCEPT:
-  case MILTER_STATUS_PASS:
-  case MILTER_STATUS_STOP:
-    milter_reply_encode_accept (buffer);
-    break;
-  case MILTER_STATUS_REJECT:
-  case MILTER_STATUS_TEMPORARY_FAILURE:
-  case MILTER_STATUS_ERROR:
-    if (status == MILTER_STATUS_ERROR)
-      status = MILTER_STATUS_TEMPORARY_FAILURE;
-    if (self->reply_code && milter_status_reply_code_matches (status, code))
-      milter_reply_encode_reply_code (buffer, self->reply_code);
-    else if (status == MILTER_STATUS_REJECT)
-      milter_reply_encode_reject (buffer);
-    else
-      milter_reply_encode_temporary_failure (buffer);
-    break;
-  case MILTER_STATUS_DISCARD:
-    milter_reply_encode_discard (buffer);
-    break;
-  case MILTER_STATUS_SKIP:
-    if (command == MILTER_COMMAND_BODY &&
-        (self->option.steps & MILTER_STEP_SKIP))
-      milter_reply_encode_skip (buffer);
-    else
-      milter_reply_encode_continue (buffer);
-    break;
-  default:
-    milter_reply_encode_continue (buffer);
-    break;
-  }
+  milter_reply_encode_status (milter_agent_get_output_buffer (MILTER_AGENT (self)),
+                              status, command, self->option.steps,
+                              self->reply_code);
   g_clear_pointer (&self->reply_code, g_free);
 }
 
@@ -544,7 +508,8 @@ dispatch (const MilterCommand *command, gpointer user_data, GError **error)
   }
   if (!complete_event (self, command->type, status, error)) {
     /* A write failure is already logged; the session is over. */
-    if (g_error_matches (*error, MILTER_CLIENT_CONTEXT_ERROR,
+    if ((*error)->domain == MILTER_WRITER_ERROR ||
+        g_error_matches (*error, MILTER_CLIENT_CONTEXT_ERROR,
                          MILTER_CLIENT_CONTEXT_ERROR_IO)) {
       g_clear_error (error);
       return TRUE;

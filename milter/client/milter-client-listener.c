@@ -2,9 +2,8 @@
  * milter-client-listener - the listening socket of MilterClient
  *
  * SYNOPSIS
- *   gboolean _milter_client_listen (MilterClient *client, GError **error);
+ *   gboolean _milter_client_listen (MilterClient *client, master, &error);
  *   gboolean _milter_client_close_listener (client, remove_file, &error);
- *   void _milter_client_log_listen_error (error, master);
  *
  * DESCRIPTION
  *   A unix socket path is only ever replaced when it is a socket nobody
@@ -41,11 +40,20 @@
 #include <milter/client/milter-client-private.h>
 #include <milter/client/milter-client-process.h>
 
+/* Which step of listening failed: it chooses the catalogued tag. The
+ * error itself is passed up with its own domain and code. */
+typedef enum {
+  LISTEN_FAILED_PREPARE,
+  LISTEN_FAILED_UNIX,
+  LISTEN_FAILED_LISTEN
+} ListenFailure;
+
 static gboolean
-unix_socket_error (GError **error, const GError *cause)
+fail (ListenFailure *failure, ListenFailure kind, GError **error,
+      GError *cause)
 {
-  g_set_error (error, MILTER_CLIENT_ERROR, MILTER_CLIENT_ERROR_UNIX_SOCKET,
-               "%s", cause->message);
+  *failure = kind;
+  g_propagate_error (error, cause);
   return FALSE;
 }
 
@@ -60,9 +68,8 @@ set_unix_socket_group (MilterClient *self, const gchar *path, GError **error)
   if (!self->unix_group)
     return TRUE;
   if (!milter_client_find_group (self->unix_group, &gid, &local_error)) {
-    g_set_error (error, MILTER_CLIENT_ERROR, MILTER_CLIENT_ERROR_UNIX_SOCKET,
-                 "cannot change group of '%s': %s", path,
-                 local_error->message);
+    g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
+                                "cannot change group of '%s': ", path);
     return FALSE;
   }
   if (lchown (path, (uid_t) -1, gid) == -1) {
@@ -84,20 +91,23 @@ finish_unix_socket (MilterClient *self, const gchar *path, gboolean *ours,
 
   *ours = milter_socket_identify_unix_path (path, &self->unix_id,
                                             &local_error);
-  if (!*ours)
-    return unix_socket_error (error, local_error);
+  if (!*ours) {
+    g_propagate_error (error, g_steal_pointer (&local_error));
+    return FALSE;
+  }
   if (!set_unix_socket_group (self, path, error))
     return FALSE;
   if (self->unix_group &&
       !milter_socket_identify_unix_path (path, &self->unix_id, &local_error)) {
     *ours = FALSE;
-    return unix_socket_error (error, local_error);
+    g_propagate_error (error, g_steal_pointer (&local_error));
+    return FALSE;
   }
   return TRUE;
 }
 
-gboolean
-_milter_client_listen (MilterClient *self, GError **error)
+static gboolean
+listen_socket (MilterClient *self, ListenFailure *failure, GError **error)
 {
   g_autoptr (MilterConnectionSpec) spec = NULL;
   g_autoptr (GError) local_error = NULL;
@@ -110,11 +120,9 @@ _milter_client_listen (MilterClient *self, GError **error)
     return TRUE;
   spec = milter_connection_spec_parse (milter_client_get_connection_spec (self),
                                        &local_error);
-  if (!spec) {
-    g_set_error (error, MILTER_CLIENT_ERROR, MILTER_CLIENT_ERROR_SPEC, "%s",
-                 local_error->message);
-    return FALSE;
-  }
+  if (!spec)
+    return fail (failure, LISTEN_FAILED_PREPARE, error,
+                 g_steal_pointer (&local_error));
   is_unix = spec->type == MILTER_CONNECTION_SPEC_TYPE_UNIX;
   if (is_unix) {
     /* Absolute: daemonizing changes the working directory. */
@@ -122,22 +130,23 @@ _milter_client_listen (MilterClient *self, GError **error)
     if (!milter_socket_clear_unix_path (path,
                                         self->remove_unix_socket_on_create,
                                         &local_error))
-      return unix_socket_error (error, local_error);
+      return fail (failure, LISTEN_FAILED_UNIX, error,
+                   g_steal_pointer (&local_error));
   }
   fd = milter_socket_bind (spec, is_unix ? self->unix_socket_mode : 0,
                            &local_error);
-  if (fd < 0) {
-    g_set_error (error, MILTER_CLIENT_ERROR, MILTER_CLIENT_ERROR_LISTEN, "%s",
-                 local_error->message);
-    return FALSE;
-  }
-  if (is_unix && !finish_unix_socket (self, path, &ours, error)) {
+  if (fd < 0)
+    return fail (failure, LISTEN_FAILED_LISTEN, error,
+                 g_steal_pointer (&local_error));
+  if (is_unix && !finish_unix_socket (self, path, &ours, &local_error)) {
     close (fd);
     if (ours)
       milter_socket_remove_unix_path (path, &self->unix_id, NULL);
-    return FALSE;
+    return fail (failure, LISTEN_FAILED_UNIX, error,
+                 g_steal_pointer (&local_error));
   }
   if (listen (fd, SOMAXCONN) == -1) {
+    *failure = LISTEN_FAILED_LISTEN;
     g_set_error (error, MILTER_CLIENT_ERROR, MILTER_CLIENT_ERROR_LISTEN,
                  "failed to listen on %s: %s",
                  milter_client_get_connection_spec (self), g_strerror (errno));
@@ -154,21 +163,28 @@ _milter_client_listen (MilterClient *self, GError **error)
   return TRUE;
 }
 
-/* Logs a listen failure with the tag of its kind. */
-void
-_milter_client_log_listen_error (const GError *error, gboolean master)
+/* Listens, or logs the failure with the tag of the step that failed
+ * (master: the multi-worker master's tag for a listen failure). */
+gboolean
+_milter_client_listen (MilterClient *self, gboolean master, GError **error)
 {
-  if (g_error_matches (error, MILTER_CLIENT_ERROR,
-                       MILTER_CLIENT_ERROR_UNIX_SOCKET))
-    milter_error (0, "[client][error][unix] %s", error->message);
+  ListenFailure failure = LISTEN_FAILED_PREPARE;
+  GError *local_error = NULL;
+
+  if (listen_socket (self, &failure, &local_error))
+    return TRUE;
+  if (failure == LISTEN_FAILED_UNIX)
+    milter_error (0, "[client][error][unix] %s", local_error->message);
   else if (master)
     milter_error (0, "[client][workers][run][listen][error] %s",
-                  error->message);
-  else if (g_error_matches (error, MILTER_CLIENT_ERROR,
-                            MILTER_CLIENT_ERROR_LISTEN))
-    milter_error (0, "[client][prepare][listen][error] %s", error->message);
+                  local_error->message);
+  else if (failure == LISTEN_FAILED_LISTEN)
+    milter_error (0, "[client][prepare][listen][error] %s",
+                  local_error->message);
   else
-    milter_error (0, "[client][prepare][error] %s", error->message);
+    milter_error (0, "[client][prepare][error] %s", local_error->message);
+  g_propagate_error (error, local_error);
+  return FALSE;
 }
 
 gboolean
@@ -186,8 +202,7 @@ _milter_client_close_listener (MilterClient *self, gboolean remove_file,
       !milter_socket_remove_unix_path (self->unix_path, &self->unix_id,
                                        &local_error)) {
     milter_error (0, "[client][unix][error] %s", local_error->message);
-    g_set_error (error, MILTER_CLIENT_ERROR, MILTER_CLIENT_ERROR_CLEANUP,
-                 "%s", local_error->message);
+    g_propagate_error (error, g_steal_pointer (&local_error));
     success = FALSE;
   }
   g_clear_pointer (&self->unix_path, g_free);

@@ -210,8 +210,7 @@ milter_client_options_group_new (MilterClientOptions *options)
 static gboolean
 bad_value (GError **error, const gchar *option, const GError *cause)
 {
-  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "%s: %s",
-               option, cause->message);
+  g_propagate_prefixed_error (error, g_error_copy (cause), "%s: ", option);
   return FALSE;
 }
 

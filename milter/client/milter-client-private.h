@@ -93,9 +93,8 @@ G_GNUC_INTERNAL void _milter_client_emit_maintain (MilterClient *self);
 
 /* milter-client-listener.c */
 G_GNUC_INTERNAL gboolean _milter_client_listen (MilterClient *self,
+                                                gboolean master,
                                                 GError **error);
-G_GNUC_INTERNAL void _milter_client_log_listen_error (const GError *error,
-                                                      gboolean master);
 G_GNUC_INTERNAL gboolean _milter_client_close_listener (MilterClient *self,
                                                         gboolean remove_file,
                                                         GError **error);

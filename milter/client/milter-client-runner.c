@@ -210,8 +210,8 @@ run_single_process (MilterClient *self, GError **error)
   if (!_milter_client_prepare_loop (self, &local_error) ||
       !open_notify_pipe (self, &local_error)) {
     milter_error (0, "[client][prepare][error] %s", local_error->message);
-  } else if (!_milter_client_listen (self, &local_error)) {
-    _milter_client_log_listen_error (local_error, FALSE);
+  } else if (!_milter_client_listen (self, FALSE, &local_error)) {
+    /* Logged by the listener with the tag of what failed. */
   } else {
     _milter_client_emit_listen_started (self);
     if (_milter_client_become_daemon (self, &local_error))

@@ -247,8 +247,8 @@ _milter_client_run_master (MilterClient *self, GError **error)
   g_autoptr (GError) local_error = NULL;
   gboolean success = FALSE;
 
-  if (!_milter_client_listen (self, &local_error)) {
-    _milter_client_log_listen_error (local_error, TRUE);
+  if (!_milter_client_listen (self, TRUE, &local_error)) {
+    /* Logged by the listener with the tag of what failed. */
   } else {
     _milter_client_emit_listen_started (self);
     success = _milter_client_become_daemon (self, &local_error) &&

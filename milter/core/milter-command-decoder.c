@@ -9,9 +9,10 @@
  *
  * DESCRIPTION
  *   Framing is the packet decoder's job; this file only checks and splits
- *   payloads. Every read goes through a bounds-checked cursor over the
- *   payload, so hostile input can at worst produce an error. Strings are
- *   never copied: a NUL found inside the payload ends each one in place.
+ *   payloads. Every read goes through the shared bounds-checked cursor
+ *   (milter-payload-cursor.h), so hostile input can at worst produce an
+ *   error. Strings are never copied: a NUL found inside the payload ends
+ *   each one in place.
  *
  * DIAGNOSTICS
  *   See milter-command-decoder.h. Messages are built only on failure.
@@ -25,6 +26,7 @@
 
 #include <milter/core/milter-protocol.h>
 #include <milter/core/milter-packet-decoder.h>
+#include <milter/core/milter-payload-cursor.h>
 #include <milter/core/milter-command.h>
 #include <milter/core/milter-command-decoder.h>
 
@@ -34,18 +36,20 @@ struct _MilterCommandDecoder {
   GPtrArray *argv;
   GPtrArray *names;
   GPtrArray *values;
-  /* The callback of the running feed. */
-  MilterCommandFunc func;
-  gpointer user_data;
 };
 
-/* A bounds-checked cursor over one payload. */
+/* One feed's callback, handed to the packet decoder on the stack. */
 typedef struct {
   MilterCommandDecoder *decoder;
+  MilterCommandFunc func;
+  gpointer user_data;
+} Feed;
+
+/* The shared payload cursor, with what this decoder's errors name. */
+typedef struct {
+  MilterPayloadCursor bytes;
+  MilterCommandDecoder *decoder;
   const gchar *command_name;
-  const guint8 *payload;
-  gsize size;
-  gsize position;
 } Cursor;
 
 MilterCommandDecoder *
@@ -96,88 +100,74 @@ cursor_fail (Cursor *cursor, MilterDecoderError code, GError **error,
                " (payload byte %" G_GSIZE_FORMAT ")",
                cursor->command_name, what,
                milter_packet_decoder_get_packet_offset (cursor->decoder->packets),
-               cursor->position);
+               cursor->bytes.position);
   return FALSE;
 }
 
 static gsize
 cursor_left (const Cursor *cursor)
 {
-  return cursor->size - cursor->position;
+  return milter_payload_cursor_left (&cursor->bytes);
 }
 
-/* Fails unless n more bytes are there; callers then read them in place. */
 static gboolean
-cursor_need (Cursor *cursor, const gchar *field, gsize n, GError **error)
+cursor_short (Cursor *cursor, const gchar *field, gsize n, GError **error)
 {
-  if (cursor_left (cursor) < n)
-    return cursor_fail (cursor, MILTER_DECODER_ERROR_SHORT_PAYLOAD, error,
-                        "%s missing (need %" G_GSIZE_FORMAT " byte(s), %"
-                        G_GSIZE_FORMAT " left)", field, n, cursor_left (cursor));
-  return TRUE;
+  return cursor_fail (cursor, MILTER_DECODER_ERROR_SHORT_PAYLOAD, error,
+                      "%s missing (need %" G_GSIZE_FORMAT " byte(s), %"
+                      G_GSIZE_FORMAT " left)", field, n, cursor_left (cursor));
 }
 
 static gboolean
 cursor_read_uint8 (Cursor *cursor, const gchar *field, guint8 *value,
                    GError **error)
 {
-  if (!cursor_need (cursor, field, 1, error))
-    return FALSE;
-  *value = cursor->payload[cursor->position];
-  cursor->position++;
-  return TRUE;
+  return milter_payload_cursor_read_uint8 (&cursor->bytes, value) ||
+         cursor_short (cursor, field, 1, error);
 }
 
 static gboolean
 cursor_read_uint16 (Cursor *cursor, const gchar *field, guint16 *value,
                     GError **error)
 {
-  const guint8 *p = cursor->payload + cursor->position;
-
-  if (!cursor_need (cursor, field, 2, error))
-    return FALSE;
-  *value = (guint16) (((guint) p[0] << 8) | (guint) p[1]);
-  cursor->position += 2;
-  return TRUE;
+  return milter_payload_cursor_read_uint16 (&cursor->bytes, value) ||
+         cursor_short (cursor, field, 2, error);
 }
 
 static gboolean
 cursor_read_uint32 (Cursor *cursor, const gchar *field, guint32 *value,
                     GError **error)
 {
-  const guint8 *p = cursor->payload + cursor->position;
-
-  if (!cursor_need (cursor, field, 4, error))
-    return FALSE;
-  *value = ((guint32) p[0] << 24) | ((guint32) p[1] << 16) |
-           ((guint32) p[2] << 8) | (guint32) p[3];
-  cursor->position += 4;
-  return TRUE;
+  return milter_payload_cursor_read_uint32 (&cursor->bytes, value) ||
+         cursor_short (cursor, field, 4, error);
 }
 
 static gboolean
 cursor_read_string (Cursor *cursor, const gchar *field, const gchar **string,
                     GError **error)
 {
-  const guint8 *start = cursor->payload + cursor->position;
-  const guint8 *nul;
-
+  if (milter_payload_cursor_read_string (&cursor->bytes, string))
+    return TRUE;
   if (cursor_left (cursor) == 0)
     return cursor_fail (cursor, MILTER_DECODER_ERROR_SHORT_PAYLOAD, error,
                         "%s missing", field);
-  nul = memchr (start, '\0', cursor_left (cursor));
-  if (!nul)
-    return cursor_fail (cursor, MILTER_DECODER_ERROR_MISSING_NUL, error,
-                        "string without terminating NUL (%s)", field);
-  *string = (const gchar *) start;
-  cursor->position += (gsize) (nul - start) + 1;
-  return TRUE;
+  return cursor_fail (cursor, MILTER_DECODER_ERROR_MISSING_NUL, error,
+                      "string without terminating NUL (%s)", field);
 }
 
-static gboolean
-cursor_expect_end (Cursor *cursor, const gchar *after, GError **error)
+/*
+ * Bytes after a command's last field are what libmilter (engine.c) makes
+ * of them, so that a milter on this library accepts what one on libmilter
+ * accepts: helo, header and connect's address are read up to the first
+ * NUL after a check that the payload's last byte is a NUL, so trailing
+ * bytes pass only when they end with one. Every other command is ignored
+ * past its fields (callers just stop reading).
+ */
+static inline gboolean
+cursor_end_after_string (Cursor *cursor, const gchar *after, GError **error)
 {
-  if (cursor_left (cursor) > 0)
+  if (G_UNLIKELY (cursor_left (cursor) > 0) &&
+      !milter_payload_cursor_ends_with_nul (&cursor->bytes))
     return cursor_fail (cursor, MILTER_DECODER_ERROR_TRAILING_GARBAGE, error,
                         "%" G_GSIZE_FORMAT " trailing byte(s) after %s",
                         cursor_left (cursor), after);
@@ -196,9 +186,7 @@ parse_negotiate (Cursor *cursor, MilterCommand *command, GError **error)
   command->negotiate.version = version;
   command->negotiate.actions = (MilterActionFlags) actions;
   command->negotiate.steps = (MilterStepFlags) steps;
-  /* libmilter reads the first 12 bytes and ignores the rest: an MTA of a
-   * later protocol may send more. */
-  cursor->position = cursor->size;
+  /* libmilter reads 12 bytes and ignores the rest: room for extensions. */
   return TRUE;
 }
 
@@ -212,7 +200,7 @@ parse_define_macro (Cursor *cursor, MilterCommand *command, GError **error)
   if (!cursor_read_uint8 (cursor, "stage command byte", &stage, error))
     return FALSE;
   if (!milter_command_is_macro_stage (stage)) {
-    cursor->position--;
+    cursor->bytes.position--;
     return cursor_fail (cursor, MILTER_DECODER_ERROR_INVALID_VALUE, error,
                         "invalid macro stage byte 0x%02x", stage);
   }
@@ -258,22 +246,21 @@ parse_connect (Cursor *cursor, MilterCommand *command, GError **error)
   switch (family) {
   case MILTER_FAMILY_UNKNOWN:
     /* Sendmail and Postfix send neither port nor address here; libmilter
-     * ignores whatever follows the family byte. */
-    cursor->position = cursor->size;
+     * reads nothing after the family then, so neither do we. */
     return TRUE;
   case MILTER_FAMILY_UNIX:
   case MILTER_FAMILY_INET:
   case MILTER_FAMILY_INET6:
     break;
   default:
-    cursor->position--;
+    cursor->bytes.position--;
     return cursor_fail (cursor, MILTER_DECODER_ERROR_INVALID_VALUE, error,
                         "invalid family byte 0x%02x", family);
   }
   if (!cursor_read_uint16 (cursor, "port", &command->connect.port, error) ||
       !cursor_read_string (cursor, "address", &command->connect.address, error))
     return FALSE;
-  return cursor_expect_end (cursor, "address", error);
+  return cursor_end_after_string (cursor, "address", error);
 }
 
 static gboolean
@@ -286,11 +273,9 @@ parse_envelope (Cursor *cursor, MilterCommand *command, GError **error)
   if (!cursor_read_string (cursor, "address", &string, error))
     return FALSE;
   g_ptr_array_add (argv, (gpointer) string);
-  while (cursor_left (cursor) > 0) {
-    if (!cursor_read_string (cursor, "ESMTP argument", &string, error))
-      return FALSE;
+  /* libmilter splits at NULs and drops bytes after the last one. */
+  while (milter_payload_cursor_read_string (&cursor->bytes, &string))
     g_ptr_array_add (argv, (gpointer) string);
-  }
   command->envelope.argc = argv->len;
   g_ptr_array_add (argv, NULL);
   command->envelope.argv = (const gchar *const *) argv->pdata;
@@ -309,32 +294,28 @@ parse_payload (Cursor *cursor, MilterCommand *command, GError **error)
     return parse_connect (cursor, command, error);
   case MILTER_COMMAND_HELO:
     return cursor_read_string (cursor, "fqdn", &command->helo.fqdn, error) &&
-           cursor_expect_end (cursor, "fqdn", error);
+           cursor_end_after_string (cursor, "fqdn", error);
   case MILTER_COMMAND_ENVELOPE_FROM:
   case MILTER_COMMAND_ENVELOPE_RECIPIENT:
     return parse_envelope (cursor, command, error);
   case MILTER_COMMAND_HEADER:
     return cursor_read_string (cursor, "header name", &command->header.name, error) &&
            cursor_read_string (cursor, "header value", &command->header.value, error) &&
-           cursor_expect_end (cursor, "header value", error);
+           cursor_end_after_string (cursor, "header value", error);
   case MILTER_COMMAND_BODY:
   case MILTER_COMMAND_END_OF_MESSAGE:
     /* Raw bytes; the chunk-size limit is the packet decoder's maximum. */
-    command->body.data = cursor->payload;
-    command->body.size = cursor->size;
-    cursor->position = cursor->size;
+    command->body.data = cursor->bytes.data;
+    command->body.size = cursor->bytes.size;
+    cursor->bytes.position = cursor->bytes.size;
     return TRUE;
   case MILTER_COMMAND_UNKNOWN:
-    return cursor_read_string (cursor, "SMTP command", &command->unknown.command, error) &&
-           cursor_expect_end (cursor, "SMTP command", error);
-  case MILTER_COMMAND_DATA:
-  case MILTER_COMMAND_END_OF_HEADER:
-  case MILTER_COMMAND_ABORT:
-  case MILTER_COMMAND_QUIT:
-  case MILTER_COMMAND_QUIT_NEW_CONNECTION:
-    return cursor_expect_end (cursor, "the command byte", error);
+    /* libmilter hands the payload over as one string, unchecked. */
+    return cursor_read_string (cursor, "SMTP command", &command->unknown.command, error);
   default:
-    g_return_val_if_reached (FALSE);
+    /* The bare commands: libmilter does not look at their payloads. */
+    g_return_val_if_fail (milter_command_type_is_bare (command->type), FALSE);
+    return TRUE;
   }
 }
 
@@ -346,7 +327,7 @@ milter_command_decoder_parse (MilterCommandDecoder *decoder,
                               MilterCommand *command,
                               GError **error)
 {
-  /* A NULL empty payload would make even "payload + 0" undefined. */
+  /* Body commands hand out a pointer even for an empty payload. */
   static const guint8 empty_payload[1] = {0};
   Cursor cursor;
 
@@ -355,11 +336,10 @@ milter_command_decoder_parse (MilterCommandDecoder *decoder,
   g_return_val_if_fail (command != NULL, FALSE);
 
   memset (command, 0, sizeof (*command));
+  milter_payload_cursor_init (&cursor.bytes, payload ? payload : empty_payload,
+                              size);
   cursor.decoder = decoder;
   cursor.command_name = milter_command_type_to_string (type);
-  cursor.payload = payload ? payload : empty_payload;
-  cursor.size = size;
-  cursor.position = 0;
   if (!cursor.command_name) {
     g_set_error (error, MILTER_DECODER_ERROR, MILTER_DECODER_ERROR_UNKNOWN_TYPE,
                  "unknown command byte 0x%02x in packet at byte offset %"
@@ -375,13 +355,12 @@ static gboolean
 on_packet (guint8 type, const guint8 *payload, gsize payload_size,
            gpointer user_data, GError **error)
 {
-  MilterCommandDecoder *decoder = user_data;
+  const Feed *feed = user_data;
   MilterCommand command;
 
-  if (!milter_command_decoder_parse (decoder, type, payload, payload_size,
-                                     &command, error))
-    return FALSE;
-  return decoder->func (&command, decoder->user_data, error);
+  return milter_command_decoder_parse (feed->decoder, type, payload,
+                                       payload_size, &command, error) &&
+         feed->func (&command, feed->user_data, error);
 }
 
 gboolean
@@ -392,19 +371,14 @@ milter_command_decoder_feed (MilterCommandDecoder *decoder,
                              gpointer user_data,
                              GError **error)
 {
-  gboolean ok;
+  Feed feed = {decoder, func, user_data};
 
   g_return_val_if_fail (decoder != NULL, FALSE);
   g_return_val_if_fail (data != NULL || size == 0, FALSE);
   g_return_val_if_fail (func != NULL, FALSE);
 
-  decoder->func = func;
-  decoder->user_data = user_data;
-  ok = milter_packet_decoder_feed (decoder->packets, data, size,
-                                   on_packet, decoder, error);
-  decoder->func = NULL;
-  decoder->user_data = NULL;
-  return ok;
+  return milter_packet_decoder_feed (decoder->packets, data, size,
+                                     on_packet, &feed, error);
 }
 
 gboolean

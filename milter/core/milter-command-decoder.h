@@ -23,6 +23,13 @@
  *   it fills is valid until the next parse or feed on that decoder and as
  *   long as payload lives.
  *
+ *   Trailing bytes are judged as Sendmail's libmilter judges them, so that
+ *   what an MTA can send a libmilter milter it can send ours: negotiate
+ *   reads its 12 bytes, connect with family 'U', unknown, data,
+ *   end-of-header, abort and the quits read nothing past their fields,
+ *   an envelope drops bytes after its last NUL, and helo, header and
+ *   connect's address accept trailing bytes that end with a NUL.
+ *
  *   The callback may not free or reset the decoder. Returning FALSE stops
  *   decoding; feed then fails with the callback's error (or a
  *   MILTER_DECODER_ERROR_FAILED one if it set none).
@@ -33,7 +40,8 @@
  *   packet starts, e.g. "helo: string without terminating NUL in packet at
  *   byte offset 17 (payload byte 0)". Codes: UNKNOWN_TYPE (command byte),
  *   SHORT_PAYLOAD (a field is missing), MISSING_NUL (a string runs to the
- *   end of the packet), TRAILING_GARBAGE (bytes after the last field),
+ *   end of the packet), TRAILING_GARBAGE (bytes after helo's fqdn,
+ *   header's value or connect's address that do not end with a NUL),
  *   INVALID_VALUE (family byte, define-macro stage byte or odd number of
  *   strings); framing errors come from the packet decoder. For parse()
  *   outside feed, offsets are those of the last fed packet (0 after new or

@@ -7,10 +7,9 @@
  *   ... (see milter-command-encoder.h)
  *
  * DESCRIPTION
- *   A packet is written in place: a length placeholder and the command
- *   byte first, the fields appended straight from the caller's strings,
- *   then the length is patched. No field is measured twice and nothing is
- *   staged in a temporary buffer.
+ *   Packets are built by the shared packet writer (milter-packet-writer.h):
+ *   the payload is measured, the buffer grown once, and the fields copied
+ *   straight from the caller's strings into place.
  *
  * DIAGNOSTICS
  *   Only g_return_if_fail on programming errors; nothing is written then.
@@ -24,67 +23,7 @@
 #include <milter/core/milter-protocol.h>
 #include <milter/core/milter-command.h>
 #include <milter/core/milter-command-encoder.h>
-
-static guint
-begin_packet (GByteArray *out, guint8 type)
-{
-  static const guint8 placeholder[MILTER_PACKET_HEADER_SIZE] = {0, 0, 0, 0};
-  guint start = out->len;
-
-  g_byte_array_append (out, placeholder, sizeof (placeholder));
-  g_byte_array_append (out, &type, 1);
-  return start;
-}
-
-static void
-end_packet (GByteArray *out, guint start)
-{
-  guint32 length = out->len - start - MILTER_PACKET_HEADER_SIZE;
-  guint8 *p = out->data + start;
-
-  p[0] = (guint8) (length >> 24);
-  p[1] = (guint8) (length >> 16);
-  p[2] = (guint8) (length >> 8);
-  p[3] = (guint8) length;
-}
-
-static void
-append_uint32 (GByteArray *out, guint32 value)
-{
-  guint8 bytes[4];
-
-  bytes[0] = (guint8) (value >> 24);
-  bytes[1] = (guint8) (value >> 16);
-  bytes[2] = (guint8) (value >> 8);
-  bytes[3] = (guint8) value;
-  g_byte_array_append (out, bytes, sizeof (bytes));
-}
-
-static void
-append_string (GByteArray *out, const gchar *string)
-{
-  /* The terminating NUL is part of the field. */
-  g_byte_array_append (out, (const guint8 *) string, (guint) strlen (string) + 1);
-}
-
-static void
-encode_empty (GByteArray *out, guint8 type)
-{
-  end_packet (out, begin_packet (out, type));
-}
-
-static void
-encode_strings (GByteArray *out, guint8 type, const gchar *first,
-                const gchar *const *rest)
-{
-  guint start = begin_packet (out, type);
-  guint i;
-
-  append_string (out, first);
-  for (i = 0; rest && rest[i]; i++)
-    append_string (out, rest[i]);
-  end_packet (out, start);
-}
+#include <milter/core/milter-packet-writer.h>
 
 void
 milter_command_encode_negotiate (GByteArray *out,
@@ -92,15 +31,16 @@ milter_command_encode_negotiate (GByteArray *out,
                                  MilterActionFlags actions,
                                  MilterStepFlags steps)
 {
-  guint start;
+  guint8 *p;
 
   g_return_if_fail (out != NULL);
 
-  start = begin_packet (out, MILTER_COMMAND_NEGOTIATE);
-  append_uint32 (out, version);
-  append_uint32 (out, (guint32) actions);
-  append_uint32 (out, (guint32) steps);
-  end_packet (out, start);
+  p = milter_packet_writer_begin (out, MILTER_COMMAND_NEGOTIATE, 12);
+  if (!p)
+    return;
+  p = milter_packet_put_uint32 (p, version);
+  p = milter_packet_put_uint32 (p, (guint32) actions);
+  milter_packet_put_uint32 (p, (guint32) steps);
 }
 
 void
@@ -110,20 +50,25 @@ milter_command_encode_define_macro (GByteArray *out,
                                     const gchar *const *values,
                                     guint n)
 {
-  guint start, i;
+  gsize payload_size = 1;
+  guint8 *p;
+  guint i;
 
   g_return_if_fail (out != NULL);
   g_return_if_fail (n == 0 || (names != NULL && values != NULL));
-  for (i = 0; i < n; i++)
-    g_return_if_fail (names[i] != NULL && values[i] != NULL);
-
-  start = begin_packet (out, MILTER_COMMAND_DEFINE_MACRO);
-  g_byte_array_append (out, &stage_command, 1);
   for (i = 0; i < n; i++) {
-    append_string (out, names[i]);
-    append_string (out, values[i]);
+    g_return_if_fail (names[i] != NULL && values[i] != NULL);
+    payload_size += strlen (names[i]) + 1 + strlen (values[i]) + 1;
   }
-  end_packet (out, start);
+
+  p = milter_packet_writer_begin (out, MILTER_COMMAND_DEFINE_MACRO, payload_size);
+  if (!p)
+    return;
+  *p++ = stage_command;
+  for (i = 0; i < n; i++) {
+    p = milter_packet_put_string (p, names[i], strlen (names[i]));
+    p = milter_packet_put_string (p, values[i], strlen (values[i]));
+  }
 }
 
 void
@@ -133,8 +78,8 @@ milter_command_encode_connect (GByteArray *out,
                                guint16 port,
                                const gchar *address)
 {
-  guint start;
-  guint8 bytes[2];
+  gsize host_length, address_length = 0;
+  guint8 *p;
 
   g_return_if_fail (out != NULL);
   g_return_if_fail (host != NULL);
@@ -142,26 +87,28 @@ milter_command_encode_connect (GByteArray *out,
                     family == MILTER_FAMILY_INET || family == MILTER_FAMILY_INET6);
   g_return_if_fail (family == MILTER_FAMILY_UNKNOWN || address != NULL);
 
-  start = begin_packet (out, MILTER_COMMAND_CONNECT);
-  append_string (out, host);
-  bytes[0] = (guint8) family;
-  g_byte_array_append (out, bytes, 1);
+  host_length = strlen (host);
+  /* Sendmail and Postfix send neither port nor address for 'U'. */
+  if (family != MILTER_FAMILY_UNKNOWN)
+    address_length = strlen (address);
+  p = milter_packet_writer_begin (out, MILTER_COMMAND_CONNECT,
+                                  host_length + 2 +
+                                  (family != MILTER_FAMILY_UNKNOWN
+                                     ? 2 + address_length + 1 : 0));
+  if (!p)
+    return;
+  p = milter_packet_put_string (p, host, host_length);
+  *p++ = (guint8) family;
   if (family != MILTER_FAMILY_UNKNOWN) {
-    bytes[0] = (guint8) (port >> 8);
-    bytes[1] = (guint8) port;
-    g_byte_array_append (out, bytes, 2);
-    append_string (out, address);
+    p = milter_packet_put_uint16 (p, port);
+    milter_packet_put_string (p, address, address_length);
   }
-  end_packet (out, start);
 }
 
 void
 milter_command_encode_helo (GByteArray *out, const gchar *fqdn)
 {
-  g_return_if_fail (out != NULL);
-  g_return_if_fail (fqdn != NULL);
-
-  encode_strings (out, MILTER_COMMAND_HELO, fqdn, NULL);
+  milter_packet_writer_strings (out, MILTER_COMMAND_HELO, NULL, fqdn, NULL);
 }
 
 void
@@ -169,10 +116,8 @@ milter_command_encode_envelope_from (GByteArray *out,
                                      const gchar *address,
                                      const gchar *const *esmtp_args)
 {
-  g_return_if_fail (out != NULL);
-  g_return_if_fail (address != NULL);
-
-  encode_strings (out, MILTER_COMMAND_ENVELOPE_FROM, address, esmtp_args);
+  milter_packet_writer_strings (out, MILTER_COMMAND_ENVELOPE_FROM, NULL,
+                                address, esmtp_args);
 }
 
 void
@@ -180,18 +125,14 @@ milter_command_encode_envelope_recipient (GByteArray *out,
                                           const gchar *address,
                                           const gchar *const *esmtp_args)
 {
-  g_return_if_fail (out != NULL);
-  g_return_if_fail (address != NULL);
-
-  encode_strings (out, MILTER_COMMAND_ENVELOPE_RECIPIENT, address, esmtp_args);
+  milter_packet_writer_strings (out, MILTER_COMMAND_ENVELOPE_RECIPIENT, NULL,
+                                address, esmtp_args);
 }
 
 void
 milter_command_encode_data (GByteArray *out)
 {
-  g_return_if_fail (out != NULL);
-
-  encode_empty (out, MILTER_COMMAND_DATA);
+  milter_packet_writer_empty (out, MILTER_COMMAND_DATA);
 }
 
 void
@@ -199,39 +140,34 @@ milter_command_encode_header (GByteArray *out,
                               const gchar *name,
                               const gchar *value)
 {
-  guint start;
+  const gchar *rest[] = {value, NULL};
 
   g_return_if_fail (out != NULL);
   g_return_if_fail (name != NULL);
   g_return_if_fail (value != NULL);
 
-  start = begin_packet (out, MILTER_COMMAND_HEADER);
-  append_string (out, name);
-  append_string (out, value);
-  end_packet (out, start);
+  milter_packet_writer_strings (out, MILTER_COMMAND_HEADER, NULL, name, rest);
 }
 
 void
 milter_command_encode_end_of_header (GByteArray *out)
 {
-  g_return_if_fail (out != NULL);
-
-  encode_empty (out, MILTER_COMMAND_END_OF_HEADER);
+  milter_packet_writer_empty (out, MILTER_COMMAND_END_OF_HEADER);
 }
 
 gsize
 milter_command_encode_body (GByteArray *out, const guint8 *data, gsize size)
 {
-  guint start;
   gsize taken = MIN (size, (gsize) MILTER_CHUNK_SIZE);
+  guint8 *p;
 
   g_return_val_if_fail (out != NULL, 0);
   g_return_val_if_fail (data != NULL || size == 0, 0);
 
-  start = begin_packet (out, MILTER_COMMAND_BODY);
-  if (taken > 0)
-    g_byte_array_append (out, data, (guint) taken);
-  end_packet (out, start);
+  p = milter_packet_writer_begin (out, MILTER_COMMAND_BODY, taken);
+  if (!p)
+    return 0;
+  milter_packet_put_bytes (p, data, taken);
   return taken;
 }
 
@@ -240,50 +176,38 @@ milter_command_encode_end_of_message (GByteArray *out,
                                       const guint8 *data,
                                       gsize size)
 {
-  guint start;
+  guint8 *p;
 
   g_return_if_fail (out != NULL);
   g_return_if_fail (data != NULL || size == 0);
-  /* The length field counts the command byte too. */
-  g_return_if_fail (size < G_MAXUINT32);
 
-  start = begin_packet (out, MILTER_COMMAND_END_OF_MESSAGE);
-  if (size > 0)
-    g_byte_array_append (out, data, (guint) size);
-  end_packet (out, start);
+  p = milter_packet_writer_begin (out, MILTER_COMMAND_END_OF_MESSAGE, size);
+  if (p)
+    milter_packet_put_bytes (p, data, size);
 }
 
 void
 milter_command_encode_unknown (GByteArray *out, const gchar *command)
 {
-  g_return_if_fail (out != NULL);
-  g_return_if_fail (command != NULL);
-
-  encode_strings (out, MILTER_COMMAND_UNKNOWN, command, NULL);
+  milter_packet_writer_strings (out, MILTER_COMMAND_UNKNOWN, NULL, command, NULL);
 }
 
 void
 milter_command_encode_abort (GByteArray *out)
 {
-  g_return_if_fail (out != NULL);
-
-  encode_empty (out, MILTER_COMMAND_ABORT);
+  milter_packet_writer_empty (out, MILTER_COMMAND_ABORT);
 }
 
 void
 milter_command_encode_quit (GByteArray *out)
 {
-  g_return_if_fail (out != NULL);
-
-  encode_empty (out, MILTER_COMMAND_QUIT);
+  milter_packet_writer_empty (out, MILTER_COMMAND_QUIT);
 }
 
 void
 milter_command_encode_quit_new_connection (GByteArray *out)
 {
-  g_return_if_fail (out != NULL);
-
-  encode_empty (out, MILTER_COMMAND_QUIT_NEW_CONNECTION);
+  milter_packet_writer_empty (out, MILTER_COMMAND_QUIT_NEW_CONNECTION);
 }
 
 void
@@ -316,8 +240,9 @@ milter_command_encode (GByteArray *out, const MilterCommand *command)
   case MILTER_COMMAND_ENVELOPE_FROM:
   case MILTER_COMMAND_ENVELOPE_RECIPIENT:
     g_return_if_fail (command->envelope.argc >= 1 && command->envelope.argv != NULL);
-    encode_strings (out, (guint8) command->type, command->envelope.argv[0],
-                    command->envelope.argv + 1);
+    milter_packet_writer_strings (out, (guint8) command->type, NULL,
+                                  command->envelope.argv[0],
+                                  command->envelope.argv + 1);
     break;
   case MILTER_COMMAND_HEADER:
     milter_command_encode_header (out, command->header.name, command->header.value);
@@ -343,14 +268,9 @@ milter_command_encode (GByteArray *out, const MilterCommand *command)
   case MILTER_COMMAND_UNKNOWN:
     milter_command_encode_unknown (out, command->unknown.command);
     break;
-  case MILTER_COMMAND_DATA:
-  case MILTER_COMMAND_END_OF_HEADER:
-  case MILTER_COMMAND_ABORT:
-  case MILTER_COMMAND_QUIT:
-  case MILTER_COMMAND_QUIT_NEW_CONNECTION:
-    encode_empty (out, (guint8) command->type);
-    break;
   default:
-    g_return_if_reached ();
+    g_return_if_fail (milter_command_type_is_bare ((guint8) command->type));
+    milter_packet_writer_empty (out, (guint8) command->type);
+    break;
   }
 }

@@ -18,6 +18,7 @@
 
 #include <glib.h>
 
+#include <milter/core/milter-escape.h>
 #include <milter/core/milter-protocol.h>
 #include <milter/core/milter-command.h>
 
@@ -35,48 +36,7 @@
 gboolean
 milter_command_is_macro_stage (guint8 stage_command)
 {
-  switch (stage_command) {
-  case MILTER_COMMAND_CONNECT:
-  case MILTER_COMMAND_HELO:
-  case MILTER_COMMAND_ENVELOPE_FROM:
-  case MILTER_COMMAND_ENVELOPE_RECIPIENT:
-  case MILTER_COMMAND_DATA:
-  case MILTER_COMMAND_END_OF_HEADER:
-  case MILTER_COMMAND_END_OF_MESSAGE:
-  case MILTER_COMMAND_UNKNOWN:
-  case MILTER_COMMAND_HEADER:
-  case MILTER_COMMAND_BODY:
-    return TRUE;
-  default:
-    return FALSE;
-  }
-}
-
-static void
-append_escaped (GString *out, const guint8 *data, gsize size)
-{
-  gsize i;
-
-  g_string_append_c (out, '"');
-  for (i = 0; i < size; i++) {
-    guint8 c = data[i];
-
-    if (c == '"' || c == '\\') {
-      g_string_append_c (out, '\\');
-      g_string_append_c (out, (gchar) c);
-    } else if (c == '\r') {
-      g_string_append (out, "\\r");
-    } else if (c == '\n') {
-      g_string_append (out, "\\n");
-    } else if (c == '\t') {
-      g_string_append (out, "\\t");
-    } else if (c < 0x20 || c >= 0x7f) {
-      g_string_append_printf (out, "\\x%02x", c);
-    } else {
-      g_string_append_c (out, (gchar) c);
-    }
-  }
-  g_string_append_c (out, '"');
+  return milter_macro_command_index (stage_command) >= 0;
 }
 
 static void
@@ -86,7 +46,7 @@ append_string (GString *out, const gchar *string)
     g_string_append (out, "(null)");
     return;
   }
-  append_escaped (out, (const guint8 *) string, strlen (string));
+  milter_escape_append (out, (const guint8 *) string, strlen (string));
 }
 
 static guint64
@@ -124,7 +84,7 @@ append_body (GString *out, const guint8 *data, gsize size)
     return;
   g_string_append_printf (out, " fnv1a=%016" G_GINT64_MODIFIER "x data=",
                           fnv1a64 (data, size));
-  append_escaped (out, data, shown);
+  milter_escape_append (out, data, shown);
   if (shown < size)
     g_string_append (out, "...");
 }
@@ -205,12 +165,8 @@ milter_command_to_string (const MilterCommand *command)
     g_string_append (out, " command=");
     append_string (out, command->unknown.command);
     break;
-  case MILTER_COMMAND_DATA:
-  case MILTER_COMMAND_END_OF_HEADER:
-  case MILTER_COMMAND_ABORT:
-  case MILTER_COMMAND_QUIT:
-  case MILTER_COMMAND_QUIT_NEW_CONNECTION:
   default:
+    /* The bare commands (milter_command_type_is_bare()) have no fields. */
     break;
   }
   return g_string_free (out, FALSE);

@@ -396,11 +396,15 @@ resolve (const MilterConnectionSpec *spec, GSocketFamily family,
                                    : G_RESOLVER_NAME_LOOKUP_FLAGS_IPV6_ONLY,
     NULL, &lookup_error);
   if (!addresses) {
-    g_set_error (error, MILTER_CONNECTION_SPEC_ERROR,
-                 MILTER_CONNECTION_SPEC_ERROR_RESOLVE_FAILED,
-                 "cannot resolve host '%s' in connection spec '%s': %s",
-                 spec->host, text,
-                 lookup_error ? lookup_error->message : "no address");
+    if (lookup_error)
+      g_propagate_prefixed_error (error, g_steal_pointer (&lookup_error),
+                                  "cannot resolve host '%s' in connection "
+                                  "spec '%s': ", spec->host, text);
+    else
+      g_set_error (error, MILTER_CONNECTION_SPEC_ERROR,
+                   MILTER_CONNECTION_SPEC_ERROR_RESOLVE_FAILED,
+                   "cannot resolve host '%s' in connection spec '%s': "
+                   "no address", spec->host, text);
     return NULL;
   }
   /* The flags should already restrict the family; check anyway, since a

@@ -68,44 +68,88 @@ milter_reply_type_is_valid (guint8 reply)
   return milter_reply_type_to_string (reply) != NULL;
 }
 
+/*
+ * The one table of macro stages: the commands a define-macro packet may
+ * name, in the order an MTA sends them, each with its stage in the v6
+ * negotiate reply's macro lists (-1: none). The first
+ * MILTER_MACRO_COMMAND_COUNT are the protocol's (C H M R T N E U); header
+ * and body come last because they are only tolerated (see
+ * milter_command_is_macro_stage()).
+ */
 static const struct {
-  const gchar *name;
   guint8 command;
-} macro_stages[MILTER_MACRO_STAGE_COUNT] = {
-  [MILTER_MACRO_STAGE_CONNECT] = {"connect", MILTER_COMMAND_CONNECT},
-  [MILTER_MACRO_STAGE_HELO] = {"helo", MILTER_COMMAND_HELO},
-  [MILTER_MACRO_STAGE_ENVELOPE_FROM] = {"envelope-from", MILTER_COMMAND_ENVELOPE_FROM},
-  [MILTER_MACRO_STAGE_ENVELOPE_RECIPIENT] = {"envelope-recipient", MILTER_COMMAND_ENVELOPE_RECIPIENT},
-  [MILTER_MACRO_STAGE_DATA] = {"data", MILTER_COMMAND_DATA},
-  [MILTER_MACRO_STAGE_END_OF_MESSAGE] = {"end-of-message", MILTER_COMMAND_END_OF_MESSAGE},
-  [MILTER_MACRO_STAGE_END_OF_HEADER] = {"end-of-header", MILTER_COMMAND_END_OF_HEADER},
+  gint8 stage;
+} macro_commands[MILTER_MACRO_COMMAND_COUNT_TOLERATED] = {
+  {MILTER_COMMAND_CONNECT, MILTER_MACRO_STAGE_CONNECT},
+  {MILTER_COMMAND_HELO, MILTER_MACRO_STAGE_HELO},
+  {MILTER_COMMAND_ENVELOPE_FROM, MILTER_MACRO_STAGE_ENVELOPE_FROM},
+  {MILTER_COMMAND_ENVELOPE_RECIPIENT, MILTER_MACRO_STAGE_ENVELOPE_RECIPIENT},
+  {MILTER_COMMAND_DATA, MILTER_MACRO_STAGE_DATA},
+  {MILTER_COMMAND_END_OF_HEADER, MILTER_MACRO_STAGE_END_OF_HEADER},
+  {MILTER_COMMAND_END_OF_MESSAGE, MILTER_MACRO_STAGE_END_OF_MESSAGE},
+  {MILTER_COMMAND_UNKNOWN, -1},
+  {MILTER_COMMAND_HEADER, -1},
+  {MILTER_COMMAND_BODY, -1},
 };
 
-const gchar *
-milter_macro_stage_to_string (MilterMacroStage stage)
+gint
+milter_macro_command_index (guint8 command)
 {
-  if ((guint) stage >= MILTER_MACRO_STAGE_COUNT)
-    return NULL;
-  return macro_stages[stage].name;
+  for (guint i = 0; i < MILTER_MACRO_COMMAND_COUNT_TOLERATED; i++) {
+    if (macro_commands[i].command == command)
+      return (gint) i;
+  }
+  return -1;
+}
+
+guint8
+milter_macro_command_at (guint index)
+{
+  return index < MILTER_MACRO_COMMAND_COUNT_TOLERATED
+    ? macro_commands[index].command : 0;
 }
 
 guint8
 milter_macro_stage_to_command (MilterMacroStage stage)
 {
-  if ((guint) stage >= MILTER_MACRO_STAGE_COUNT)
-    return 0;
-  return macro_stages[stage].command;
+  for (guint i = 0; i < MILTER_MACRO_COMMAND_COUNT_TOLERATED; i++) {
+    if (macro_commands[i].stage >= 0 &&
+        (guint) macro_commands[i].stage == (guint) stage)
+      return macro_commands[i].command;
+  }
+  return 0;
+}
+
+/* A stage is named after its command: "connect", ..., "end-of-header". */
+const gchar *
+milter_macro_stage_to_string (MilterMacroStage stage)
+{
+  guint8 command = milter_macro_stage_to_command (stage);
+
+  return command ? milter_command_type_to_string (command) : NULL;
 }
 
 gboolean
 milter_macro_stage_from_command (guint8 command, MilterMacroStage *stage)
 {
-  guint i;
+  gint index = milter_macro_command_index (command);
 
-  for (i = 0; i < MILTER_MACRO_STAGE_COUNT; i++) {
-    if (macro_stages[i].command == command) {
+  if (index < 0 || macro_commands[index].stage < 0)
+    return FALSE;
+  if (stage)
+    *stage = (MilterMacroStage) macro_commands[index].stage;
+  return TRUE;
+}
+
+gboolean
+milter_macro_stage_from_string (const gchar *name, MilterMacroStage *stage)
+{
+  for (guint i = 0; name && i < MILTER_MACRO_COMMAND_COUNT_TOLERATED; i++) {
+    if (macro_commands[i].stage >= 0 &&
+        g_strcmp0 (milter_command_type_to_string (macro_commands[i].command),
+                   name) == 0) {
       if (stage)
-        *stage = (MilterMacroStage) i;
+        *stage = (MilterMacroStage) macro_commands[i].stage;
       return TRUE;
     }
   }

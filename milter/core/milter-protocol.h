@@ -162,7 +162,55 @@ const gchar *milter_command_type_to_string (guint8 command);
 const gchar *milter_reply_type_to_string (guint8 reply);
 gboolean milter_command_type_is_valid (guint8 command);
 gboolean milter_reply_type_is_valid (guint8 reply);
+/* Packets that are their type byte alone: data, end-of-header, abort and
+ * the quits; the status replies (c a r t d s p 4 f). Inline: both decoders
+ * ask for every packet. */
+static inline gboolean
+milter_command_type_is_bare (guint8 command)
+{
+  switch (command) {
+  case MILTER_COMMAND_DATA:
+  case MILTER_COMMAND_END_OF_HEADER:
+  case MILTER_COMMAND_ABORT:
+  case MILTER_COMMAND_QUIT:
+  case MILTER_COMMAND_QUIT_NEW_CONNECTION:
+    return TRUE;
+  default:
+    return FALSE;
+  }
+}
+
+static inline gboolean
+milter_reply_type_is_bare (guint8 reply)
+{
+  switch (reply) {
+  case MILTER_REPLY_CONTINUE:
+  case MILTER_REPLY_ACCEPT:
+  case MILTER_REPLY_REJECT:
+  case MILTER_REPLY_TEMPORARY_FAILURE:
+  case MILTER_REPLY_DISCARD:
+  case MILTER_REPLY_SKIP:
+  case MILTER_REPLY_PROGRESS:
+  case MILTER_REPLY_SHUTDOWN:
+  case MILTER_REPLY_CONNECTION_FAILURE:
+    return TRUE;
+  default:
+    return FALSE;
+  }
+}
+/* The commands a define-macro packet names, in the order an MTA sends
+ * them: the protocol's C H M R T N E U, then header and body (L B), which
+ * some MTAs send and which are tolerated. */
+#define MILTER_MACRO_COMMAND_COUNT 8
+#define MILTER_MACRO_COMMAND_COUNT_TOLERATED 10
+/* Position of command in that order (0 for 'C'), -1 if none. */
+gint milter_macro_command_index (guint8 command);
+/* The command at a position, 0 past the end. */
+guint8 milter_macro_command_at (guint index);
+/* "connect", "helo", ...: the name of the stage's command. */
 const gchar *milter_macro_stage_to_string (MilterMacroStage stage);
+/* FALSE for a name that is not a stage's. */
+gboolean milter_macro_stage_from_string (const gchar *name, MilterMacroStage *stage);
 /* The command byte whose macros a stage lists ('C', 'H', ... ), 0 if none. */
 guint8 milter_macro_stage_to_command (MilterMacroStage stage);
 /* The stage of a macro-definition command byte; FALSE if it has none. */

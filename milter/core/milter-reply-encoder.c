@@ -1,8 +1,8 @@
 /*
  * milter-reply-encoder - append milter replies (milter to MTA) to a buffer
  *
- * Every packet is written the same way: measure the payload, grow the
- * buffer once by header + type + payload, then copy the fields into place.
+ * Packets are built by the shared packet writer (milter-packet-writer.h):
+ * measure the payload, grow the buffer once, copy the fields into place.
  */
 #include "config.h"
 
@@ -13,62 +13,12 @@
 #include <milter/core/milter-protocol.h>
 #include <milter/core/milter-reply.h>
 #include <milter/core/milter-reply-encoder.h>
-
-static guint8 *
-put_uint32 (guint8 *p, guint32 value)
-{
-  p[0] = (guint8) (value >> 24);
-  p[1] = (guint8) (value >> 16);
-  p[2] = (guint8) (value >> 8);
-  p[3] = (guint8) value;
-  return p + 4;
-}
-
-static guint8 *
-put_bytes (guint8 *p, const void *data, gsize size)
-{
-  if (size > 0)
-    memcpy (p, data, size);
-  return p + size;
-}
-
-/* A string with its NUL, whose length the caller measured. */
-static guint8 *
-put_string (guint8 *p, const gchar *string, gsize length)
-{
-  p = put_bytes (p, string, length);
-  *p = '\0';
-  return p + 1;
-}
-
-/* Appends the length field and type byte and returns where the payload
- * goes, or NULL if the packet cannot be represented. */
-static guint8 *
-begin_packet (GByteArray *buffer, guint8 type, gsize payload_size)
-{
-  guint old_length;
-  guint8 *p;
-
-  g_return_val_if_fail (buffer != NULL, NULL);
-  /* The length field counts the type byte; GByteArray's length is a guint. */
-  g_return_val_if_fail (payload_size < G_MAXUINT32 - MILTER_PACKET_HEADER_SIZE,
-                        NULL);
-  g_return_val_if_fail (payload_size + 1 + MILTER_PACKET_HEADER_SIZE <=
-                        (gsize) (G_MAXUINT - buffer->len), NULL);
-
-  old_length = buffer->len;
-  g_byte_array_set_size (buffer,
-                         old_length + MILTER_PACKET_HEADER_SIZE + 1 +
-                         (guint) payload_size);
-  p = put_uint32 (buffer->data + old_length, (guint32) payload_size + 1);
-  *p = type;
-  return p + 1;
-}
+#include <milter/core/milter-packet-writer.h>
 
 static void
 append_empty (GByteArray *buffer, guint8 type)
 {
-  begin_packet (buffer, type, 0);
+  milter_packet_writer_empty (buffer, type);
 }
 
 void
@@ -89,15 +39,16 @@ milter_reply_encode_negotiate (GByteArray *buffer,
     g_return_if_fail (macro_lists[i].names != NULL);
     payload_size += 4 + strlen (macro_lists[i].names) + 1;
   }
-  p = begin_packet (buffer, MILTER_REPLY_NEGOTIATE, payload_size);
+  p = milter_packet_writer_begin (buffer, MILTER_REPLY_NEGOTIATE, payload_size);
   if (!p)
     return;
-  p = put_uint32 (p, version);
-  p = put_uint32 (p, (guint32) actions);
-  p = put_uint32 (p, (guint32) steps);
+  p = milter_packet_put_uint32 (p, version);
+  p = milter_packet_put_uint32 (p, (guint32) actions);
+  p = milter_packet_put_uint32 (p, (guint32) steps);
   for (i = 0; i < n_macro_lists; i++) {
-    p = put_uint32 (p, (guint32) macro_lists[i].stage);
-    p = put_string (p, macro_lists[i].names, strlen (macro_lists[i].names));
+    p = milter_packet_put_uint32 (p, (guint32) macro_lists[i].stage);
+    p = milter_packet_put_string (p, macro_lists[i].names,
+                                  strlen (macro_lists[i].names));
   }
 }
 
@@ -160,24 +111,10 @@ static void
 append_strings (GByteArray *buffer, guint8 type, gboolean with_index,
                 guint32 index, const gchar *first, const gchar *second)
 {
-  gsize first_length;
-  gsize second_length = 0;
-  guint8 *p;
+  const gchar *rest[] = {second, NULL};
 
-  g_return_if_fail (first != NULL);
-  first_length = strlen (first);
-  if (second)
-    second_length = strlen (second);
-  p = begin_packet (buffer, type,
-                    (with_index ? 4 : 0) + first_length + 1 +
-                    (second ? second_length + 1 : 0));
-  if (!p)
-    return;
-  if (with_index)
-    p = put_uint32 (p, index);
-  p = put_string (p, first, first_length);
-  if (second)
-    put_string (p, second, second_length);
+  milter_packet_writer_strings (buffer, type, with_index ? &index : NULL,
+                                first, rest);
 }
 
 void
@@ -253,10 +190,11 @@ milter_reply_encode_change_from (GByteArray *buffer,
 static void
 append_body_chunk (GByteArray *buffer, const guint8 *data, gsize size)
 {
-  guint8 *p = begin_packet (buffer, MILTER_REPLY_REPLACE_BODY, size);
+  guint8 *p = milter_packet_writer_begin (buffer, MILTER_REPLY_REPLACE_BODY,
+                                          size);
 
   if (p)
-    put_bytes (p, data, size);
+    milter_packet_put_bytes (p, data, size);
 }
 
 void
@@ -287,6 +225,10 @@ milter_reply_encode (GByteArray *buffer, const MilterReply *reply)
 {
   g_return_if_fail (reply != NULL);
 
+  if (milter_reply_type_is_bare ((guint8) reply->type)) {
+    append_empty (buffer, (guint8) reply->type);
+    return;
+  }
   switch (reply->type) {
   case MILTER_REPLY_NEGOTIATE:
     milter_reply_encode_negotiate (buffer, reply->negotiate.version,
@@ -294,17 +236,6 @@ milter_reply_encode (GByteArray *buffer, const MilterReply *reply)
                                            (MilterStepFlags) reply->negotiate.steps,
                                            reply->negotiate.macro_lists,
                                            reply->negotiate.n_macro_lists);
-    break;
-  case MILTER_REPLY_CONTINUE:
-  case MILTER_REPLY_ACCEPT:
-  case MILTER_REPLY_REJECT:
-  case MILTER_REPLY_TEMPORARY_FAILURE:
-  case MILTER_REPLY_DISCARD:
-  case MILTER_REPLY_SKIP:
-  case MILTER_REPLY_PROGRESS:
-  case MILTER_REPLY_SHUTDOWN:
-  case MILTER_REPLY_CONNECTION_FAILURE:
-    append_empty (buffer, (guint8) reply->type);
     break;
   case MILTER_REPLY_REPLY_CODE:
     milter_reply_encode_reply_code (buffer, reply->reply_code.text);

@@ -10,6 +10,7 @@
 
 #include <glib.h>
 
+#include <milter/core/milter-escape.h>
 #include <milter/core/milter-protocol.h>
 #include <milter/core/milter-reply.h>
 
@@ -25,32 +26,6 @@ milter_reply_get_name (const MilterReply *reply)
 }
 
 static void
-append_escaped (GString *string, const guint8 *data, gsize size)
-{
-  gsize i;
-
-  g_string_append_c (string, '"');
-  for (i = 0; i < size; i++) {
-    guint8 c = data[i];
-
-    switch (c) {
-    case '\r': g_string_append (string, "\\r"); break;
-    case '\n': g_string_append (string, "\\n"); break;
-    case '\t': g_string_append (string, "\\t"); break;
-    case '"': g_string_append (string, "\\\""); break;
-    case '\\': g_string_append (string, "\\\\"); break;
-    default:
-      if (c >= 0x20 && c < 0x7f)
-        g_string_append_c (string, (gchar) c);
-      else
-        g_string_append_printf (string, "\\x%02x", c);
-      break;
-    }
-  }
-  g_string_append_c (string, '"');
-}
-
-static void
 append_field (GString *string, const gchar *key, const gchar *value)
 {
   g_string_append_printf (string, " %s=", key);
@@ -58,7 +33,7 @@ append_field (GString *string, const gchar *key, const gchar *value)
   if (!value)
     g_string_append (string, "NULL");
   else
-    append_escaped (string, (const guint8 *) value, strlen (value));
+    milter_escape_append (string, (const guint8 *) value, strlen (value));
 }
 
 /* FNV-1a: cheap, stable across platforms, enough to tell chunks apart. */
@@ -98,7 +73,7 @@ milter_reply_to_string (const MilterReply *reply)
           g_string_append_printf (string, "%s:", stage);
         else
           g_string_append_printf (string, "%u:", (guint) list->stage);
-        append_escaped (string, (const guint8 *) list->names,
+        milter_escape_append (string, (const guint8 *) list->names,
                         list->names ? strlen (list->names) : 0);
       }
       g_string_append_c (string, '}');
@@ -132,7 +107,7 @@ milter_reply_to_string (const MilterReply *reply)
                             reply->replace_body.size,
                             fnv1a (reply->replace_body.data,
                                    reply->replace_body.size));
-    append_escaped (string, reply->replace_body.data,
+    milter_escape_append (string, reply->replace_body.data,
                     MIN (reply->replace_body.size, BODY_PREVIEW_SIZE));
     if (reply->replace_body.size > BODY_PREVIEW_SIZE)
       g_string_append (string, "...");
@@ -140,16 +115,8 @@ milter_reply_to_string (const MilterReply *reply)
   case MILTER_REPLY_QUARANTINE:
     append_field (string, "reason", reply->quarantine.reason);
     break;
-  case MILTER_REPLY_CONTINUE:
-  case MILTER_REPLY_ACCEPT:
-  case MILTER_REPLY_REJECT:
-  case MILTER_REPLY_TEMPORARY_FAILURE:
-  case MILTER_REPLY_DISCARD:
-  case MILTER_REPLY_SKIP:
-  case MILTER_REPLY_PROGRESS:
-  case MILTER_REPLY_SHUTDOWN:
-  case MILTER_REPLY_CONNECTION_FAILURE:
   default:
+    /* The bare replies (milter_reply_type_is_bare()) have no fields. */
     break;
   }
   return g_string_free (string, FALSE);

@@ -53,7 +53,6 @@
 /* The protocol version that brought quit-new-connection ('K'). */
 #define QUIT_NEW_CONNECTION_VERSION 6
 
-static const gchar macro_commands[] = MILTER_SERVER_CONTEXT_MACRO_COMMANDS;
 static guint *const signals = milter_server_context_signals;
 
 /* The body bytes only, not whether an end-of-message follows them. */
@@ -194,9 +193,7 @@ event_has_no_reply (MilterServerContext *self, const EventInfo *info)
 static gint
 macro_index (guint8 command)
 {
-  const gchar *found = command ? strchr (macro_commands, command) : NULL;
-
-  return found ? (gint) (found - macro_commands) : -1;
+  return milter_macro_command_index (command);
 }
 
 void

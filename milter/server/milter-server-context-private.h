@@ -50,9 +50,7 @@
 G_BEGIN_DECLS
 
 /* Commands that may carry macros, in the order of the macro table. */
-#define MILTER_SERVER_CONTEXT_MACRO_COMMANDS "CHMRTLNBEU"
-#define MILTER_SERVER_CONTEXT_N_MACRO_COMMANDS \
-  (sizeof (MILTER_SERVER_CONTEXT_MACRO_COMMANDS) - 1)
+#define MILTER_SERVER_CONTEXT_N_MACRO_COMMANDS MILTER_MACRO_COMMAND_COUNT_TOLERATED
 
 typedef struct {
   gchar *name;

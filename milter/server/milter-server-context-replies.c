@@ -34,6 +34,7 @@
 #include <milter/core/milter-agent.h>
 #include <milter/core/milter-logger.h>
 #include <milter/core/milter-reply-decoder.h>
+#include <milter/core/milter-status-reply.h>
 #include <milter/server/milter-server-context.h>
 #include <milter/server/milter-server-context-private.h>
 #include <milter/server/milter-server-reply-values.h>

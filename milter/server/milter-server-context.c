@@ -738,10 +738,8 @@ connect_ready_cb (gint fd, GIOCondition condition, gpointer user_data)
     milter_error (SESSION (self), "[server][error][connect] [%s] %s: %s",
                   priv->name, spec, error->message);
     close_connecting_fd (self);
-    fail_session (self, g_error_new (MILTER_SERVER_CONTEXT_ERROR,
-                                     MILTER_SERVER_CONTEXT_ERROR_CONNECTION_FAILURE,
-                                     "%s: %s: %s", priv->name, spec,
-                                     error->message));
+    g_prefix_error (&error, "%s: %s: ", priv->name, spec);
+    fail_session (self, g_steal_pointer (&error));
     goto out;
   }
   priv->connecting_fd = -1;
@@ -759,10 +757,8 @@ connect_ready_cb (gint fd, GIOCondition condition, gpointer user_data)
   if (!milter_agent_start (agent, &error)) {
     milter_error (SESSION (self), "[server][error][connected][start] [%s] %s",
                   priv->name, error->message);
-    fail_session (self, g_error_new (MILTER_SERVER_CONTEXT_ERROR,
-                                     MILTER_SERVER_CONTEXT_ERROR_CONNECTION_FAILURE,
-                                     "%s: cannot start reading: %s",
-                                     priv->name, error->message));
+    g_prefix_error (&error, "%s: cannot start reading: ", priv->name);
+    fail_session (self, g_steal_pointer (&error));
     goto out;
   }
   priv->connected = TRUE;
@@ -810,9 +806,8 @@ milter_server_context_establish_connection (MilterServerContext *context,
   if (fd < 0) {
     milter_error (SESSION (context), "[server][error][connect] [%s] %s",
                   priv->name, local_error->message);
-    g_set_error (error, MILTER_SERVER_CONTEXT_ERROR,
-                 MILTER_SERVER_CONTEXT_ERROR_CONNECTION_FAILURE,
-                 "%s: %s", priv->name, local_error->message);
+    g_propagate_prefixed_error (error, g_steal_pointer (&local_error), "%s: ",
+                                priv->name);
     return FALSE;
   }
   priv->connecting_fd = fd;

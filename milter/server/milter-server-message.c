@@ -131,9 +131,8 @@ add_parsed_header (MilterServerMessage *message, const gchar *name,
   g_autoptr (GError) local_error = NULL;
 
   if (!milter_headers_add (message->headers, name, value->str, &local_error)) {
-    g_set_error (error, MILTER_SERVER_MESSAGE_ERROR,
-                 MILTER_SERVER_MESSAGE_ERROR_INVALID_HEADER,
-                 "line %u: %s", line_number, local_error->message);
+    g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
+                                "line %u: ", line_number);
     return FALSE;
   }
   return TRUE;

@@ -38,7 +38,8 @@
  *
  * DIAGNOSTICS
  *   parse() fails with MILTER_SERVER_MESSAGE_ERROR_INVALID_HEADER for a
- *   header line without a colon or with an invalid name, quoting the line
+ *   header line without a colon, with the header list's own error
+ *   (MILTER_HEADERS_ERROR) for an invalid name, both quoting the line
  *   number, and INVALID_CONTINUATION for a continuation line before any
  *   header.
  */

@@ -22,7 +22,9 @@
 #include <glib/gstdio.h>
 
 #include <milter/core/milter-command-encoder.h>
+#include <milter/core/milter-socket.h>
 #include <milter/client/milter-client.h>
+#include <milter/client/milter-client-process.h>
 
 #include "../lib/milter-test-log.h"
 #include "../lib/milter-test-net.h"
@@ -434,7 +436,8 @@ test_unix_not_a_socket (Fixture *f, gconstpointer data)
   g_signal_connect (f->client, "listen-started",
                     G_CALLBACK (milter_client_shutdown), NULL);
   g_assert_false (milter_client_run (f->client, &error));
-  g_assert_error (error, MILTER_CLIENT_ERROR, MILTER_CLIENT_ERROR_UNIX_SOCKET);
+  /* The socket layer's own error, passed up unchanged. */
+  g_assert_error (error, MILTER_SOCKET_ERROR, MILTER_SOCKET_ERROR_NOT_SOCKET);
   g_test_message ("%s", error->message);
   g_assert_nonnull (strstr (error->message, f->socket_path));
   g_assert_nonnull (strstr (error->message, "not a socket"));
@@ -456,7 +459,7 @@ try_second_on_same_path (MilterClient *first, gpointer data)
   g_signal_connect (second, "listen-started",
                     G_CALLBACK (milter_client_shutdown), NULL);
   g_assert_false (milter_client_run (second, &error));
-  g_assert_error (error, MILTER_CLIENT_ERROR, MILTER_CLIENT_ERROR_UNIX_SOCKET);
+  g_assert_error (error, MILTER_SOCKET_ERROR, MILTER_SOCKET_ERROR_IN_USE);
   g_test_message ("%s", error->message);
   g_assert_nonnull (strstr (error->message, f->socket_path));
   g_clear_error (&error);
@@ -1003,7 +1006,9 @@ test_unix_group_error (Fixture *f, gconstpointer data)
   (void) data;
   milter_client_set_unix_socket_group (f->client, "no-such-group-xyzzy");
   g_assert_false (milter_client_run (f->client, &error));
-  g_assert_error (error, MILTER_CLIENT_ERROR, MILTER_CLIENT_ERROR_UNIX_SOCKET);
+  /* The group lookup's error, passed up with its domain and code. */
+  g_assert_error (error, MILTER_CLIENT_PROCESS_ERROR,
+                  MILTER_CLIENT_PROCESS_ERROR_UNKNOWN_GROUP);
   milter_test_assert_logged (f->capture, MILTER_LOG_LEVEL_ERROR, 0,
                              "[client][error][unix]");
   g_assert_false (g_file_test (f->socket_path, G_FILE_TEST_EXISTS));

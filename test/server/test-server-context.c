@@ -24,6 +24,8 @@
 #include <milter/core/milter-event-loop.h>
 #include <milter/core/milter-logger.h>
 #include <milter/core/milter-reply-encoder.h>
+#include <milter/core/milter-reader.h>
+#include <milter/core/milter-socket.h>
 #include <milter/server/milter-server-context.h>
 
 #include <test/lib/milter-test-log.h>
@@ -446,8 +448,8 @@ test_connect_refused_unix (gconstpointer data)
 
   server_test_runner_init (&runner, data, spec, "OQ");
   server_test_runner_run (&runner);
-  g_assert_error (runner.error, MILTER_SERVER_CONTEXT_ERROR,
-                  MILTER_SERVER_CONTEXT_ERROR_CONNECTION_FAILURE);
+  /* The socket's error, passed up with its domain and code. */
+  g_assert_error (runner.error, MILTER_SOCKET_ERROR, MILTER_SOCKET_ERROR_FAILED);
   g_assert_cmpstr (runner.events->str, ==, "establish-failed");
   milter_test_assert_logged (capture, MILTER_LOG_LEVEL_ERROR, server_test_runner_session (&runner),
                              "[server][error][connect] [" SERVER_TEST_NAME "]");
@@ -466,8 +468,8 @@ test_connect_refused_inet (gconstpointer data)
 
   server_test_runner_init (&runner, data, spec, "OQ");
   server_test_runner_run (&runner);
-  g_assert_error (runner.error, MILTER_SERVER_CONTEXT_ERROR,
-                  MILTER_SERVER_CONTEXT_ERROR_CONNECTION_FAILURE);
+  /* The socket's error, passed up with its domain and code. */
+  g_assert_error (runner.error, MILTER_SOCKET_ERROR, MILTER_SOCKET_ERROR_FAILED);
   milter_test_assert_logged (capture, MILTER_LOG_LEVEL_ERROR, server_test_runner_session (&runner),
                              "[server][error][connect] [" SERVER_TEST_NAME "]");
   server_test_runner_clear (&runner);
@@ -545,8 +547,8 @@ test_connected_start_error (gconstpointer data)
   klass->watch_io = refusing_read_watch;
   server_test_runner_run (&runner);
   klass->watch_io = saved;
-  g_assert_error (runner.error, MILTER_SERVER_CONTEXT_ERROR,
-                  MILTER_SERVER_CONTEXT_ERROR_CONNECTION_FAILURE);
+  /* The reader's error, passed up with its domain and code. */
+  g_assert_error (runner.error, MILTER_READER_ERROR, MILTER_READER_ERROR_WATCH);
   g_assert_cmpstr (runner.events->str, ==, "error finished");
   milter_test_assert_logged (capture, MILTER_LOG_LEVEL_ERROR, server_test_runner_session (&runner),
                              "[server][error][connected][start] [" SERVER_TEST_NAME "]");
