@@ -1,0 +1,655 @@
+/*
+ * milter-manager-child.c - one child milter in one session: its server
+ * context, state, timer, failure reporting and statistics row. See
+ * milter-manager-child.h.
+ */
+#include "config.h"
+
+#include <milter/core/milter-logger.h>
+#include <milter/manager/milter-manager-child.h>
+#include <milter/manager/milter-manager-reply-rules.h>
+
+typedef enum {
+  CHILD_CONNECTING,
+  CHILD_NEGOTIATING,
+  CHILD_ALIVE,
+  CHILD_QUITTING,
+  CHILD_OUT
+} ChildPhase;
+
+struct _MilterManagerChild {
+  MilterManagerEgg *egg;
+  MilterServerContext *context;
+  MilterEventLoop *loop;
+  guint64 session_id;
+  gdouble retry_interval;
+  guint retry_id;
+  gboolean retried;
+  const MilterManagerChildCallbacks *callbacks;
+  gpointer user_data;
+
+  ChildPhase phase;
+  MilterOption offer;
+  MilterOption option;
+  MilterMacrosRequests *requests;
+  gboolean waiting;
+  /* The last command whose write went out: the [milter][end] LAST. */
+  MilterServerState last_state;
+  MilterStatus last_status;
+  const gchar *timeout_kind;   /* set by a timeout signal before "error" */
+  gint64 timer_start;
+  gint64 elapsed;              /* microseconds */
+  gboolean ended;              /* [milter][end] logged */
+  gboolean aborted;            /* aborted mid-message after a pass */
+};
+
+static guint64
+child_tag (MilterManagerChild *child)
+{
+  return milter_agent_get_session_id (MILTER_AGENT (child->context));
+}
+
+static const gchar *
+status_name (MilterStatus status)
+{
+  switch (status) {
+  case MILTER_STATUS_NOT_CHANGE:
+  case MILTER_STATUS_CONTINUE:
+  case MILTER_STATUS_DEFAULT:
+  case MILTER_STATUS_PROGRESS:
+  case MILTER_STATUS_SKIP:
+    return "pass";
+  default:
+    return milter_status_to_string (status);
+  }
+}
+
+static void
+stop_timer (MilterManagerChild *child)
+{
+  if (child->timer_start) {
+    child->elapsed += g_get_monotonic_time () - child->timer_start;
+    child->timer_start = 0;
+  }
+}
+
+/* The statistics row, once per child (manager-behaviour.md §8). */
+static void
+log_end (MilterManagerChild *child)
+{
+  if (child->ended)
+    return;
+  child->ended = TRUE;
+  stop_timer (child);
+  milter_statistics (0, "[milter][end][%s][%s][%g](%" G_GUINT64_FORMAT "): %s",
+                     milter_server_state_to_string (child->last_state),
+                     child->aborted ? "abort" : status_name (child->last_status),
+                     (gdouble) child->elapsed / G_USEC_PER_SEC,
+                     child_tag (child),
+                     milter_manager_egg_get_name (child->egg));
+}
+
+static void
+go_out (MilterManagerChild *child)
+{
+  child->phase = CHILD_OUT;
+  child->waiting = FALSE;
+  if (child->retry_id) {
+    milter_event_loop_remove (child->loop, child->retry_id);
+    child->retry_id = 0;
+  }
+  log_end (child);
+  if (!milter_agent_is_shut_down (MILTER_AGENT (child->context)))
+    milter_agent_shutdown (MILTER_AGENT (child->context));
+}
+
+static const gchar *
+fallback_name (MilterManagerChild *child)
+{
+  return milter_status_to_string (milter_manager_egg_get_fallback_status (child->egg));
+}
+
+/* Logs the failure and tells the owner; the child is out afterwards. */
+static void
+fail (MilterManagerChild *child, const gchar *message)
+{
+  const gchar *name = milter_manager_egg_get_name (child->egg);
+  const gchar *state = milter_server_state_to_string (child->last_state);
+  gboolean was_negotiating = child->phase < CHILD_ALIVE;
+
+  if (child->phase >= CHILD_QUITTING)
+    return;
+  if (child->timeout_kind && g_str_equal (child->timeout_kind, "connection")) {
+    milter_error (child->session_id,
+                  "[children][timeout][connection] [%" G_GUINT64_FORMAT "] %s",
+                  child_tag (child), name);
+  } else if (child->timeout_kind && g_str_equal (child->timeout_kind, "writing")) {
+    milter_error (child->session_id,
+                  "[children][timeout][writing][%s][%s] [%" G_GUINT64_FORMAT "] %s",
+                  state, fallback_name (child), child_tag (child), name);
+  } else if (child->timeout_kind && g_str_equal (child->timeout_kind, "reading")) {
+    milter_error (child->session_id,
+                  "[children][timeout][reading][%s][%s] [%" G_GUINT64_FORMAT "] %s",
+                  state, fallback_name (child), child_tag (child), name);
+  } else if (child->timeout_kind) {
+    milter_error (child->session_id,
+                  "[children][timeout][end-of-message][%s][%s] [%" G_GUINT64_FORMAT "] %s",
+                  state, fallback_name (child), child_tag (child), name);
+  } else if (child->phase == CHILD_CONNECTING) {
+    milter_error (child->session_id,
+                  "[children][error][connection] [%" G_GUINT64_FORMAT "] %s: %s",
+                  child_tag (child), message, name);
+  } else if (child->phase == CHILD_NEGOTIATING) {
+    milter_error (child->session_id,
+                  "[children][error][negotiate][%s] [%" G_GUINT64_FORMAT "] %s: %s",
+                  fallback_name (child), child_tag (child), message, name);
+  } else {
+    milter_error (child->session_id,
+                  "[children][error][%s][%s] [%" G_GUINT64_FORMAT "] %s: %s",
+                  state, fallback_name (child), child_tag (child), message, name);
+  }
+  go_out (child);
+  (void) was_negotiating;
+  child->callbacks->failed (child, child->user_data);
+}
+
+/* ---- signal handlers ------------------------------------------------- */
+
+static void
+on_ready (MilterServerContext *context, gpointer user_data)
+{
+  MilterManagerChild *child = user_data;
+  g_autoptr (GError) error = NULL;
+
+  child->phase = CHILD_NEGOTIATING;
+  child->last_state = MILTER_SERVER_STATE_NEGOTIATE;
+  if (!milter_server_context_negotiate (context, &child->offer, &error)) {
+    fail (child, error->message);
+    return;
+  }
+  milter_manager_child_sent (child);
+}
+
+static void
+on_negotiate_reply (MilterServerContext *context,
+                    MilterOption *reply,
+                    MilterMacrosRequests *requests,
+                    gpointer user_data)
+{
+  MilterManagerChild *child = user_data;
+  g_autoptr (GError) error = NULL;
+
+  (void) context;
+  stop_timer (child);
+  child->waiting = FALSE;
+  if (!milter_manager_reply_rules_child_option (&child->offer, reply,
+                                                &child->option, &error)) {
+    fail (child, error->message);
+    return;
+  }
+  if (requests && !milter_macros_requests_is_empty (requests))
+    child->requests = milter_macros_requests_copy (requests);
+  child->phase = CHILD_ALIVE;
+  child->callbacks->negotiated (child, child->user_data);
+}
+
+static void
+report (MilterManagerChild *child, MilterStatus status, const gchar *code)
+{
+  if (child->phase != CHILD_ALIVE)
+    return;
+  stop_timer (child);
+  child->waiting = FALSE;
+  child->last_status = status;
+  child->callbacks->reply (child, status, code, child->user_data);
+}
+
+#define VERDICT_HANDLER(fn, status)                                    \
+  static void fn (MilterServerContext *context, gpointer user_data)    \
+  {                                                                    \
+    (void) context;                                                    \
+    report (user_data, status, NULL);                                  \
+  }
+VERDICT_HANDLER (on_continue, MILTER_STATUS_CONTINUE)
+VERDICT_HANDLER (on_accept, MILTER_STATUS_ACCEPT)
+VERDICT_HANDLER (on_reject, MILTER_STATUS_REJECT)
+VERDICT_HANDLER (on_temporary_failure, MILTER_STATUS_TEMPORARY_FAILURE)
+VERDICT_HANDLER (on_discard, MILTER_STATUS_DISCARD)
+VERDICT_HANDLER (on_skip, MILTER_STATUS_SKIP)
+
+static void
+on_reply_code (MilterServerContext *context, const gchar *text,
+               gpointer user_data)
+{
+  (void) context;
+  report (user_data, milter_manager_reply_code_status (text), text);
+}
+
+/* 'f' and '4' are errors (D17): the child counts its fallback and leaves. */
+static void
+on_connection_failure (MilterServerContext *context, gpointer user_data)
+{
+  MilterManagerChild *child = user_data;
+
+  (void) context;
+  child->last_status = MILTER_STATUS_ERROR;
+  fail (child, "connection-failure ('f') received");
+}
+
+static void
+on_shutdown (MilterServerContext *context, gpointer user_data)
+{
+  (void) context;
+  fail (user_data, "shutdown ('4') received");
+}
+
+static void
+on_progress (MilterServerContext *context, gpointer user_data)
+{
+  MilterManagerChild *child = user_data;
+
+  (void) context;
+  if (child->phase == CHILD_ALIVE)
+    child->callbacks->progress (child, child->user_data);
+}
+
+static void
+modification (MilterManagerChild *child, MilterManagerModification *m)
+{
+  if (child->phase == CHILD_ALIVE)
+    child->callbacks->modification (child, m, child->user_data);
+}
+
+static void
+on_add_header (MilterServerContext *c, const gchar *name, const gchar *value,
+               gpointer user_data)
+{
+  MilterManagerModification m = { MILTER_MANAGER_MODIFICATION_ADD_HEADER,
+                                  name, value, 0, NULL, 0 };
+  (void) c;
+  modification (user_data, &m);
+}
+
+static void
+on_insert_header (MilterServerContext *c, guint index, const gchar *name,
+                  const gchar *value, gpointer user_data)
+{
+  MilterManagerModification m = { MILTER_MANAGER_MODIFICATION_INSERT_HEADER,
+                                  name, value, index, NULL, 0 };
+  (void) c;
+  modification (user_data, &m);
+}
+
+static void
+on_change_header (MilterServerContext *c, const gchar *name, guint index,
+                  const gchar *value, gpointer user_data)
+{
+  MilterManagerModification m = { MILTER_MANAGER_MODIFICATION_CHANGE_HEADER,
+                                  name, value, index, NULL, 0 };
+  (void) c;
+  modification (user_data, &m);
+}
+
+static void
+on_delete_header (MilterServerContext *c, const gchar *name, guint index,
+                  gpointer user_data)
+{
+  MilterManagerModification m = { MILTER_MANAGER_MODIFICATION_DELETE_HEADER,
+                                  name, NULL, index, NULL, 0 };
+  (void) c;
+  modification (user_data, &m);
+}
+
+static void
+on_add_recipient (MilterServerContext *c, const gchar *recipient,
+                  const gchar *args, gpointer user_data)
+{
+  MilterManagerModification m = { MILTER_MANAGER_MODIFICATION_ADD_RECIPIENT,
+                                  recipient, args, 0, NULL, 0 };
+  (void) c;
+  modification (user_data, &m);
+}
+
+static void
+on_delete_recipient (MilterServerContext *c, const gchar *recipient,
+                     gpointer user_data)
+{
+  MilterManagerModification m = { MILTER_MANAGER_MODIFICATION_DELETE_RECIPIENT,
+                                  recipient, NULL, 0, NULL, 0 };
+  (void) c;
+  modification (user_data, &m);
+}
+
+static void
+on_change_from (MilterServerContext *c, const gchar *from, const gchar *args,
+                gpointer user_data)
+{
+  MilterManagerModification m = { MILTER_MANAGER_MODIFICATION_CHANGE_FROM,
+                                  from, args, 0, NULL, 0 };
+  (void) c;
+  modification (user_data, &m);
+}
+
+static void
+on_replace_body (MilterServerContext *c, gpointer data, guint64 size,
+                 gpointer user_data)
+{
+  MilterManagerModification m = { MILTER_MANAGER_MODIFICATION_REPLACE_BODY,
+                                  NULL, NULL, 0, data, (gsize) size };
+  (void) c;
+  modification (user_data, &m);
+}
+
+static void
+on_quarantine (MilterServerContext *c, const gchar *reason, gpointer user_data)
+{
+  MilterManagerModification m = { MILTER_MANAGER_MODIFICATION_QUARANTINE,
+                                  reason, NULL, 0, NULL, 0 };
+  MilterManagerChild *child = user_data;
+
+  (void) c;
+  child->last_status = MILTER_STATUS_NOT_CHANGE;
+  modification (child, &m);
+}
+
+#define TIMEOUT_HANDLER(fn, kind)                                      \
+  static void fn (MilterServerContext *context, gpointer user_data)    \
+  {                                                                    \
+    MilterManagerChild *child = user_data;                             \
+    (void) context;                                                    \
+    child->timeout_kind = kind;                                        \
+  }
+TIMEOUT_HANDLER (on_connection_timeout, "connection")
+TIMEOUT_HANDLER (on_writing_timeout, "writing")
+TIMEOUT_HANDLER (on_reading_timeout, "reading")
+TIMEOUT_HANDLER (on_end_of_message_timeout, "end-of-message")
+
+static gboolean
+retry_cb (gpointer user_data)
+{
+  MilterManagerChild *child = user_data;
+  g_autoptr (GError) error = NULL;
+
+  child->retry_id = 0;
+  if (!milter_server_context_establish_connection (child->context, &error))
+    fail (child, error->message);
+  return FALSE;
+}
+
+static void
+on_error (MilterServerContext *context, GError *error, gpointer user_data)
+{
+  MilterManagerChild *child = user_data;
+
+  (void) context;
+  fail (child, error ? error->message : "error");
+}
+
+static void
+on_finished (MilterServerContext *context, gpointer user_data)
+{
+  MilterManagerChild *child = user_data;
+
+  (void) context;
+  if (child->phase == CHILD_QUITTING) {
+    child->phase = CHILD_OUT;
+    log_end (child);
+    return;
+  }
+  if (child->phase != CHILD_OUT) {
+    /* Closed without an error: out, counting its fallback if it owed. */
+    if (child->waiting)
+      child->last_status = milter_manager_egg_get_fallback_status (child->egg);
+    fail (child, "the milter closed the connection");
+  }
+}
+
+/* ---- public ----------------------------------------------------------- */
+
+MilterManagerChild *
+milter_manager_child_new (MilterManagerEgg *egg,
+                          MilterEventLoop *loop,
+                          guint64 session_id,
+                          gdouble retry_interval,
+                          const MilterManagerChildCallbacks *callbacks,
+                          gpointer user_data)
+{
+  MilterManagerChild *child = g_new0 (MilterManagerChild, 1);
+  MilterServerContext *context;
+
+  child->egg = g_object_ref (egg);
+  child->loop = g_object_ref (loop);
+  child->session_id = session_id;
+  child->retry_interval = retry_interval;
+  child->callbacks = callbacks;
+  child->user_data = user_data;
+  child->last_state = MILTER_SERVER_STATE_START;
+  child->last_status = MILTER_STATUS_NOT_CHANGE;
+
+  context = child->context =
+    milter_server_context_new (milter_manager_egg_get_name (egg));
+  milter_agent_set_event_loop (MILTER_AGENT (context), loop);
+  milter_agent_set_session_id (MILTER_AGENT (context),
+                               milter_agent_next_session_id ());
+  milter_server_context_set_connection_timeout (context,
+    milter_manager_egg_get_connection_timeout (egg));
+  milter_server_context_set_writing_timeout (context,
+    milter_manager_egg_get_writing_timeout (egg));
+  milter_server_context_set_reading_timeout (context,
+    milter_manager_egg_get_reading_timeout (egg));
+  milter_server_context_set_end_of_message_timeout (context,
+    milter_manager_egg_get_end_of_message_timeout (egg));
+
+#define CONNECT(signal, handler) \
+  g_signal_connect (context, signal, G_CALLBACK (handler), child)
+  CONNECT ("ready", on_ready);
+  CONNECT ("negotiate-reply", on_negotiate_reply);
+  CONNECT ("continue", on_continue);
+  CONNECT ("accept", on_accept);
+  CONNECT ("reject", on_reject);
+  CONNECT ("temporary-failure", on_temporary_failure);
+  CONNECT ("discard", on_discard);
+  CONNECT ("skip", on_skip);
+  CONNECT ("reply-code", on_reply_code);
+  CONNECT ("progress", on_progress);
+  CONNECT ("shutdown", on_shutdown);
+  CONNECT ("connection-failure", on_connection_failure);
+  CONNECT ("add-header", on_add_header);
+  CONNECT ("insert-header", on_insert_header);
+  CONNECT ("change-header", on_change_header);
+  CONNECT ("delete-header", on_delete_header);
+  CONNECT ("add-recipient", on_add_recipient);
+  CONNECT ("delete-recipient", on_delete_recipient);
+  CONNECT ("change-from", on_change_from);
+  CONNECT ("replace-body", on_replace_body);
+  CONNECT ("quarantine", on_quarantine);
+  CONNECT ("connection-timeout", on_connection_timeout);
+  CONNECT ("writing-timeout", on_writing_timeout);
+  CONNECT ("reading-timeout", on_reading_timeout);
+  CONNECT ("end-of-message-timeout", on_end_of_message_timeout);
+  CONNECT ("error", on_error);
+  CONNECT ("finished", on_finished);
+#undef CONNECT
+  return child;
+}
+
+gboolean
+milter_manager_child_start (MilterManagerChild *child,
+                            const MilterOption *mta_offer)
+{
+  g_autoptr (GError) error = NULL;
+  const gchar *spec = milter_manager_egg_get_connection_spec (child->egg);
+
+  milter_manager_reply_rules_child_offer (mta_offer, &child->offer);
+  child->phase = CHILD_CONNECTING;
+  if (milter_server_context_set_connection_spec (child->context, spec, &error) &&
+      milter_server_context_establish_connection (child->context, &error))
+    return TRUE;
+  milter_error (child->session_id,
+                "[children][error][connection] [%" G_GUINT64_FORMAT "] %s: %s",
+                child_tag (child), error->message,
+                milter_manager_egg_get_name (child->egg));
+  if (!child->retried && child->retry_interval > 0) {
+    /* One more attempt, as the original does, but after a configurable
+     * delay (D19). */
+    child->retried = TRUE;
+    child->retry_id = milter_event_loop_add_timeout (child->loop,
+                                                     child->retry_interval,
+                                                     retry_cb, child, NULL);
+    return TRUE;
+  }
+  go_out (child);
+  return FALSE;
+}
+
+void
+milter_manager_child_free (MilterManagerChild *child)
+{
+  if (!child)
+    return;
+  if (child->retry_id)
+    milter_event_loop_remove (child->loop, child->retry_id);
+  g_signal_handlers_disconnect_by_data (child->context, child);
+  if (!milter_agent_is_shut_down (MILTER_AGENT (child->context)))
+    milter_agent_shutdown (MILTER_AGENT (child->context));
+  log_end (child);
+  g_object_unref (child->context);
+  g_object_unref (child->loop);
+  g_object_unref (child->egg);
+  g_clear_pointer (&child->requests, milter_macros_requests_free);
+  g_free (child);
+}
+
+MilterServerContext *
+milter_manager_child_get_context (MilterManagerChild *child)
+{
+  return child->context;
+}
+
+MilterManagerEgg *
+milter_manager_child_get_egg (MilterManagerChild *child)
+{
+  return child->egg;
+}
+
+const gchar *
+milter_manager_child_get_name (MilterManagerChild *child)
+{
+  return milter_manager_egg_get_name (child->egg);
+}
+
+MilterStatus
+milter_manager_child_get_fallback_status (MilterManagerChild *child)
+{
+  return milter_manager_egg_get_fallback_status (child->egg);
+}
+
+gboolean
+milter_manager_child_is_evaluation_mode (MilterManagerChild *child)
+{
+  return milter_manager_egg_is_evaluation_mode (child->egg);
+}
+
+const MilterOption *
+milter_manager_child_get_option (MilterManagerChild *child)
+{
+  return child->phase >= CHILD_ALIVE ? &child->option : NULL;
+}
+
+const MilterMacrosRequests *
+milter_manager_child_get_macros_requests (MilterManagerChild *child)
+{
+  return child->requests;
+}
+
+MilterServerState
+milter_manager_child_get_state (MilterManagerChild *child)
+{
+  return child->last_state;
+}
+
+gboolean
+milter_manager_child_is_alive (MilterManagerChild *child)
+{
+  return child->phase == CHILD_ALIVE;
+}
+
+gboolean
+milter_manager_child_is_negotiating (MilterManagerChild *child)
+{
+  return child->phase == CHILD_CONNECTING || child->phase == CHILD_NEGOTIATING;
+}
+
+gboolean
+milter_manager_child_is_waiting (MilterManagerChild *child)
+{
+  return child->waiting;
+}
+
+void
+milter_manager_child_sent (MilterManagerChild *child)
+{
+  child->waiting = TRUE;
+  child->aborted = FALSE;
+  child->last_state = milter_server_context_get_state (child->context);
+  if (!child->timer_start)
+    child->timer_start = g_get_monotonic_time ();
+}
+
+void
+milter_manager_child_fail (MilterManagerChild *child, const GError *error)
+{
+  fail (child, error->message);
+}
+
+void
+milter_manager_child_time_out (MilterManagerChild *child)
+{
+  child->timeout_kind = "connection";
+  fail (child, "not negotiated in time");
+}
+
+void
+milter_manager_child_note_status (MilterManagerChild *child,
+                                  MilterStatus status)
+{
+  child->last_status = status;
+}
+
+void
+milter_manager_child_abort (MilterManagerChild *child)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (child->phase != CHILD_ALIVE)
+    return;
+  /* Aborted after a pass: the statistics row says "abort". */
+  if (child->last_status == MILTER_STATUS_NOT_CHANGE ||
+      child->last_status == MILTER_STATUS_CONTINUE)
+    child->aborted = TRUE;
+  if (!milter_server_context_abort (child->context, &error))
+    fail (child, error->message);
+}
+
+void
+milter_manager_child_quit (MilterManagerChild *child)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (child->phase != CHILD_ALIVE) {
+    if (child->phase < CHILD_ALIVE)
+      go_out (child);
+    return;
+  }
+  child->phase = CHILD_QUITTING;
+  child->waiting = FALSE;
+  if (!milter_server_context_quit (child->context, &error))
+    go_out (child);
+}
+
+void
+milter_manager_child_drop (MilterManagerChild *child)
+{
+  if (child->phase != CHILD_OUT)
+    go_out (child);
+}

@@ -1,0 +1,97 @@
+/*
+ * milter-manager-children-private - the state shared by the children
+ * module's files: milter-manager-children.c (lifecycle, negotiation,
+ * envelope fan-out) and milter-manager-children-message.c (the message
+ * stages: live child, replay, end-of-message and the final diff).
+ */
+#pragma once
+
+#include <milter/manager/milter-manager-children.h>
+#include <milter/manager/milter-manager-message-store.h>
+#include <milter/manager/milter-manager-reply-rules.h>
+
+/* One child's part in the session. */
+typedef struct {
+  MilterManagerChild *child;
+  MilterManagerChildren *children;
+  gboolean in_connection;   /* negotiated, not quit */
+  gboolean in_message;      /* processing the current message */
+  guint n_accepted;         /* recipients it accepted in this message */
+  gboolean in_fanout;       /* owes a reply to the current envelope event */
+  /* Replay cursor: what of the stored message it has been sent. */
+  guint cursor_header;
+  gboolean cursor_end_of_header;
+  guint64 cursor_body;
+  gboolean body_skipped;
+  gboolean cursor_end_of_message;
+  gboolean body_replaced_by_it;
+} MilterManagerSlot;
+
+struct _MilterManagerChildren {
+  MilterManagerConfiguration *configuration;
+  MilterEventLoop *loop;
+  guint64 session_id;
+  const MilterManagerChildrenCallbacks *callbacks;
+  gpointer user_data;
+
+  GPtrArray *slots;          /* MilterManagerSlot, in configuration order */
+  MilterOption mta_offer;
+  gboolean negotiating;
+  guint negotiation_timeout_id;
+  guint idle_id;
+  MilterStatus negotiation_fallback;  /* D5: answers the next event once */
+  gboolean recreate_at_connect;       /* after quit-new-connection (D22) */
+  gchar *held_connect_host;
+  gchar *held_connect_address;
+  MilterFamily held_connect_family;
+  guint16 held_connect_port;
+  gboolean connect_held;
+
+  /* The MTA command being answered. */
+  MilterServerState stage;
+  GArray *counted;           /* MilterStatus */
+  guint n_waiting;
+  gboolean in_call;          /* inside an event function: answer by return */
+  MilterManagerReplyCodes codes;
+  gchar *call_reply_code;    /* the code of an answer given by return */
+
+  /* The message. */
+  MilterManagerMessageStore *store;
+  gboolean queue_built;
+  guint live;                /* index into slots of the live child */
+  gboolean mta_end_of_header;
+  gboolean mta_body;
+  gboolean mta_end_of_message;
+  GBytes *end_of_message_data;
+  gchar *change_from;
+  gchar *change_from_args;
+  gchar *quarantine;
+};
+
+/* children.c */
+void _milter_manager_children_answer (MilterManagerChildren *children,
+                                      MilterStatus status,
+                                      MilterStatus *result);
+void _milter_manager_children_abort_message (MilterManagerChildren *children);
+void _milter_manager_children_reset_message (MilterManagerChildren *children);
+MilterStatus _milter_manager_children_no_child (MilterManagerChildren *children,
+                                                gboolean message);
+void _milter_manager_children_begin (MilterManagerChildren *children,
+                                     MilterServerState stage);
+MilterStatus _milter_manager_children_take_code (MilterManagerChildren *children,
+                                                 MilterManagerSlot *slot,
+                                                 MilterStatus status,
+                                                 const gchar *reply_code);
+void _milter_manager_children_log_invalid_state (MilterManagerChildren *children,
+                                                 MilterManagerSlot *slot,
+                                                 MilterServerState stage,
+                                                 MilterStatus status);
+
+/* children-message.c */
+void _milter_manager_children_message_reply (MilterManagerSlot *slot,
+                                             MilterStatus status,
+                                             const gchar *reply_code);
+void _milter_manager_children_message_failed (MilterManagerSlot *slot);
+void _milter_manager_children_message_modify (MilterManagerSlot *slot,
+                                              const MilterManagerModification *m);
+gboolean _milter_manager_children_is_message_stage (MilterServerState stage);

@@ -1,0 +1,182 @@
+/*
+ * milter-manager-engine-server - the manager engine behind a listening
+ * socket, for scenario tests before the daemon exists
+ *
+ * SYNOPSIS
+ *   milter-manager-engine-server -s SPEC --milter NAME=SPEC[,fallback=STATUS]
+ *       [,evaluation][,connection-timeout=S][,writing-timeout=S]
+ *       [,reading-timeout=S][,end-of-message-timeout=S] ...
+ *       [--fallback-status=STATUS] [--retry-interval=S]
+ *       [--negotiation-timeout=S] [--body-memory-threshold=BYTES]
+ *       [--temporary-directory=DIR] [--event-loop-backend=glib|libev]
+ *       [--log-level=LEVEL] [--log-path=PATH]
+ *
+ * DESCRIPTION
+ *   A MilterClient listening on SPEC; each session goes through
+ *   milter_manager_leader_attach() with a configuration built from the
+ *   options. Runs until SIGTERM or SIGINT.
+ *
+ * DIAGNOSTICS
+ *   Exit 1 with a message for a bad option or a failed start.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include <milter/client/milter-client.h>
+#include <milter/core/milter-logger.h>
+#include <milter/manager/milter-manager-leader.h>
+
+static gboolean
+parse_status (const gchar *text, MilterStatus *status, GError **error)
+{
+  return milter_status_from_string (text, status, error);
+}
+
+static gboolean
+add_milter (MilterManagerConfiguration *configuration, const gchar *text,
+            GError **error)
+{
+  g_auto (GStrv) parts = g_strsplit (text, ",", -1);
+  g_autofree gchar *name = NULL;
+  const gchar *equal = strchr (parts[0], '=');
+  g_autoptr (MilterManagerEgg) egg = NULL;
+
+  if (!equal) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "--milter wants NAME=SPEC: %s", text);
+    return FALSE;
+  }
+  name = g_strndup (parts[0], equal - parts[0]);
+  egg = milter_manager_egg_new (name);
+  if (!milter_manager_egg_set_connection_spec (egg, equal + 1, error))
+    return FALSE;
+  for (guint i = 1; parts[i]; i++) {
+    const gchar *p = parts[i];
+    const gchar *value = strchr (p, '=');
+    gdouble seconds = value ? g_ascii_strtod (value + 1, NULL) : 0;
+    gboolean ok = TRUE;
+
+    if (g_str_equal (p, "evaluation")) {
+      milter_manager_egg_set_evaluation_mode (egg, TRUE);
+    } else if (g_str_equal (p, "disabled")) {
+      milter_manager_egg_set_enabled (egg, FALSE);
+    } else if (g_str_has_prefix (p, "fallback=")) {
+      MilterStatus status;
+
+      ok = parse_status (value + 1, &status, error) &&
+           milter_manager_egg_set_fallback_status (egg, status, error);
+    } else if (g_str_has_prefix (p, "connection-timeout=")) {
+      ok = milter_manager_egg_set_connection_timeout (egg, seconds, error);
+    } else if (g_str_has_prefix (p, "writing-timeout=")) {
+      ok = milter_manager_egg_set_writing_timeout (egg, seconds, error);
+    } else if (g_str_has_prefix (p, "reading-timeout=")) {
+      ok = milter_manager_egg_set_reading_timeout (egg, seconds, error);
+    } else if (g_str_has_prefix (p, "end-of-message-timeout=")) {
+      ok = milter_manager_egg_set_end_of_message_timeout (egg, seconds, error);
+    } else {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "unknown --milter item: %s", p);
+      ok = FALSE;
+    }
+    if (!ok)
+      return FALSE;
+  }
+  milter_manager_configuration_add_egg (configuration, egg);
+  return TRUE;
+}
+
+static void
+on_connection_established (MilterClient *client, MilterClientContext *context,
+                           gpointer user_data)
+{
+  (void) client;
+  milter_manager_leader_attach (user_data, context);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree gchar *spec = NULL;
+  g_auto (GStrv) milters = NULL;
+  g_autofree gchar *fallback = NULL;
+  g_autofree gchar *backend = NULL;
+  g_autofree gchar *log_level = NULL;
+  g_autofree gchar *log_path = NULL;
+  g_autofree gchar *temporary_directory = NULL;
+  gdouble retry = 0.2, negotiation_timeout = 25.0;
+  gint64 threshold = -1;
+  GOptionEntry entries[] = {
+    { "connection-spec", 's', 0, G_OPTION_ARG_STRING, &spec, "Listen on SPEC", "SPEC" },
+    { "milter", 0, 0, G_OPTION_ARG_STRING_ARRAY, &milters, "A child milter", "NAME=SPEC[,...]" },
+    { "fallback-status", 0, 0, G_OPTION_ARG_STRING, &fallback, "manager.fallback_status", "STATUS" },
+    { "retry-interval", 0, 0, G_OPTION_ARG_DOUBLE, &retry, "Seconds before the connect retry", "S" },
+    { "negotiation-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &negotiation_timeout, "Bound on the negotiation wait", "S" },
+    { "body-memory-threshold", 0, 0, G_OPTION_ARG_INT64, &threshold, "Body bytes kept in memory", "BYTES" },
+    { "temporary-directory", 0, 0, G_OPTION_ARG_STRING, &temporary_directory, "Where a large body goes", "DIR" },
+    { "event-loop-backend", 0, 0, G_OPTION_ARG_STRING, &backend, "glib or libev", "NAME" },
+    { "log-level", 0, 0, G_OPTION_ARG_STRING, &log_level, "Log levels", "LEVEL" },
+    { "log-path", 0, 0, G_OPTION_ARG_STRING, &log_path, "Log file", "PATH" },
+    { NULL, 0, 0, 0, NULL, NULL, NULL }
+  };
+  g_autoptr (GOptionContext) option_context =
+    g_option_context_new ("- the manager engine for scenario tests");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MilterManagerConfiguration) configuration =
+    milter_manager_configuration_new ();
+  g_autoptr (MilterClient) client = NULL;
+
+  g_option_context_add_main_entries (option_context, entries, NULL);
+  if (!g_option_context_parse (option_context, &argc, &argv, &error))
+    goto fail;
+  if (log_level) {
+    MilterLogLevelFlags levels;
+
+    if (!milter_log_level_parse (log_level, &levels, &error))
+      goto fail;
+    milter_logger_set_levels (levels);
+  }
+  if (log_path && !milter_logger_set_file (log_path, &error))
+    goto fail;
+  for (guint i = 0; milters && milters[i]; i++)
+    if (!add_milter (configuration, milters[i], &error))
+      goto fail;
+  if (fallback) {
+    MilterStatus status;
+
+    if (!parse_status (fallback, &status, &error) ||
+        !milter_manager_configuration_set_fallback_status (configuration,
+                                                           status, &error))
+      goto fail;
+  }
+  if (!milter_manager_configuration_set_connection_retry_interval (configuration,
+                                                                  retry, &error) ||
+      !milter_manager_configuration_set_negotiation_timeout (configuration,
+                                                             negotiation_timeout,
+                                                             &error))
+    goto fail;
+  if (threshold >= 0)
+    milter_manager_configuration_set_body_memory_threshold (configuration,
+                                                            (gsize) threshold);
+  if (temporary_directory)
+    milter_manager_configuration_set_temporary_directory (configuration,
+                                                          temporary_directory);
+
+  client = milter_client_new ();
+  if (!milter_client_set_connection_spec (client,
+                                          spec ? spec : "inet:10025@[127.0.0.1]",
+                                          &error))
+    goto fail;
+  if (backend)
+    milter_client_set_event_loop_backend (client, backend);
+  milter_client_set_remove_unix_socket_on_create (client, TRUE);
+  g_signal_connect (client, "connection-established",
+                    G_CALLBACK (on_connection_established), configuration);
+  if (!milter_client_run (client, &error))
+    goto fail;
+  return EXIT_SUCCESS;
+
+fail:
+  g_printerr ("milter-manager-engine-server: %s\n", error->message);
+  return EXIT_FAILURE;
+}
