@@ -415,16 +415,17 @@ on_finished (MilterServerContext *context, gpointer user_data)
 typedef struct {
   MilterServerContext parent_instance;
   MilterManagerChild *child;
-} ChildContext;
+} MilterManagerChildContext;
 
 typedef struct {
   MilterServerContextClass parent_class;
-} ChildContextClass;
+} MilterManagerChildContextClass;
 
 static GType child_context_get_type (void);
-G_DEFINE_TYPE (ChildContext, child_context, MILTER_TYPE_SERVER_CONTEXT)
+G_DEFINE_TYPE (MilterManagerChildContext, child_context,
+               MILTER_TYPE_SERVER_CONTEXT)
 #define CHILD_TYPE_CONTEXT (child_context_get_type ())
-#define CHILD_CONTEXT(o) ((ChildContext *) (o))
+#define CHILD_CONTEXT(o) ((MilterManagerChildContext *) (o))
 
 /* A class closure gets no user data: these find the child and pass it on
  * as the handlers' user_data. */
@@ -498,7 +499,7 @@ child_context_finished (MilterAgent *agent)
 }
 
 static void
-child_context_class_init (ChildContextClass *klass)
+child_context_class_init (MilterManagerChildContextClass *klass)
 {
   static const struct {
     const gchar *signal;
@@ -545,7 +546,7 @@ child_context_class_init (ChildContextClass *klass)
 }
 
 static void
-child_context_init (ChildContext *context)
+child_context_init (MilterManagerChildContext *context)
 {
   (void) context;
 }
