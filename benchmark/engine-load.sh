@@ -165,6 +165,12 @@ rss_kb() {
     awk '/^Rss:/ { print $2 }' "/proc/$1/smaps_rollup" 2>/dev/null
 }
 
+# cpu_ticks PID: utime + stime (fields 14 and 15 of /proc/PID/stat).
+cpu_ticks() {
+    sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+TICKS=$(getconf CLK_TCK)
+
 hwm_kb() {
     awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null
 }
@@ -195,7 +201,12 @@ if echo "$SECTIONS" | grep -qw rate; then
             start_engine "$backend" "$e" "$c1" "$c2"
             for c in 1 8 64; do
                 eval "d=\$direct_$c"
-                row "engine $backend c=$c (milter-test-server)" "$(load "$e" $c)" "$d"
+                t0=$(cpu_ticks "$ENGINE_PID")
+                r=$(load "$e" $c)
+                t1=$(cpu_ticks "$ENGINE_PID")
+                row "engine $backend c=$c (milter-test-server)" "$r" "$d"
+                awk -v t="$((t1 - t0))" -v h="$TICKS" -v n="$((N * REPEAT))" \
+                    'BEGIN { printf "    engine CPU (user+system): %.3f ms per session\n", t / h * 1000 / n }'
             done
             row "engine $backend c=1 (session-driver)" "$(drive "$e")" "${ddirect%% *}"
             it_stop "$ENGINE_PID"
