@@ -115,42 +115,36 @@ start_engine() {
     wait_spec "$s" "$ENGINE_PID" || exit 1
 }
 
-# load SPEC C: best of REPEAT load runs, as "RATE P50 P99" (ms).
-load() {
+# best_of CMD [ARG...]: the best of REPEAT runs of CMD (a driver printing
+# sessions-per-second, latency-p50 and latency-p99) by sessions/s, as
+# "RATE P50 P99" (ms); "FAILED - -" and its output on stderr if a run
+# failed.
+best_of() {
     best="0 - -"
     for try in $(seq "$REPEAT"); do
-        "$SERVER" -s "$1" --event-loop-backend libev --n-sessions "$N" \
-            --concurrency "$2" >"$IT_WORK/load.out" 2>&1
-        if ! grep -q '^failed: 0$' "$IT_WORK/load.out"; then
-            sed 's/^/#   /' "$IT_WORK/load.out" >&2
+        if ! "$@" >"$IT_WORK/run.out" 2>&1 || grep -q '^failed: [1-9]' "$IT_WORK/run.out"; then
+            sed 's/^/#   /' "$IT_WORK/run.out" >&2
             echo "FAILED - -"
             return
         fi
-        r=$(sed -n 's/^sessions-per-second: //p' "$IT_WORK/load.out")
-        p50=$(sed -n 's/^latency-p50: \([0-9.]*\) ms/\1/p' "$IT_WORK/load.out")
-        p99=$(sed -n 's/^latency-p99: \([0-9.]*\) ms/\1/p' "$IT_WORK/load.out")
+        r=$(sed -n 's/^sessions-per-second: //p' "$IT_WORK/run.out")
+        p50=$(sed -n 's/^latency-p50: \([0-9.]*\) ms/\1/p' "$IT_WORK/run.out")
+        p99=$(sed -n 's/^latency-p99: \([0-9.]*\) ms/\1/p' "$IT_WORK/run.out")
         best=$(echo "$best" | awk -v r="$r" -v a="$p50" -v b="$p99" \
             '{ if (r + 0 > $1 + 0) print r, a, b; else print }')
     done
     echo "$best"
 }
 
-# drive SPEC: best of REPEAT milter-session-driver runs, as "RATE P50 P99".
+# load SPEC C: milter-test-server's load mode at concurrency C.
+load() {
+    best_of "$SERVER" -s "$1" --event-loop-backend libev --n-sessions "$N" \
+        --concurrency "$2"
+}
+
+# drive SPEC: benchmark/milter-session-driver (concurrency 1).
 drive() {
-    best="0 - -"
-    for try in $(seq "$REPEAT"); do
-        "$DRIVER" "$1" "$N" >"$IT_WORK/drive.out" 2>&1 || {
-            sed 's/^/#   /' "$IT_WORK/drive.out" >&2
-            echo "FAILED - -"
-            return
-        }
-        r=$(sed -n 's/^sessions-per-second: //p' "$IT_WORK/drive.out")
-        p50=$(sed -n 's/^latency-p50: \([0-9.]*\) ms/\1/p' "$IT_WORK/drive.out")
-        p99=$(sed -n 's/^latency-p99: \([0-9.]*\) ms/\1/p' "$IT_WORK/drive.out")
-        best=$(echo "$best" | awk -v r="$r" -v a="$p50" -v b="$p99" \
-            '{ if (r + 0 > $1 + 0) print r, a, b; else print }')
-    done
-    echo "$best"
+    best_of "$DRIVER" "$1" "$N"
 }
 
 # row LABEL "RATE P50 P99" [DIRECT-RATE]
