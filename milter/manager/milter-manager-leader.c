@@ -531,8 +531,11 @@ milter_manager_leader_new (MilterManagerConfiguration *configuration,
                                                   &children_callbacks, leader);
   milter_client_context_set_packet_buffer_size (context,
     milter_manager_configuration_get_packet_buffer_size (configuration));
+  /* The context owns the leader (milter_manager_leader_attach()) and
+   * drops its handlers in dispose, before its data: plain handlers are
+   * safe, and cheaper than g_signal_connect_object()'s watched closures. */
 #define CONNECT(signal, handler) \
-  g_signal_connect_object (context, signal, G_CALLBACK (handler), leader, 0)
+  g_signal_connect (context, signal, G_CALLBACK (handler), leader)
   CONNECT ("negotiate", on_negotiate);
   CONNECT ("connect", on_connect);
   CONNECT ("helo", on_helo);

@@ -50,8 +50,9 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (MilterManagerLeader, milter_manager_leader,
                       MILTER_MANAGER, LEADER, GObject)
 
-/* Connects to context's signals; does not keep a reference to context
- * (the context keeps the leader, see attach()). */
+/* Connects plain handlers to context's signals and does not keep a
+ * reference to context: the context must keep the leader until it is
+ * disposed (see attach()). */
 MilterManagerLeader *milter_manager_leader_new (MilterManagerConfiguration *configuration,
                                                 MilterClientContext *context);
 void milter_manager_leader_attach (MilterManagerConfiguration *configuration,
