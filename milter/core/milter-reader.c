@@ -488,6 +488,9 @@ MilterReader *
 milter_reader_new (MilterEventLoop *loop, gint fd)
 {
   g_return_val_if_fail (MILTER_IS_EVENT_LOOP (loop), NULL);
-  return g_object_new (MILTER_TYPE_READER, "event-loop", loop, "fd", fd,
-                       NULL);
+  MilterReader *reader = g_object_new (MILTER_TYPE_READER, NULL);
+
+  /* Not as construct properties: this runs for every connection. */
+  milter_stream_set_io (MILTER_STREAM (reader), loop, fd);
+  return reader;
 }

@@ -730,6 +730,9 @@ MilterWriter *
 milter_writer_new (MilterEventLoop *loop, gint fd)
 {
   g_return_val_if_fail (MILTER_IS_EVENT_LOOP (loop), NULL);
-  return g_object_new (MILTER_TYPE_WRITER, "event-loop", loop, "fd", fd,
-                       NULL);
+  MilterWriter *writer = g_object_new (MILTER_TYPE_WRITER, NULL);
+
+  /* Not as construct properties: this runs for every connection. */
+  milter_stream_set_io (MILTER_STREAM (writer), loop, fd);
+  return writer;
 }
