@@ -133,6 +133,7 @@ static void
 milter_client_init (MilterClient *self)
 {
   self->listen_fd = -1;
+  self->nodelay_fd = -1;
   self->remove_unix_socket_on_create = TRUE;
   self->remove_unix_socket_on_close = TRUE;
   self->suspend_time = MILTER_CLIENT_DEFAULT_SUSPEND_TIME;
