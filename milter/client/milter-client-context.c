@@ -208,7 +208,8 @@ send_negotiate_reply (MilterClientContext *self, GError **error)
   MilterOption wants = self->wants;
   gboolean send_lists;
 
-  send_lists = !milter_macros_requests_is_empty (self->macros_requests) &&
+  send_lists = self->macros_requests &&
+               !milter_macros_requests_is_empty (self->macros_requests) &&
                self->mta_option.version >= 6 &&
                (self->mta_option.actions & MILTER_ACTION_SET_SYMBOL_LIST);
   if (send_lists)
@@ -426,9 +427,12 @@ emit_event (MilterClientContext *self,
     milter_option_init (&self->wants, MILTER_PROTOCOL_VERSION_MAX,
                         MILTER_ACTION_NONE, MILTER_STEP_NONE);
     signal_id = SIGNAL_NEGOTIATE;
-    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
+    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE)) {
+      if (!self->macros_requests)
+        self->macros_requests = milter_macros_requests_new ();
       g_signal_emit (self, signals[signal_id], 0, &self->mta_option,
                      &self->wants, self->macros_requests, status);
+    }
     return TRUE;
   case MILTER_COMMAND_CONNECT:
     signal_id = SIGNAL_CONNECT;
@@ -579,7 +583,21 @@ milter_client_context_decode_end (MilterAgent *agent, GError **error)
 static void
 milter_client_context_finished (MilterAgent *agent)
 {
-  _milter_client_context_stop_timer (MILTER_CLIENT_CONTEXT (agent));
+  MilterClientContext *self = MILTER_CLIENT_CONTEXT (agent);
+
+  _milter_client_context_stop_timer (self);
+  if (self->finished_func)
+    self->finished_func (self, self->finished_data);
+}
+
+void
+_milter_client_context_set_finished_func (MilterClientContext *context,
+                                          void (*func) (MilterClientContext *,
+                                                        gpointer),
+                                          gpointer user_data)
+{
+  context->finished_func = func;
+  context->finished_data = user_data;
 }
 
 static void
@@ -677,7 +695,6 @@ static void
 milter_client_context_init (MilterClientContext *self)
 {
   self->decoder = milter_command_decoder_new (0);
-  self->macros_requests = milter_macros_requests_new ();
   self->state = MILTER_CLIENT_STATE_START;
   self->timeout = MILTER_CLIENT_CONTEXT_DEFAULT_TIMEOUT;
   /* An MTA that sends without reading our replies is not read further. */
