@@ -33,6 +33,7 @@ struct _MilterClientContext {
   MilterAgent parent_instance;
 
   MilterCommandDecoder *decoder;
+  GByteArray *output;  /* the agent's output buffer (not a reference) */
   MilterClientState state;
   MilterOption mta_option;
   MilterOption option;

@@ -134,10 +134,11 @@ static gboolean
 send_group (MilterClientContext *self, gboolean end_of_message, GError **error)
 {
   MilterAgent *agent = MILTER_AGENT (self);
-  guint64 session_id = milter_agent_get_session_id (agent);
   g_autoptr (GError) local_error = NULL;
 
   if (!milter_agent_send (agent, &local_error)) {
+    guint64 session_id = milter_agent_get_session_id (agent);
+
     if (end_of_message)
       milter_error (session_id,
                     "[client][error][reply-on-end-of-message][flush] %s",
@@ -157,7 +158,7 @@ encode_status (MilterClientContext *self,
                MilterCommandType command,
                MilterStatus status)
 {
-  GByteArray *buffer = milter_agent_get_output_buffer (MILTER_AGENT (self));
+  GByteArray *buffer = self->output;
   guint code = 0;
 
   if (self->reply_code)
@@ -201,7 +202,7 @@ encode_status (MilterClientContext *self,
 static gboolean
 send_negotiate_reply (MilterClientContext *self, GError **error)
 {
-  GByteArray *buffer = milter_agent_get_output_buffer (MILTER_AGENT (self));
+  GByteArray *buffer = self->output;
   MilterReplyMacroList lists[MILTER_MACRO_STAGE_COUNT];
   gchar *names[MILTER_MACRO_STAGE_COUNT] = { NULL };
   gsize n_lists = 0;
@@ -306,7 +307,7 @@ forget_event (MilterClientContext *self)
   self->in_end_of_message = FALSE;
   self->current = 0;
   g_clear_pointer (&self->reply_code, g_free);
-  g_byte_array_set_size (milter_agent_get_output_buffer (MILTER_AGENT (self)),
+  g_byte_array_set_size (self->output,
                          0);
 }
 
@@ -345,7 +346,6 @@ follow_order (MilterClientContext *self,
               gboolean *handled,
               GError **error)
 {
-  guint64 session_id = milter_agent_get_session_id (MILTER_AGENT (self));
   MilterClientState next = self->state;
   MilterClientTransition transition;
 
@@ -358,7 +358,8 @@ follow_order (MilterClientContext *self,
   case MILTER_CLIENT_TRANSITION_IGNORE:
     /* MTAs differ and some lose track; libmilter aborts the message and
      * starts again after helo rather than dropping the connection. */
-    milter_warning (session_id, "[client][order][%s] %s in state %s",
+    milter_warning (milter_agent_get_session_id (MILTER_AGENT (self)),
+                    "[client][order][%s] %s in state %s",
                     transition == MILTER_CLIENT_TRANSITION_RESYNC ?
                     "resync" : "ignore",
                     milter_command_type_to_string (command->type),
@@ -695,6 +696,8 @@ static void
 milter_client_context_init (MilterClientContext *self)
 {
   self->decoder = milter_command_decoder_new (0);
+  /* The agent's, made in its init; looked up once, not per reply. */
+  self->output = milter_agent_get_output_buffer (MILTER_AGENT (self));
   self->state = MILTER_CLIENT_STATE_START;
   self->timeout = MILTER_CLIENT_CONTEXT_DEFAULT_TIMEOUT;
   /* An MTA that sends without reading our replies is not read further. */
