@@ -18,7 +18,8 @@
 #   and prints sessions/s with the ratio ours/libmilter. Then the same
 #   milters at concurrency 1 through benchmark/milter-session-driver, a
 #   blocking driver that shares no code with the project (inet and unix
-#   sockets, whole session up to the milter's close). Then it opens
+#   sockets, whole session up to the milter's close), N_ROUNDS (default 5)
+#   rounds in which the milters take turns. Then it opens
 #   1,000 connections (each negotiated, then idle) to each milter and
 #   prints the growth of its resident set size per connection.
 #
@@ -85,35 +86,37 @@ for kind in libmilter glib libev glib-w2 libev-w2; do
     it_stop "$MILTER_PID"
 done
 
-# The independent blocking driver at concurrency 1.
+# The independent blocking driver at concurrency 1. The three milters
+# take turns within each round, so that a burst of load from elsewhere on
+# the machine hits all of them alike; the ratio is the median over the
+# rounds of ours/libmilter in the same round.
 DRIVER=$B/benchmark/milter-session-driver
+ROUNDS=${N_ROUNDS:-5}
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 if [ -x "$DRIVER" ] || (cd "$B" && make -s benchmark/milter-session-driver >/dev/null 2>&1); then
     echo
-    echo "benchmark/milter-session-driver (blocking, concurrency 1), $N sessions, best of 3"
-    printf '%-16s %22s %22s\n' milter inet unix
-    for kind in libmilter glib libev; do
-        line=$(printf '%-16s' "$kind")
-        for family in inet unix; do
-            port=$(it_free_port)
-            spec=inet:$port@127.0.0.1
-            [ $family = unix ] && spec=unix:$IT_WORK/driver-$port.sock
-            start_milter $kind "$port" "$spec"
-            best=0
-            for try in 1 2 3; do
-                r=$("$DRIVER" "$spec" "$N" | sed -n 's/^sessions-per-second: //p')
-                best=$(awk -v a="${r:-0}" -v b="$best" 'BEGIN { print (a > b) ? a : b }')
+    echo "benchmark/milter-session-driver (blocking, concurrency 1), $N sessions, $ROUNDS alternating rounds"
+    echo "sessions/s and p50 of the whole session: medians; ratio: median of per-round ours/libmilter"
+    for family in inet unix; do
+        : >"$IT_WORK/driver-$family.txt"
+        for round in $(seq "$ROUNDS"); do
+            for kind in libmilter glib libev; do
+                port=$(it_free_port)
+                spec=inet:$port@127.0.0.1
+                [ $family = unix ] && spec=unix:$IT_WORK/driver-$port.sock
+                start_milter $kind "$port" "$spec"
+                "$DRIVER" "$spec" "$N" >"$IT_WORK/driver.out"
+                it_stop "$MILTER_PID"
+                awk -v r="$round" -v k="$kind" '/^sessions-per-second:/ { s = $2 } /latency-p50:/ { p = $2 } END { print r, k, s + 0, p + 0 }' "$IT_WORK/driver.out" >>"$IT_WORK/driver-$family.txt"
             done
-            it_stop "$MILTER_PID"
-            if [ $kind = libmilter ]; then
-                eval "dbase_$family=\$best"
-                line="$line $(printf '%22s' "$best")"
-            else
-                eval "b=\$dbase_$family"
-                ratio=$(awk -v a="$best" -v b="$b" 'BEGIN { if (b > 0 && a > 0) printf "%.2f", a / b; else print "-" }')
-                line="$line $(printf '%22s' "$best (${ratio}x)")"
-            fi
         done
-        echo "$line"
+        printf '%-6s %-10s %12s %10s %8s\n' "$family" milter sessions/s p50-ms ratio
+        for kind in libmilter glib libev; do
+            sps=$(awk -v k=$kind '$2 == k { print $3 }' "$IT_WORK/driver-$family.txt" | median)
+            p50=$(awk -v k=$kind '$2 == k { print $4 }' "$IT_WORK/driver-$family.txt" | median)
+            ratio=$(awk -v k=$kind '$2 == "libmilter" { b[$1] = $3 } $2 == k { a[$1] = $3 } END { for (r in a) if (b[r] > 0) print a[r] / b[r] }' "$IT_WORK/driver-$family.txt" | median)
+            printf '%-6s %-10s %12.1f %10.3f %7.2fx\n' "$family" "$kind" "$sps" "$p50" "$ratio"
+        done
     done
 fi
 

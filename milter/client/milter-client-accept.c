@@ -23,6 +23,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <glib.h>
@@ -122,6 +124,25 @@ accept_error_is_transient (gint error_number)
   }
 }
 
+/* Sockets accepted from one listener share its family and type, and
+ * Linux copies the listener's TCP_NODELAY (which milter_socket_prepare()
+ * set) to them: whether each connection needs a setsockopt() is learnt
+ * from the first one, not with up to three system calls per connection. */
+static void
+learn_nodelay (MilterClient *self, gint listen_fd, gint client_fd)
+{
+  gint value = 0;
+  socklen_t length = sizeof (value);
+
+  if (!milter_socket_nodelay_needed (client_fd, &self->nodelay_needed, NULL))
+    return;
+  if (self->nodelay_needed &&
+      getsockopt (client_fd, IPPROTO_TCP, TCP_NODELAY, &value, &length) == 0 &&
+      value)
+    self->nodelay_needed = FALSE;  /* inherited */
+  self->nodelay_fd = listen_fd;
+}
+
 static gboolean
 accept_ready (gint fd, GIOCondition condition, gpointer user_data)
 {
@@ -177,7 +198,10 @@ accept_ready (gint fd, GIOCondition condition, gpointer user_data)
       }
       return G_SOURCE_REMOVE;
     }
-    milter_socket_set_tcp_nodelay (client_fd, NULL);
+    if (self->nodelay_fd != fd)
+      learn_nodelay (self, fd, client_fd);
+    if (self->nodelay_needed)
+      milter_socket_enable_nodelay (client_fd, NULL);
     _milter_client_start_session (self, client_fd);
   }
   return G_SOURCE_CONTINUE;

@@ -33,6 +33,7 @@ struct _MilterClientContext {
   MilterAgent parent_instance;
 
   MilterCommandDecoder *decoder;
+  GByteArray *output;  /* the agent's output buffer (not a reference) */
   MilterClientState state;
   MilterOption mta_option;
   MilterOption option;
@@ -41,6 +42,8 @@ struct _MilterClientContext {
   /* No-reply wishes the MTA did not offer: the library answers continue
    * for those events itself, as libmilter does. */
   MilterStepFlags faked_no_reply;
+  /* Made when a negotiate handler is connected: most milters ask for no
+   * macros, and the object cost an allocation set per session. */
   MilterMacrosRequests *macros_requests;
   GHashTable *macros[MILTER_CLIENT_CONTEXT_N_STAGES];
 
@@ -59,7 +62,18 @@ struct _MilterClientContext {
   guint timer_id;
   gint64 last_activity;
   gsize pending_seen;
+
+  /* The owner's hook at "finished", after the signal's handlers (the
+   * client counts sessions out there without a connection per session). */
+  void (*finished_func) (MilterClientContext *context, gpointer user_data);
+  gpointer finished_data;
 };
+
+/* Sets the owner's hook at "finished" (NULL func: none). */
+void _milter_client_context_set_finished_func (MilterClientContext *context,
+                                               void (*func) (MilterClientContext *,
+                                                             gpointer),
+                                               gpointer user_data);
 
 /* Reports a write failure as MILTER_CLIENT_CONTEXT_ERROR_IO and ends the
  * session. Returns FALSE. */

@@ -160,6 +160,7 @@ listen_socket (MilterClient *self, ListenFailure *failure, GError **error)
     self->unix_path = g_steal_pointer (&path);
   }
   self->listen_fd = fd;
+  self->nodelay_fd = -1;  /* another listener: learn again */
   return TRUE;
 }
 
@@ -197,6 +198,7 @@ _milter_client_close_listener (MilterClient *self, gboolean remove_file,
   if (self->listen_fd >= 0) {
     close (self->listen_fd);
     self->listen_fd = -1;
+    self->nodelay_fd = -1;  /* another listener: learn again */
   }
   if (remove_file && self->unix_path && self->remove_unix_socket_on_close &&
       !milter_socket_remove_unix_path (self->unix_path, &self->unix_id,

@@ -65,6 +65,10 @@ struct _MilterClient {
   /* Running state. */
   MilterEventLoop *loop;
   gint listen_fd;
+  /* Whether connections accepted from nodelay_fd (the listener it was
+   * learnt from; -1: not yet) need TCP_NODELAY set (TCP, not inherited). */
+  gint nodelay_fd;
+  gboolean nodelay_needed;
   /* The socket file we bound, to remove on close while still ours. */
   gchar *unix_path;
   MilterSocketFileId unix_id;

@@ -273,6 +273,7 @@ milter_client_run_worker (MilterClient *client, gint listen_fd, GError **error)
     milter_error (0, "[client][prepare][error] %s", local_error->message);
   } else {
     client->listen_fd = listen_fd;
+    client->nodelay_fd = -1;  /* another listener: learn again */
     success = run_accept_loop (client, &local_error);
     /* The descriptor is the caller's (or the master's): do not close it. */
     client->listen_fd = -1;

@@ -30,6 +30,7 @@
 #include <milter/core/milter-logger.h>
 #include <milter/client/milter-client.h>
 #include <milter/client/milter-client-private.h>
+#include <milter/client/milter-client-context-private.h>
 
 static void
 maybe_maintain (MilterClient *self)
@@ -49,7 +50,7 @@ session_finished (MilterClientContext *context, gpointer user_data)
 {
   MilterClient *self = user_data;
 
-  g_signal_handlers_disconnect_by_func (context, session_finished, self);
+  _milter_client_context_set_finished_func (context, NULL, NULL);
   g_atomic_int_add (&self->n_processing, -1);
   self->n_finished++;
   g_hash_table_remove (self->contexts, context);
@@ -90,7 +91,7 @@ start_session_single (MilterClient *self, gint fd)
 
   g_atomic_int_inc (&self->n_processing);
   g_hash_table_add (self->contexts, context);
-  g_signal_connect (context, "finished", G_CALLBACK (session_finished), self);
+  _milter_client_context_set_finished_func (context, session_finished, self);
   start_context (self, context);
 }
 

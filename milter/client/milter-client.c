@@ -95,6 +95,12 @@ default_maintain (MilterClient *self)
   g_autofree gchar *figures = NULL;
   guint64 finished = self->n_finished;
 
+  /* Runs after every session when sessions come one at a time: format
+   * only for a log that takes the line. */
+  if (!milter_log_is_enabled (MILTER_LOG_LEVEL_STATISTICS)) {
+    self->n_finished_at_statistics = finished;
+    return;
+  }
   figures = milter_client_format_statistics (finished,
                                              self->n_finished_at_statistics,
                                              milter_client_get_n_processing_sessions (self));
@@ -127,6 +133,7 @@ static void
 milter_client_init (MilterClient *self)
 {
   self->listen_fd = -1;
+  self->nodelay_fd = -1;
   self->remove_unix_socket_on_create = TRUE;
   self->remove_unix_socket_on_close = TRUE;
   self->suspend_time = MILTER_CLIENT_DEFAULT_SUSPEND_TIME;

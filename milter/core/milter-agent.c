@@ -17,10 +17,6 @@ typedef struct {
   MilterEventLoop *loop;
   MilterReader *reader;
   MilterWriter *writer;
-  gulong reader_finished_id;
-  gulong reader_error_id;
-  gulong writer_error_id;
-  gulong writer_flushed_id;
   GByteArray *output;
   guint64 session_id;
   gint owned_fd;
@@ -53,14 +49,19 @@ milter_agent_next_session_id (void)
 
 static void finish (MilterAgent *agent);
 
-/* After "error" (the agent's or a subclass's own) the session is over:
- * nothing written is waited for any more. Runs after every other
- * handler, so "finished" follows them. */
+/* The class handler of "error" (the agent's or a subclass's own): the
+ * subclass's error() vfunc, then the session is over: nothing written
+ * is waited for any more. A class handler rather than a per-instance
+ * connect_after, which cost a signal connection per session; it runs
+ * after the normal handlers, so "finished" follows them. */
 static void
-after_error (MilterAgent *agent, GError *error, gpointer user_data)
+run_error (MilterAgent *agent, GError *error)
 {
+  MilterAgentClass *klass = MILTER_AGENT_GET_CLASS (agent);
   MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
 
+  if (klass->error)
+    klass->error (agent, error);
   priv->failed = TRUE;
   if (priv->draining)
     finish (agent);
@@ -74,7 +75,6 @@ milter_agent_init (MilterAgent *agent)
   /* Grows to the largest reply group once; idle connections stay small. */
   priv->output = g_byte_array_sized_new (64);
   priv->owned_fd = -1;
-  g_signal_connect_after (agent, "error", G_CALLBACK (after_error), NULL);
 }
 
 static void
@@ -86,8 +86,7 @@ detach_reader (MilterAgent *agent)
     return;
   milter_reader_stop (priv->reader);
   milter_reader_set_flow_func (priv->reader, NULL, NULL, NULL);
-  g_clear_signal_handler (&priv->reader_finished_id, priv->reader);
-  g_clear_signal_handler (&priv->reader_error_id, priv->reader);
+  milter_reader_set_event_funcs (priv->reader, NULL, NULL, NULL);
   g_clear_object (&priv->reader);
 }
 
@@ -98,8 +97,7 @@ detach_writer (MilterAgent *agent)
 
   if (!priv->writer)
     return;
-  g_clear_signal_handler (&priv->writer_error_id, priv->writer);
-  g_clear_signal_handler (&priv->writer_flushed_id, priv->writer);
+  milter_writer_set_event_funcs (priv->writer, NULL, NULL, NULL);
   g_clear_object (&priv->writer);
 }
 
@@ -145,9 +143,10 @@ milter_agent_class_init (MilterAgentClass *klass)
    * The session with this peer is over; "finished" follows.
    */
   signals[SIGNAL_ERROR] =
-    g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  G_STRUCT_OFFSET (MilterAgentClass, error), NULL, NULL, NULL,
-                  G_TYPE_NONE, 1, G_TYPE_ERROR);
+    g_signal_new_class_handler ("error", G_TYPE_FROM_CLASS (klass),
+                                G_SIGNAL_RUN_LAST, G_CALLBACK (run_error),
+                                NULL, NULL, NULL, G_TYPE_NONE, 1,
+                                G_TYPE_ERROR);
   /**
    * MilterAgent::finished:
    * @agent: the agent
@@ -241,7 +240,7 @@ writer_error (MilterWriter *writer, GError *error, gpointer user_data)
   if (!priv->failed && !priv->finished) {
     milter_error (priv->session_id, "[agent][error][writer] %s",
                   error->message);
-    /* "error" also ends a drain (after_error). */
+    /* "error" also ends a drain (run_error). */
     fail (agent, error);
   }
   /* What was queued is lost: nothing more to wait for. */
@@ -347,10 +346,7 @@ milter_agent_set_reader (MilterAgent *agent, MilterReader *reader)
     return;
   milter_reader_set_session_id (reader, priv->session_id);
   milter_reader_set_flow_func (reader, reader_flow, agent, NULL);
-  priv->reader_finished_id =
-    g_signal_connect (reader, "finished", G_CALLBACK (reader_finished), agent);
-  priv->reader_error_id =
-    g_signal_connect (reader, "error", G_CALLBACK (reader_error), agent);
+  milter_reader_set_event_funcs (reader, reader_finished, reader_error, agent);
 }
 
 MilterReader *
@@ -387,10 +383,7 @@ milter_agent_set_writer (MilterAgent *agent, MilterWriter *writer)
     return;
   milter_writer_set_session_id (writer, priv->session_id);
   milter_writer_set_timeout (writer, priv->writing_timeout);
-  priv->writer_error_id =
-    g_signal_connect (writer, "error", G_CALLBACK (writer_error), agent);
-  priv->writer_flushed_id =
-    g_signal_connect (writer, "flushed", G_CALLBACK (writer_flushed), agent);
+  milter_writer_set_event_funcs (writer, writer_flushed, writer_error, agent);
 }
 
 MilterWriter *

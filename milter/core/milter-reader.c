@@ -43,6 +43,9 @@ struct _MilterReader {
   MilterReaderFlowFunc flow_func;
   gpointer flow_data;
   GDestroyNotify flow_notify;
+  MilterReaderFinishedFunc finished_func;
+  MilterReaderErrorFunc error_func;
+  gpointer event_data;
 };
 
 enum {
@@ -67,8 +70,18 @@ static void
 fail (MilterReader *self, GError *error)
 {
   milter_stream_unwatch (MILTER_STREAM (self));
+  if (self->error_func)
+    self->error_func (self, error, self->event_data);
   g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
   g_error_free (error);
+}
+
+static void
+emit_finished (MilterReader *self)
+{
+  if (self->finished_func)
+    self->finished_func (self, self->event_data);
+  g_signal_emit (self, signals[SIGNAL_FINISHED], 0);
 }
 
 typedef struct {
@@ -174,7 +187,7 @@ ready_cb (MilterStream *stream, gint fd, GIOCondition condition)
         break;
     } else if (size == 0) {
       milter_stream_unwatch (stream);
-      g_signal_emit (self, signals[SIGNAL_FINISHED], 0);
+      emit_finished (self);
       break;
     } else if (errno == EINTR) {
       continue;
@@ -284,6 +297,18 @@ milter_reader_set_flow_func (MilterReader *reader,
   reader->flow_notify = notify;
   if (old_notify)
     old_notify (old_data);
+}
+
+void
+milter_reader_set_event_funcs (MilterReader *reader,
+                               MilterReaderFinishedFunc finished,
+                               MilterReaderErrorFunc error,
+                               gpointer user_data)
+{
+  g_return_if_fail (MILTER_IS_READER (reader));
+  reader->finished_func = finished;
+  reader->error_func = error;
+  reader->event_data = user_data;
 }
 
 /* The accessors of MilterStream under the reader's names, for callers. */
@@ -406,6 +431,7 @@ milter_reader_dispose (GObject *object)
   /* Stop reading before the flow function's data goes. */
   milter_stream_unwatch (MILTER_STREAM (self));
   milter_reader_set_flow_func (self, NULL, NULL, NULL);
+  milter_reader_set_event_funcs (self, NULL, NULL, NULL);
   G_OBJECT_CLASS (milter_reader_parent_class)->dispose (object);
 }
 
@@ -462,6 +488,9 @@ MilterReader *
 milter_reader_new (MilterEventLoop *loop, gint fd)
 {
   g_return_val_if_fail (MILTER_IS_EVENT_LOOP (loop), NULL);
-  return g_object_new (MILTER_TYPE_READER, "event-loop", loop, "fd", fd,
-                       NULL);
+  MilterReader *reader = g_object_new (MILTER_TYPE_READER, NULL);
+
+  /* Not as construct properties: this runs for every connection. */
+  milter_stream_set_io (MILTER_STREAM (reader), loop, fd);
+  return reader;
 }

@@ -4,6 +4,7 @@
  * SYNOPSIS
  *   MilterReader *milter_reader_new (MilterEventLoop *loop, gint fd);
  *   void milter_reader_set_flow_func (reader, func, user_data, notify);
+ *   void milter_reader_set_event_funcs (reader, finished, error, user_data);
  *   gboolean milter_reader_start (MilterReader *reader, GError **error);
  *   void milter_reader_stop (MilterReader *reader);
  *   gboolean milter_reader_shutdown (MilterReader *reader, GError **error);
@@ -78,6 +79,11 @@ typedef void (*MilterReaderFlowFunc) (MilterReader *reader,
                                       const guint8 *data,
                                       gsize size,
                                       gpointer user_data);
+typedef void (*MilterReaderFinishedFunc) (MilterReader *reader,
+                                          gpointer user_data);
+typedef void (*MilterReaderErrorFunc) (MilterReader *reader,
+                                       GError *error,
+                                       gpointer user_data);
 
 MilterReader *milter_reader_new (MilterEventLoop *loop, gint fd);
 
@@ -102,6 +108,14 @@ void milter_reader_set_flow_func (MilterReader *reader,
                                   MilterReaderFlowFunc func,
                                   gpointer user_data,
                                   GDestroyNotify notify);
+
+/* The owner's direct hooks for "finished" and "error" (called before
+ * the signals' handlers), so that the agent pays no signal connection
+ * per session. Replaces any previous pair; NULL funcs unset them. */
+void milter_reader_set_event_funcs (MilterReader *reader,
+                                    MilterReaderFinishedFunc finished,
+                                    MilterReaderErrorFunc error,
+                                    gpointer user_data);
 
 /* Starting a started reader does nothing; a shut-down one cannot start. */
 gboolean milter_reader_start (MilterReader *reader, GError **error);

@@ -75,14 +75,14 @@ milter_socket_set_cloexec (gint fd, GError **error)
 }
 
 gboolean
-milter_socket_set_tcp_nodelay (gint fd, GError **error)
+milter_socket_nodelay_needed (gint fd, gboolean *needed, GError **error)
 {
   struct sockaddr_storage address;
   socklen_t length = sizeof (address);
   gint type = 0;
   socklen_t type_length = sizeof (type);
-  gint on = 1;
 
+  *needed = FALSE;
   if (getsockname (fd, (struct sockaddr *) &address, &length) == -1) {
     if (errno == ENOTSOCK)
       return TRUE;
@@ -92,12 +92,29 @@ milter_socket_set_tcp_nodelay (gint fd, GError **error)
   if (getsockopt (fd, SOL_SOCKET, SO_TYPE, &type, &type_length) == -1)
     return set_errno_error (error, MILTER_SOCKET_ERROR_FAILED,
                             "failed to get socket type");
-  if (!milter_socket_needs_nodelay (address.ss_family, type))
-    return TRUE;
+  *needed = milter_socket_needs_nodelay (address.ss_family, type);
+  return TRUE;
+}
+
+gboolean
+milter_socket_enable_nodelay (gint fd, GError **error)
+{
+  gint on = 1;
+
   if (setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof (on)) == -1)
     return set_errno_error (error, MILTER_SOCKET_ERROR_FAILED,
                             "failed to set TCP_NODELAY");
   return TRUE;
+}
+
+gboolean
+milter_socket_set_tcp_nodelay (gint fd, GError **error)
+{
+  gboolean needed;
+
+  if (!milter_socket_nodelay_needed (fd, &needed, error))
+    return FALSE;
+  return !needed || milter_socket_enable_nodelay (fd, error);
 }
 
 gboolean

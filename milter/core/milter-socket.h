@@ -7,6 +7,8 @@
  *                                           GError **error);
  *   gboolean milter_socket_set_cloexec (gint fd, GError **error);
  *   gboolean milter_socket_set_tcp_nodelay (gint fd, GError **error);
+ *   gboolean milter_socket_nodelay_needed (gint fd, &needed, &error);
+ *   gboolean milter_socket_enable_nodelay (gint fd, GError **error);
  *   gboolean milter_socket_needs_nodelay (gint family, gint type);
  *   gboolean milter_socket_pair (gint fds[2], GError **error);
  *   gint milter_socket_listen (const MilterConnectionSpec *spec, gint backlog,
@@ -121,6 +123,13 @@ gboolean milter_socket_set_nonblocking (gint fd,
 gboolean milter_socket_set_cloexec (gint fd, GError **error);
 /* Does nothing (successfully) for a socket that is not TCP. */
 gboolean milter_socket_set_tcp_nodelay (gint fd, GError **error);
+/* *needed: whether fd is a TCP socket (one that wants TCP_NODELAY); a
+ * descriptor that is no socket does not. Sockets accepted from one
+ * listener share its answer, so an accept loop asks once. */
+gboolean milter_socket_nodelay_needed (gint fd, gboolean *needed,
+                                       GError **error);
+/* TCP_NODELAY on fd, which must be a TCP socket. */
+gboolean milter_socket_enable_nodelay (gint fd, GError **error);
 gboolean milter_socket_prepare (gint fd, GError **error);
 
 /* A connected AF_UNIX stream pair, both ends prepared. */

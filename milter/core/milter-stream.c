@@ -261,6 +261,20 @@ milter_stream_get_close_on_shutdown (MilterStream *stream)
   return PRIVATE (stream)->close_on_shutdown;
 }
 
+void
+milter_stream_set_io (MilterStream *stream, MilterEventLoop *loop, gint fd)
+{
+  MilterStreamPrivate *priv;
+
+  g_return_if_fail (MILTER_IS_STREAM (stream));
+  g_return_if_fail (MILTER_IS_EVENT_LOOP (loop));
+
+  priv = PRIVATE (stream);
+  g_return_if_fail (priv->loop == NULL);
+  priv->loop = g_object_ref (loop);
+  priv->fd = fd;
+}
+
 static void
 milter_stream_set_property (GObject *object,
                             guint prop_id,

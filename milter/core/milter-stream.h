@@ -62,6 +62,11 @@ typedef void (*MilterStreamReadyFunc) (MilterStream *stream,
                                        gint fd,
                                        GIOCondition condition);
 
+/* For a subclass's new(): sets the construct-only "event-loop" and "fd"
+ * of a stream made by g_object_new() without them, which spares the
+ * property machinery on every connection. Once, before any use. */
+void milter_stream_set_io (MilterStream *stream, MilterEventLoop *loop,
+                           gint fd);
 MilterEventLoop *milter_stream_get_event_loop (MilterStream *stream);
 gint milter_stream_get_fd (MilterStream *stream);
 void milter_stream_set_session_id (MilterStream *stream, guint64 session_id);

@@ -38,6 +38,9 @@ struct _MilterWriter {
   gdouble timeout;          /* seconds without progress; 0: none */
   guint timer_id;
   gint64 last_progress;     /* monotonic time of the last byte out */
+  MilterWriterFlushedFunc flushed_func;
+  MilterWriterErrorFunc error_func;
+  gpointer event_data;
 };
 
 enum {
@@ -277,8 +280,18 @@ ensure_watch (MilterWriter *self, GError **error)
 static void
 emit_error (MilterWriter *self, GError *error)
 {
+  if (self->error_func)
+    self->error_func (self, error, self->event_data);
   g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
   g_error_free (error);
+}
+
+static void
+emit_flushed (MilterWriter *self)
+{
+  if (self->flushed_func)
+    self->flushed_func (self, self->event_data);
+  g_signal_emit (self, signals[SIGNAL_FLUSHED], 0);
 }
 
 /* A background write failed: log it under what was waiting on it. */
@@ -335,7 +348,7 @@ ready_cb (MilterStream *stream, gint fd, GIOCondition condition)
     /* Half-closed before "flushed", so that a handler may close fd. */
     if (self->shutdown_requested && !milter_stream_is_shut_down (stream))
       released = finish_shutdown (self, &error);
-    g_signal_emit (self, signals[SIGNAL_FLUSHED], 0);
+    emit_flushed (self);
     if (!released)
       emit_error (self, error);
   } else if (!progress && (condition & G_IO_ERR)) {
@@ -435,7 +448,7 @@ milter_writer_flush (MilterWriter *writer, GError **error)
     writer->flush_requested = TRUE;
     return TRUE;
   }
-  g_signal_emit (writer, signals[SIGNAL_FLUSHED], 0);
+  emit_flushed (writer);
   return TRUE;
 
 failed:
@@ -514,6 +527,18 @@ milter_writer_is_shut_down (MilterWriter *writer)
 {
   g_return_val_if_fail (MILTER_IS_WRITER (writer), FALSE);
   return milter_stream_is_shut_down (MILTER_STREAM (writer));
+}
+
+void
+milter_writer_set_event_funcs (MilterWriter *writer,
+                               MilterWriterFlushedFunc flushed,
+                               MilterWriterErrorFunc error,
+                               gpointer user_data)
+{
+  g_return_if_fail (MILTER_IS_WRITER (writer));
+  writer->flushed_func = flushed;
+  writer->error_func = error;
+  writer->event_data = user_data;
 }
 
 /* The accessors of MilterStream under the writer's names, for callers. */
@@ -648,6 +673,7 @@ milter_writer_dispose (GObject *object)
 {
   /* Before MilterStream lets go of the loop the timer is on. */
   stop_timer (MILTER_WRITER (object));
+  milter_writer_set_event_funcs (MILTER_WRITER (object), NULL, NULL, NULL);
   G_OBJECT_CLASS (milter_writer_parent_class)->dispose (object);
 }
 
@@ -704,6 +730,9 @@ MilterWriter *
 milter_writer_new (MilterEventLoop *loop, gint fd)
 {
   g_return_val_if_fail (MILTER_IS_EVENT_LOOP (loop), NULL);
-  return g_object_new (MILTER_TYPE_WRITER, "event-loop", loop, "fd", fd,
-                       NULL);
+  MilterWriter *writer = g_object_new (MILTER_TYPE_WRITER, NULL);
+
+  /* Not as construct properties: this runs for every connection. */
+  milter_stream_set_io (MILTER_STREAM (writer), loop, fd);
+  return writer;
 }

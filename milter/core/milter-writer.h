@@ -6,6 +6,7 @@
  *   gboolean milter_writer_write (writer, const guint8 *data, gsize size,
  *                                 GError **error);
  *   gboolean milter_writer_flush (MilterWriter *writer, GError **error);
+ *   void milter_writer_set_event_funcs (writer, flushed, error, user_data);
  *   gboolean milter_writer_shutdown (MilterWriter *writer, GError **error);
  *   gsize milter_writer_get_pending_size (MilterWriter *writer);
  *   void milter_writer_set_packet_buffer_size (MilterWriter *writer,
@@ -99,7 +100,21 @@ typedef enum {
 G_DECLARE_FINAL_TYPE (MilterWriter, milter_writer, MILTER, WRITER,
                       MilterStream)
 
+typedef void (*MilterWriterFlushedFunc) (MilterWriter *writer,
+                                         gpointer user_data);
+typedef void (*MilterWriterErrorFunc) (MilterWriter *writer,
+                                       GError *error,
+                                       gpointer user_data);
+
 MilterWriter *milter_writer_new (MilterEventLoop *loop, gint fd);
+
+/* The owner's direct hooks for "flushed" and "error" (called before the
+ * signals' handlers), so that the agent pays no signal connection per
+ * session. Replaces any previous pair; NULL funcs unset them. */
+void milter_writer_set_event_funcs (MilterWriter *writer,
+                                    MilterWriterFlushedFunc flushed,
+                                    MilterWriterErrorFunc error,
+                                    gpointer user_data);
 
 MilterEventLoop *milter_writer_get_event_loop (MilterWriter *writer);
 gint milter_writer_get_fd (MilterWriter *writer);

@@ -16,6 +16,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -47,6 +48,8 @@ struct _Fixture {
   guint n_replies;
   gchar *replies;
   GThread *session_thread;
+  /* Whether the accepted socket had TCP_NODELAY (-1: not TCP). */
+  gint session_nodelay;
   guint n_maintain;
   /* For fork_client: when the child's client has done its work, and how
    * long it may take. */
@@ -185,9 +188,15 @@ record_thread (MilterClient *client, MilterClientContext *context,
 {
   Fixture *f = data;
 
+  gint fd = milter_reader_get_fd (milter_agent_get_reader (MILTER_AGENT (context)));
+  gint value = 0;
+  socklen_t length = sizeof (value);
+
   (void) client;
-  (void) context;
   f->session_thread = g_thread_self ();
+  f->session_nodelay = -1;
+  if (getsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &value, &length) == 0)
+    f->session_nodelay = value != 0;
 }
 
 static void
@@ -357,6 +366,8 @@ test_session_inet (Fixture *f, gconstpointer data)
   use_inet_spec (f);
   milter_client_set_event_loop_backend (f->client, backend);
   run_one_session (f);
+  /* Every TCP connection, learnt once per listener. */
+  g_assert_cmpint (f->session_nodelay, ==, 1);
 }
 
 static void

@@ -34,6 +34,11 @@ typedef struct {
   gboolean done;
   gboolean stop_in_flow;
   gboolean unref_in_flow;
+  /* The owner's hooks (milter_reader_set_event_funcs), and whether each
+   * signal found its hook already called. */
+  guint n_hook_finished;
+  guint n_hook_errors;
+  gboolean hook_first;
 } Fixture;
 
 static void
@@ -67,6 +72,7 @@ finished_cb (MilterReader *reader, gpointer user_data)
   Fixture *fixture = user_data;
 
   fixture->n_finished++;
+  fixture->hook_first = fixture->n_hook_finished == fixture->n_finished;
   fixture->done = TRUE;
 }
 
@@ -76,6 +82,7 @@ error_cb (MilterReader *reader, GError *error, gpointer user_data)
   Fixture *fixture = user_data;
 
   fixture->n_errors++;
+  fixture->hook_first = fixture->n_hook_errors == fixture->n_errors;
   g_clear_error (&fixture->error);
   fixture->error = g_error_copy (error);
   fixture->done = TRUE;
@@ -227,6 +234,50 @@ test_end_of_input (Fixture *fixture, gconstpointer backend)
   g_assert_cmpuint (fixture->n_finished, ==, 1);
   g_assert_cmpuint (fixture->n_errors, ==, 0);
   g_assert_false (milter_reader_is_watching (fixture->reader));
+}
+
+static void
+hook_finished (MilterReader *reader, gpointer user_data)
+{
+  ((Fixture *) user_data)->n_hook_finished++;
+}
+
+static void
+hook_error (MilterReader *reader, GError *error, gpointer user_data)
+{
+  g_assert_error (error, MILTER_READER_ERROR, MILTER_READER_ERROR_READ);
+  ((Fixture *) user_data)->n_hook_errors++;
+}
+
+/* The owner's hooks see end of input and errors, before the signals. */
+static void
+test_event_funcs (Fixture *fixture, gconstpointer backend)
+{
+  milter_reader_set_event_funcs (fixture->reader, hook_finished, hook_error,
+                                 fixture);
+  start (fixture);
+  io_test_pair_close (&fixture->io, 1);
+  io_test_iterate_until (fixture->io.loop, &fixture->done);
+  g_assert_cmpuint (fixture->n_hook_finished, ==, 1);
+  g_assert_cmpuint (fixture->n_finished, ==, 1);
+  g_assert_true (fixture->hook_first);
+  g_assert_cmpuint (fixture->n_hook_errors, ==, 0);
+}
+
+static void
+test_event_funcs_error (Fixture *fixture, gconstpointer backend)
+{
+  milter_reader_set_event_funcs (fixture->reader, hook_finished, hook_error,
+                                 fixture);
+  start (fixture);
+  /* A unix socket closed with unread data resets its peer. */
+  io_test_write_all (fixture->io.fds[0], "unread", 6);
+  io_test_pair_close (&fixture->io, 1);
+  io_test_iterate_until (fixture->io.loop, &fixture->done);
+  g_assert_cmpuint (fixture->n_hook_errors, ==, 1);
+  g_assert_cmpuint (fixture->n_errors, ==, 1);
+  g_assert_true (fixture->hook_first);
+  g_assert_cmpuint (fixture->n_hook_finished, ==, 0);
 }
 
 static void
@@ -504,6 +555,8 @@ main (int argc, char **argv)
   ADD ("transfer-1mib", setup, test_transfer);
   ADD ("end-of-input", setup, test_end_of_input);
   ADD ("peer-reset", setup, test_peer_reset);
+  ADD ("event-funcs", setup, test_event_funcs);
+  ADD ("event-funcs-error", setup, test_event_funcs_error);
   ADD ("closed-descriptor", setup, test_closed_descriptor);
   ADD ("watch-refused", setup_refusing, test_watch_refused);
   ADD ("closed-while-watching", setup, test_closed_while_watching);

@@ -35,12 +35,20 @@ typedef struct {
   gboolean errored;
   gboolean peer_progress;
   GError *error;
+  /* The owner's hooks (milter_writer_set_event_funcs), and whether each
+   * signal found its hook already called. */
+  guint n_hook_flushed;
+  guint n_hook_errors;
+  gboolean hook_first;
 } Fixture;
 
 static void
 flushed_cb (MilterWriter *writer, gpointer user_data)
 {
-  ((Fixture *) user_data)->n_flushed++;
+  Fixture *fixture = user_data;
+
+  fixture->n_flushed++;
+  fixture->hook_first = fixture->n_hook_flushed == fixture->n_flushed;
 }
 
 static void
@@ -49,6 +57,7 @@ error_cb (MilterWriter *writer, GError *error, gpointer user_data)
   Fixture *fixture = user_data;
 
   fixture->n_errors++;
+  fixture->hook_first = fixture->n_hook_errors == fixture->n_errors;
   fixture->errored = TRUE;
   g_clear_error (&fixture->error);
   fixture->error = g_error_copy (error);
@@ -356,6 +365,40 @@ test_flush_empty (Fixture *fixture, gconstpointer backend)
 }
 
 static void
+hook_flushed (MilterWriter *writer, gpointer user_data)
+{
+  ((Fixture *) user_data)->n_hook_flushed++;
+}
+
+static void
+hook_error (MilterWriter *writer, GError *error, gpointer user_data)
+{
+  g_assert_error (error, MILTER_WRITER_ERROR, MILTER_WRITER_ERROR_WRITE);
+  ((Fixture *) user_data)->n_hook_errors++;
+}
+
+/* The owner's hooks see "flushed" and a background error, before the
+ * signals. */
+static void
+test_event_funcs (Fixture *fixture, gconstpointer backend)
+{
+  g_autoptr (GError) error = NULL;
+
+  milter_writer_set_event_funcs (fixture->writer, hook_flushed, hook_error,
+                                 fixture);
+  g_assert_true (milter_writer_flush (fixture->writer, &error));
+  g_assert_cmpuint (fixture->n_hook_flushed, ==, 1);
+  g_assert_cmpuint (fixture->n_flushed, ==, 1);
+  g_assert_true (fixture->hook_first);
+
+  g_assert_true (write_data (fixture, fixture->large, LARGE_SIZE, &error));
+  fail_in_background (fixture);
+  assert_background_error (fixture, "[writer][write-callback][error]");
+  g_assert_cmpuint (fixture->n_hook_errors, ==, 1);
+  g_assert_true (fixture->hook_first);
+}
+
+static void
 test_shutdown_flushes_first (Fixture *fixture, gconstpointer backend)
 {
   g_autoptr (GError) error = NULL;
@@ -574,6 +617,7 @@ main (int argc, char **argv)
   ADD ("shutdown-write-error", setup, test_shutdown_write_error);
   ADD ("packet-buffering", setup, test_packet_buffering);
   ADD ("flush-empty", setup, test_flush_empty);
+  ADD ("event-funcs", setup, test_event_funcs);
   ADD ("shutdown-flushes-first", setup, test_shutdown_flushes_first);
   ADD ("shutdown-async", setup, test_shutdown_async);
   ADD ("shutdown-closed-descriptor", setup, test_shutdown_closed_descriptor);

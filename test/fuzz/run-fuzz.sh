@@ -65,7 +65,8 @@ done
 fuzz client-context command \
   "$srcdir/test/fuzz/fuzz-client-context.c" \
   "$srcdir"/milter/core/*.c "$srcdir/milter/client/milter-client-state.c" \
-  "$srcdir"/milter/client/milter-client-context*.c -lev
+  "$srcdir"/milter/client/milter-client-context*.c \
+  "$builddir/milter/client/milter-client-marshal.c" -lev
 # A whole server context, fed replies in memory (seeded with valid replies).
 fuzz server-context reply \
   "$srcdir/test/fuzz/fuzz-server-context.c" \
