@@ -45,10 +45,11 @@ milter_manager_loaded_clear (MilterManagerLoaded *loaded)
 }
 
 static gboolean
-load (MilterManagerDaemon *daemon, MilterManagerLoaded *loaded, GError **error)
+load (MilterManagerDaemon *daemon, MilterManagerLoaded *loaded, gchar **error_file,
+      GError **error)
 {
   loaded->ruby = milter_manager_ruby_configuration_load ((const gchar *const *) daemon->load_path,
-                                                         NULL, NULL, error);
+                                                         error_file, NULL, error);
   if (!loaded->ruby)
     return FALSE;
   g_autoptr (GVariant) model = milter_manager_ruby_configuration_to_variant (loaded->ruby, error);
@@ -68,16 +69,30 @@ load (MilterManagerDaemon *daemon, MilterManagerLoaded *loaded, GError **error)
 }
 
 gboolean
+milter_manager_daemon_is_custom_file (const gchar *path)
+{
+  if (!path)
+    return FALSE;
+  g_autofree gchar *name = g_path_get_basename (path);
+  return g_str_equal (name, "milter-manager.custom.conf");
+}
+
+gboolean
 milter_manager_daemon_load (MilterManagerDaemon *daemon,
                             MilterManagerLoaded *loaded,
                             GError **error)
 {
   g_autoptr (GError) local_error = NULL;
 
+  g_autofree gchar *error_file = NULL;
+
   memset (loaded, 0, sizeof (*loaded));
-  if (load (daemon, loaded, &local_error))
+  if (load (daemon, loaded, &error_file, &local_error))
     return TRUE;
-  milter_error (0, "[configuration][load][error] %s", local_error->message);
+  if (milter_manager_daemon_is_custom_file (error_file))
+    milter_error (0, "[configuration][load][custom][error] %s", local_error->message);
+  else
+    milter_error (0, "[configuration][load][error] %s", local_error->message);
   milter_manager_loaded_clear (loaded);
   g_propagate_error (error, g_steal_pointer (&local_error));
   return FALSE;

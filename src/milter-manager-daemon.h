@@ -27,6 +27,8 @@
  * DIAGNOSTICS
  *   error [configuration][load][error] MESSAGE   a load that failed (the
  *   message starts with FILE:LINE when the place is known).
+ *   error [configuration][load][custom][error] MESSAGE   the failure is
+ *   in milter-manager.custom.conf (the controller's XML file).
  */
 #pragma once
 
@@ -65,6 +67,8 @@ void milter_manager_daemon_init (MilterManagerDaemon *daemon);
 void milter_manager_daemon_clear (MilterManagerDaemon *daemon);
 void milter_manager_loaded_clear (MilterManagerLoaded *loaded);
 
+/* Whether a failing file is the custom (XML) one: which row to log. */
+gboolean milter_manager_daemon_is_custom_file (const gchar *path);
 gboolean milter_manager_daemon_load (MilterManagerDaemon *daemon,
                                      MilterManagerLoaded *loaded,
                                      GError **error);

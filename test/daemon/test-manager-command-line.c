@@ -3,7 +3,8 @@
  * (src/milter-manager-command-line.c): every option parsed and laid over
  * the configuration's settings, bad values refused with a message naming
  * the option, and the start-up failure rows
- * (src/milter-manager-startup.c) chosen by error.
+ * (src/milter-manager-startup.c) chosen by error, and the load's row for
+ * a failing custom file (src/milter-manager-daemon.c).
  */
 #include "config.h"
 
@@ -217,6 +218,25 @@ test_startup_failure_rows (void)
   }
 }
 
+static void
+test_custom_file (void)
+{
+  static const struct {
+    const gchar *path;
+    gboolean custom;
+  } cases[] = {
+    { "/etc/milter-manager/milter-manager.custom.conf", TRUE },
+    { "milter-manager.custom.conf", TRUE },
+    { "/home/mm/.milter-manager/milter-manager.custom.conf", TRUE },
+    { "/etc/milter-manager/milter-manager.conf", FALSE },
+    { "/etc/milter-manager/milter-manager.custom.conf.orig", FALSE },
+    { "/etc/milter-manager.custom.conf/milter-manager.conf", FALSE },
+    { NULL, FALSE },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    g_assert_cmpint (milter_manager_daemon_is_custom_file (cases[i].path), ==, cases[i].custom);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -226,5 +246,6 @@ main (int argc, char **argv)
                    test_deprecated_socket_group_name);
   g_test_add_func ("/daemon/command-line/refused", test_refused);
   g_test_add_func ("/daemon/startup/failure-rows", test_startup_failure_rows);
+  g_test_add_func ("/daemon/load/custom-file", test_custom_file);
   return g_test_run ();
 }

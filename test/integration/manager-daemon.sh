@@ -22,7 +22,7 @@ unset MILTER_LOG_LEVEL
 export MILTER_MANAGER_RUBYLIB MILTER_MANAGER_CONFIG_DIR
 FIXTURES=$S/test/daemon/fixtures
 W=$IT_WORK
-tap_plan 34
+tap_plan 35
 
 # wait_grep FILE PATTERN [SECS]: poll until FILE has a line matching PATTERN.
 wait_grep() {
@@ -151,6 +151,15 @@ rc=$?
     ! grep -q '^manager.max_connections' "$W/syntax.out"
 tap_result $? "a Ruby syntax error: FILE:LINE named, exit 1, no dump, no crash" ||
     tap_diag_file "$W/syntax.out"
+
+mkdir -p "$W/custom"
+echo 'manager.max_connections = 2' >"$W/custom/milter-manager.conf"
+printf '<configuration>\n  <manager>\n    <bad\n' >"$W/custom/milter-manager.custom.conf"
+"$MM" -c "$W/custom" --show-config >"$W/custom.out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q " error: \[configuration\]\[load\]\[custom\]\[error\] $W/custom/milter-manager.custom.conf: invalid XML" "$W/custom.out"
+tap_result $? "a broken milter-manager.custom.conf: [configuration][load][custom][error], exit 1" ||
+    tap_diag_file "$W/custom.out"
 
 # ---- running: unix socket, PID file, reload, signals ---------------------
 run_conf() { # run_conf DIR SOCK LOG MILTERS LEVEL
