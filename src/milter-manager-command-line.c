@@ -251,51 +251,60 @@ milter_manager_command_line_parse (MilterManagerCommandLine *command_line,
 }
 
 static void
-replace (gchar **field, const gchar *value)
+add (GVariantBuilder *builder, const gchar *key, GVariant *value)
 {
-  if (!value)
-    return;
-  g_free (*field);
-  *field = g_strdup (value);
+  g_variant_builder_add (builder, "{sv}", key, value);
 }
 
-void
-milter_manager_command_line_override (const MilterManagerCommandLine *command_line,
-                                      MilterManagerDaemonSettings *settings,
-                                      MilterManagerConfiguration *configuration)
+static void
+add_string (GVariantBuilder *builder, const gchar *key, const gchar *value)
+{
+  if (value)
+    add (builder, key, g_variant_new_string (value));
+}
+
+static void
+add_count (GVariantBuilder *builder, const gchar *key, gint value)
+{
+  if (value >= 0)
+    add (builder, key, g_variant_new_int64 (value));
+}
+
+GVariant *
+milter_manager_command_line_overrides (const MilterManagerCommandLine *command_line)
 {
   const MilterClientOptions *options = &command_line->client;
+  GVariantBuilder builder;
 
-  replace (&settings->connection_spec, options->connection_spec);
-  if (command_line->log_levels_given) {
-    settings->log_levels = command_line->log_levels;
-    settings->log_level_set = TRUE;
-  }
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  add_string (&builder, "manager.connection_spec", options->connection_spec);
+  if (options->log_level)
+    add_string (&builder, "log.level", options->log_level);
+  else if (options->verbose)
+    add_string (&builder, "log.level", "all");
+  else if (command_line->quiet)
+    add_string (&builder, "log.level", "none");
   if (options->log_path && strcmp (options->log_path, "-") == 0)
-    g_clear_pointer (&settings->log_path, g_free);
+    add (&builder, "log.path", g_variant_new_maybe (G_VARIANT_TYPE_VARIANT, NULL));
   else
-    replace (&settings->log_path, options->log_path);
+    add_string (&builder, "log.path", options->log_path);
   if (options->syslog)
-    settings->use_syslog = TRUE;
-  replace (&settings->syslog_facility, options->syslog_facility);
-  if (options->no_daemon)
-    settings->daemon = FALSE;
-  else if (options->daemon)
-    settings->daemon = TRUE;
-  replace (&settings->effective_user, command_line->user);
-  replace (&settings->effective_group, command_line->group);
-  replace (&settings->unix_socket_group, options->unix_socket_group);
+    add (&builder, "log.use_syslog", g_variant_new_boolean (TRUE));
+  add_string (&builder, "log.syslog_facility", options->syslog_facility);
+  if (options->no_daemon || options->daemon)
+    add (&builder, "manager.daemon", g_variant_new_boolean (!options->no_daemon));
+  add_string (&builder, "security.effective_user", command_line->user);
+  add_string (&builder, "security.effective_group", command_line->group);
+  add_string (&builder, "manager.unix_socket_group", options->unix_socket_group);
   if (options->unix_socket_mode)
-    settings->unix_socket_mode = command_line->unix_socket_mode;
-  if (options->n_workers >= 0)
-    settings->n_workers = (guint) options->n_workers;
-  replace (&settings->event_loop_backend, options->event_loop_backend);
-  replace (&settings->pid_file, options->pid_file);
-  if (options->max_connections >= 0)
-    settings->max_connections = (guint) options->max_connections;
-  if (command_line->max_pending_finished_sessions >= 0)
-    settings->max_pending_finished_sessions = (guint) command_line->max_pending_finished_sessions;
-  if (options->packet_buffer_size >= 0 && configuration)
-    milter_manager_configuration_set_packet_buffer_size (configuration,
-                                                         (gsize) options->packet_buffer_size);
+    add (&builder, "manager.unix_socket_mode",
+         g_variant_new_int64 (command_line->unix_socket_mode));
+  add_count (&builder, "manager.n_workers", options->n_workers);
+  add_string (&builder, "manager.event_loop_backend", options->event_loop_backend);
+  add_count (&builder, "manager.packet_buffer_size", options->packet_buffer_size);
+  add_string (&builder, "manager.pid_file", options->pid_file);
+  add_count (&builder, "manager.max_connections", options->max_connections);
+  add_count (&builder, "manager.max_pending_finished_sessions",
+             command_line->max_pending_finished_sessions);
+  return g_variant_ref_sink (g_variant_builder_end (&builder));
 }

@@ -7,7 +7,7 @@
  *   milter_manager_command_line_init (&command_line);
  *   if (!milter_manager_command_line_parse (&command_line, &argc, &argv, &error))
  *     ... print error->message, exit 2 ...
- *   milter_manager_command_line_override (&command_line, settings, configuration);
+ *   g_autoptr (GVariant) overrides = milter_manager_command_line_overrides (&command_line);
  *   milter_manager_command_line_clear (&command_line);
  *
  * DESCRIPTION
@@ -26,15 +26,16 @@
  *   are checked when privileges are dropped). A -u/-g value made of
  *   digits that is no user or group name is taken as an id.
  *
- *   override() is the precedence rule, one pure function: every option
- *   given wins over the files, and the daemon calls it after every load
- *   (start-up and each reload), so a reload never undoes the command
- *   line (configuration.md §6 quirks 3 and 6: --packet-buffer-size,
- *   --log-level, --verbose and --syslog-facility included). --log-level
+ *   overrides() is the precedence rule, one pure function: the items
+ *   every given option sets, as configuration items ("manager.n_workers"
+ *   -> 4). The daemon sets them on the loaded model after every load
+ *   (start-up and each reload) and before --show-config, so they win
+ *   over the files, a reload never undoes the command line
+ *   (configuration.md §6 quirks 3 and 6: --packet-buffer-size,
+ *   --log-level, --verbose and --syslog-facility included), and the dump
+ *   shows them (under "# default", as the original does). --log-level
  *   beats -v, -v beats -q; --no-daemon beats --daemon. --log-path=-
- *   means standard error (our logger's terminal output). The packet
- *   buffer size lives in the sessions' configuration, the rest in the
- *   daemon settings.
+ *   means log.path = nil, the terminal (standard error).
  *
  * DIAGNOSTICS
  *   parse() fails with G_OPTION_ERROR (unknown option, missing or bad
@@ -46,7 +47,7 @@
 #include <glib.h>
 
 #include <milter/client/milter-client-options.h>
-#include "binding/ruby/milter-manager-ruby-apply.h"
+#include <milter/core/milter-logger.h>
 
 G_BEGIN_DECLS
 
@@ -77,8 +78,8 @@ gboolean milter_manager_command_line_parse (MilterManagerCommandLine *command_li
 /* Checks the parsed values and resolves ids (part of parse()). */
 gboolean milter_manager_command_line_check (MilterManagerCommandLine *command_line,
                                             GError **error);
-void milter_manager_command_line_override (const MilterManagerCommandLine *command_line,
-                                           MilterManagerDaemonSettings *settings,
-                                           MilterManagerConfiguration *configuration);
+/* a{sv} "section.item" -> value of every option given, for
+ * milter_manager_ruby_configuration_override(). */
+GVariant *milter_manager_command_line_overrides (const MilterManagerCommandLine *command_line);
 
 G_END_DECLS

@@ -52,14 +52,18 @@ load (MilterManagerDaemon *daemon, MilterManagerLoaded *loaded, gchar **error_fi
                                                          error_file, NULL, error);
   if (!loaded->ruby)
     return FALSE;
+  /* The command line over the files (milter-manager-command-line.h). */
+  g_autoptr (GVariant) overrides = milter_manager_command_line_overrides (&daemon->command_line);
+  if (!milter_manager_ruby_configuration_override (loaded->ruby, overrides, error)) {
+    g_prefix_error (error, "command line: ");
+    return FALSE;
+  }
   g_autoptr (GVariant) model = milter_manager_ruby_configuration_to_variant (loaded->ruby, error);
   if (!model)
     return FALSE;
   loaded->configuration = milter_manager_ruby_apply (model, &loaded->settings, error);
   if (!loaded->configuration)
     return FALSE;
-  milter_manager_command_line_override (&daemon->command_line, loaded->settings,
-                                        loaded->configuration);
   /* Privilege mode starts child milters as other users: root only. It is
    * switched off after loading, so a platform file cannot turn it back
    * on (configuration.md §6 quirk 5). */

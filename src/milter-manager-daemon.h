@@ -15,10 +15,10 @@
  * DESCRIPTION
  *   One load routine for every trigger (start-up, SIGHUP, later the
  *   controller's reload; configuration.md §6 quirk 3): the Ruby
- *   configuration is loaded from the load path, turned into a NEW
- *   MilterManagerConfiguration and daemon settings
- *   (binding/ruby/milter-manager-ruby-apply.h), and the command line is
- *   laid over them. Nothing of the running daemon changes until the
+ *   configuration is loaded from the load path, the command line's
+ *   items are set on it (so --show-config shows them too), and it is
+ *   turned into a NEW MilterManagerConfiguration and daemon settings
+ *   (binding/ruby/milter-manager-ruby-apply.h). Nothing of the running daemon changes until the
  *   whole load succeeded; the caller then swaps the result in.
  *
  *   daemon->configuration is what new sessions get (each session holds

@@ -1,7 +1,7 @@
 /*
  * test-manager-command-line - the options of milter-manager
- * (src/milter-manager-command-line.c): every option parsed and laid over
- * the configuration's settings, bad values refused with a message naming
+ * (src/milter-manager-command-line.c): every option parsed into the
+ * configuration item it overrides, bad values refused with a message naming
  * the option, and the start-up failure rows
  * (src/milter-manager-startup.c) chosen by error, and the load's row for
  * a failing custom file (src/milter-manager-daemon.c).
@@ -30,37 +30,13 @@ parse (MilterManagerCommandLine *command_line, const gchar *arguments, GError **
   return ok;
 }
 
-/* One settings value (or the packet buffer size) as text. */
+/* The override of KEY the command line gives, printed; "-" for none. */
 static gchar *
-describe (const MilterManagerCommandLine *command_line, MilterManagerDaemonSettings *s,
-          MilterManagerConfiguration *c, const gchar *key)
+override_of (const MilterManagerCommandLine *command_line, const gchar *key)
 {
-  if (g_str_equal (key, "config_dir")) return g_strdup (command_line->config_dir);
-  if (g_str_equal (key, "show_config")) return g_strdup (command_line->show_config ? "true" : "false");
-  if (g_str_equal (key, "connection_spec")) return g_strdup (s->connection_spec);
-  if (g_str_equal (key, "log_level"))
-    return s->log_level_set ? milter_log_level_to_string (s->log_levels) : g_strdup ("default");
-  if (g_str_equal (key, "log_path")) return g_strdup (s->log_path ? s->log_path : "nil");
-  if (g_str_equal (key, "use_syslog")) return g_strdup (s->use_syslog ? "true" : "false");
-  if (g_str_equal (key, "syslog_facility")) return g_strdup (s->syslog_facility);
-  if (g_str_equal (key, "daemon")) return g_strdup (s->daemon ? "true" : "false");
-  if (g_str_equal (key, "effective_user")) return g_strdup (s->effective_user ? s->effective_user : "nil");
-  if (g_str_equal (key, "effective_group"))
-    return g_strdup (s->effective_group ? s->effective_group : "nil");
-  if (g_str_equal (key, "unix_socket_group"))
-    return g_strdup (s->unix_socket_group ? s->unix_socket_group : "nil");
-  if (g_str_equal (key, "unix_socket_mode")) return g_strdup_printf ("0%o", s->unix_socket_mode);
-  if (g_str_equal (key, "n_workers")) return g_strdup_printf ("%u", s->n_workers);
-  if (g_str_equal (key, "event_loop_backend")) return g_strdup (s->event_loop_backend);
-  if (g_str_equal (key, "pid_file")) return g_strdup (s->pid_file ? s->pid_file : "nil");
-  if (g_str_equal (key, "max_connections")) return g_strdup_printf ("%u", s->max_connections);
-  if (g_str_equal (key, "max_pending_finished_sessions"))
-    return g_strdup_printf ("%u", s->max_pending_finished_sessions);
-  if (g_str_equal (key, "packet_buffer_size"))
-    return g_strdup_printf ("%" G_GSIZE_FORMAT,
-                            milter_manager_configuration_get_packet_buffer_size (c));
-  g_error ("unknown key %s", key);
-  return NULL;
+  g_autoptr (GVariant) overrides = milter_manager_command_line_overrides (command_line);
+  g_autoptr (GVariant) value = g_variant_lookup_value (overrides, key, NULL);
+  return value ? g_variant_print (value, FALSE) : g_strdup ("-");
 }
 
 static void
@@ -69,51 +45,51 @@ test_options (void)
   static const struct {
     const gchar *arguments, *key, *expected;
   } cases[] = {
-    { "", "connection_spec", "inet:10025@[127.0.0.1]" },  /* the configuration's */
-    { "", "log_level", "default" },
-    { "", "daemon", "false" },
-    { "-c /etc/mm", "config_dir", "/etc/mm" },
-    { "--config-dir=/etc/mm", "config_dir", "/etc/mm" },
-    { "--show-config", "show_config", "true" },
-    { "-s unix:/tmp/a.sock", "connection_spec", "unix:/tmp/a.sock" },
-    { "--connection-spec=inet:2525", "connection_spec", "inet:2525" },
-    { "--log-level=error|statistics", "log_level", "error|statistics" },
-    { "-v", "log_level", "critical|error|warning|info|debug|statistics|profile" },
-    { "--verbose", "log_level", "critical|error|warning|info|debug|statistics|profile" },
-    { "-q", "log_level", "none" },
-    { "--quiet", "log_level", "none" },
-    { "-v --log-level=error", "log_level", "error" },
-    { "-q -v", "log_level", "critical|error|warning|info|debug|statistics|profile" },
-    { "--log-path=/tmp/mm.log", "log_path", "/tmp/mm.log" },
-    { "--log-path=-", "log_path", "nil" },
-    { "--syslog", "use_syslog", "true" },
-    { "--syslog-facility=local3", "syslog_facility", "local3" },
-    { "--daemon", "daemon", "true" },
-    { "--daemon --no-daemon", "daemon", "false" },
-    { "--no-daemon", "daemon", "false" },
-    { "-u nobody", "effective_user", "nobody" },
-    { "--user=nobody", "effective_user", "nobody" },
-    { "--user-name=nobody", "effective_user", "nobody" },
-    { "--user-id=0", "effective_user", "root" },
-    { "-u 0", "effective_user", "root" },
-    { "-g nogroup", "effective_group", "nogroup" },
-    { "--group=nogroup", "effective_group", "nogroup" },
-    { "--group-name=nogroup", "effective_group", "nogroup" },
-    { "--group-id=0", "effective_group", "root" },
-    { "-g 0", "effective_group", "root" },
-    { "--unix-socket-group=mail", "unix_socket_group", "mail" },
-    { "--socket-group-name=mail", "unix_socket_group", "mail" },
-    { "--unix-socket-mode=0600", "unix_socket_mode", "0600" },
-    { "--unix-socket-mode=666", "unix_socket_mode", "0666" },
-    { "--n-workers=4", "n_workers", "4" },
-    { "--n-workers=1000", "n_workers", "1000" },
-    { "--event-loop-backend=libev", "event_loop_backend", "libev" },
-    { "--event-loop-backend=glib", "event_loop_backend", "glib" },
-    { "--packet-buffer-size=8192", "packet_buffer_size", "8192" },
-    { "", "packet_buffer_size", "0" },
-    { "--pid-file=/run/mm.pid", "pid_file", "/run/mm.pid" },
-    { "--max-connections=9", "max_connections", "9" },
-    { "--max-pending-finished-sessions=6", "max_pending_finished_sessions", "6" },
+    { "", "manager.connection_spec", "-" },   /* the configuration's */
+    { "", "log.level", "-" },
+    { "", "manager.daemon", "-" },
+    { "", "manager.packet_buffer_size", "-" },
+    { "", "manager.n_workers", "-" },
+    { "-s unix:/tmp/a.sock", "manager.connection_spec", "'unix:/tmp/a.sock'" },
+    { "--connection-spec=inet:2525", "manager.connection_spec", "'inet:2525'" },
+    { "--log-level=error|statistics", "log.level", "'error|statistics'" },
+    { "-v", "log.level", "'all'" },
+    { "--verbose", "log.level", "'all'" },
+    { "-q", "log.level", "'none'" },
+    { "--quiet", "log.level", "'none'" },
+    { "-v --log-level=error", "log.level", "'error'" },
+    { "-q -v", "log.level", "'all'" },
+    { "--log-path=/tmp/mm.log", "log.path", "'/tmp/mm.log'" },
+    { "--log-path=-", "log.path", "nothing" },
+    { "--syslog", "log.use_syslog", "true" },
+    { "", "log.use_syslog", "-" },
+    { "--syslog-facility=local3", "log.syslog_facility", "'local3'" },
+    { "--daemon", "manager.daemon", "true" },
+    { "--daemon --no-daemon", "manager.daemon", "false" },
+    { "--no-daemon", "manager.daemon", "false" },
+    { "-u nobody", "security.effective_user", "'nobody'" },
+    { "--user=nobody", "security.effective_user", "'nobody'" },
+    { "--user-name=nobody", "security.effective_user", "'nobody'" },
+    { "--user-id=0", "security.effective_user", "'root'" },
+    { "-u 0", "security.effective_user", "'root'" },
+    { "-g nogroup", "security.effective_group", "'nogroup'" },
+    { "--group=nogroup", "security.effective_group", "'nogroup'" },
+    { "--group-name=nogroup", "security.effective_group", "'nogroup'" },
+    { "--group-id=0", "security.effective_group", "'root'" },
+    { "-g 0", "security.effective_group", "'root'" },
+    { "--unix-socket-group=mail", "manager.unix_socket_group", "'mail'" },
+    { "--socket-group-name=mail", "manager.unix_socket_group", "'mail'" },
+    { "--unix-socket-mode=0600", "manager.unix_socket_mode", "384" },
+    { "--unix-socket-mode=666", "manager.unix_socket_mode", "438" },
+    { "--n-workers=4", "manager.n_workers", "4" },
+    { "--n-workers=1000", "manager.n_workers", "1000" },
+    { "--n-workers=0", "manager.n_workers", "0" },
+    { "--event-loop-backend=libev", "manager.event_loop_backend", "'libev'" },
+    { "--event-loop-backend=glib", "manager.event_loop_backend", "'glib'" },
+    { "--packet-buffer-size=8192", "manager.packet_buffer_size", "8192" },
+    { "--pid-file=/run/mm.pid", "manager.pid_file", "'/run/mm.pid'" },
+    { "--max-connections=9", "manager.max_connections", "9" },
+    { "--max-pending-finished-sessions=6", "manager.max_pending_finished_sessions", "6" },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
     g_autoptr (MilterTestLogCapture) capture = milter_test_log_capture_start (MILTER_LOG_LEVEL_ALL);
@@ -123,16 +99,28 @@ test_options (void)
     gboolean ok = parse (&command_line, cases[i].arguments, &error);
     g_assert_no_error (error);
     g_assert_true (ok);
-    g_autoptr (MilterManagerDaemonSettings) settings = milter_manager_daemon_settings_new ();
-    settings->connection_spec = g_strdup ("inet:10025@[127.0.0.1]");
-    g_autoptr (MilterManagerConfiguration) configuration = milter_manager_configuration_new ();
-    milter_manager_command_line_override (&command_line, settings, configuration);
-    g_autofree gchar *value = describe (&command_line, settings, configuration, cases[i].key);
+    g_autofree gchar *value = override_of (&command_line, cases[i].key);
     if (g_strcmp0 (value, cases[i].expected) != 0)
       g_test_fail_printf ("'%s' %s: %s, expected %s", cases[i].arguments, cases[i].key, value,
                           cases[i].expected);
     milter_manager_command_line_clear (&command_line);
   }
+}
+
+static void
+test_config_dir_and_show_config (void)
+{
+  MilterManagerCommandLine command_line;
+  milter_manager_command_line_init (&command_line);
+  g_assert_true (parse (&command_line, "-c /etc/mm --show-config", NULL));
+  g_assert_cmpstr (command_line.config_dir, ==, "/etc/mm");
+  g_assert_true (command_line.show_config);
+  milter_manager_command_line_clear (&command_line);
+  milter_manager_command_line_init (&command_line);
+  g_assert_true (parse (&command_line, "--config-dir=/x", NULL));
+  g_assert_cmpstr (command_line.config_dir, ==, "/x");
+  g_assert_false (command_line.show_config);
+  milter_manager_command_line_clear (&command_line);
 }
 
 static void
@@ -242,6 +230,8 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/daemon/command-line/options", test_options);
+  g_test_add_func ("/daemon/command-line/config-dir-and-show-config",
+                   test_config_dir_and_show_config);
   g_test_add_func ("/daemon/command-line/deprecated-socket-group-name",
                    test_deprecated_socket_group_name);
   g_test_add_func ("/daemon/command-line/refused", test_refused);

@@ -22,7 +22,7 @@ unset MILTER_LOG_LEVEL
 export MILTER_MANAGER_RUBYLIB MILTER_MANAGER_CONFIG_DIR
 FIXTURES=$S/test/daemon/fixtures
 W=$IT_WORK
-tap_plan 35
+tap_plan 36
 
 # wait_grep FILE PATTERN [SECS]: poll until FILE has a line matching PATTERN.
 wait_grep() {
@@ -121,6 +121,16 @@ sed "s|$fixture_dir|@DIR@|; s|^package.platform = .*|package.platform = @PLATFOR
 [ $rc -eq 0 ] && diff -u "$FIXTURES/show-config.txt" "$W/show.txt" >"$W/show.diff"
 tap_result $? "--show-config of a test configuration: exact text, exit 0" ||
     tap_diag_file "$W/show.diff"
+
+"$MM" -c "$fixture_dir" --show-config -s inet:2999@127.0.0.1 --n-workers=2 \
+    --log-level=error >"$W/show-override.out" 2>&1
+rc=$?
+[ $rc -eq 0 ] &&
+    grep -A1 -x '# default' "$W/show-override.out" | grep -qx 'manager.connection_spec = "inet:2999@127.0.0.1"' &&
+    grep -A1 -x '# default' "$W/show-override.out" | grep -qx 'manager.n_workers = 2' &&
+    grep -A1 -x '# default' "$W/show-override.out" | grep -qx 'log.level = "error"'
+tap_result $? "--show-config shows command-line overrides under '# default'" ||
+    tap_diag_file "$W/show-override.out"
 
 # ---- configuration errors ------------------------------------------------
 conf "$W/bad-value" <<'EOF'

@@ -3,9 +3,12 @@
  * (binding/ruby/milter-manager-ruby-apply.c): one table of models in
  * GVariant text form with the value each must leave in the daemon
  * settings, the configuration or an egg, one table of refused models,
- * the log level words, and a real load through Ruby.
+ * the log level words, and a real load through Ruby with command-line
+ * style overrides (milter_manager_ruby_configuration_override).
  */
 #include "config.h"
+
+#include <string.h>
 
 #include <glib/gstdio.h>
 
@@ -301,6 +304,39 @@ test_loaded (void)
   g_autoptr (MilterManagerRubyConfiguration) ruby =
     milter_manager_ruby_configuration_load (load_path, NULL, NULL, &error);
   g_assert_no_error (error);
+
+  /* The command line's kind of values, over the file's. */
+  g_autoptr (GVariant) overrides =
+    g_variant_ref_sink (g_variant_parse (G_VARIANT_TYPE_VARDICT,
+                                         "{'manager.n_workers': <int64 2>, "
+                                         "'manager.daemon': <true>, "
+                                         "'log.path': <@mv nothing>, "
+                                         "'security.effective_user': <'nobody'>}",
+                                         NULL, NULL, NULL));
+  g_assert_true (milter_manager_ruby_configuration_override (ruby, overrides, &error));
+  g_assert_no_error (error);
+  g_autofree gchar *dump = milter_manager_ruby_configuration_dump (ruby, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (dump, "# default\nmanager.n_workers = 2\n"));
+  g_assert_nonnull (strstr (dump, "# default\nsecurity.effective_user = \"nobody\"\n"));
+
+  static const gchar *const refused[][2] = {
+    { "{'manager.n_workers': <int64 1001>}", "manager.n_workers should be" },
+    { "{'manager.no_such_item': <int64 1>}", "unknown item manager.no_such_item" },
+    { "{'nowhere.n_workers': <int64 1>}", "unknown section in nowhere.n_workers" },
+    { "{'manager.connection_spec': <'bogus'>}", "manager.connection_spec should be" },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (refused); i++) {
+    g_autoptr (GError) override_error = NULL;
+    g_autoptr (GVariant) bad = g_variant_ref_sink (g_variant_parse (G_VARIANT_TYPE_VARDICT,
+                                                                    refused[i][0], NULL,
+                                                                    NULL, NULL));
+    g_assert_false (milter_manager_ruby_configuration_override (ruby, bad, &override_error));
+    g_assert_error (override_error, MILTER_MANAGER_RUBY_ERROR,
+                    MILTER_MANAGER_RUBY_ERROR_CONFIGURATION);
+    g_assert_true (g_str_has_prefix (override_error->message, refused[i][1]));
+  }
+
   g_autoptr (GVariant) model = milter_manager_ruby_configuration_to_variant (ruby, &error);
   g_assert_no_error (error);
   g_autoptr (MilterManagerDaemonSettings) settings = NULL;
@@ -309,6 +345,9 @@ test_loaded (void)
   g_assert_no_error (error);
 
   g_assert_cmpstr (settings->connection_spec, ==, "unix:/tmp/mm.sock");
+  g_assert_cmpuint (settings->n_workers, ==, 2);
+  g_assert_true (settings->daemon);
+  g_assert_cmpstr (settings->effective_user, ==, "nobody");
   g_assert_true (settings->log_level_set);
   g_assert_cmphex (settings->log_levels, ==, MILTER_LOG_LEVEL_ERROR | MILTER_LOG_LEVEL_INFO);
   g_assert_cmpint (milter_manager_configuration_get_fallback_status (configuration), ==,
