@@ -307,12 +307,12 @@ test_loaded (void)
 
   /* The command line's kind of values, over the file's. */
   g_autoptr (GVariant) overrides =
-    g_variant_ref_sink (g_variant_parse (G_VARIANT_TYPE_VARDICT,
-                                         "{'manager.n_workers': <int64 2>, "
-                                         "'manager.daemon': <true>, "
-                                         "'log.path': <@mv nothing>, "
-                                         "'security.effective_user': <'nobody'>}",
-                                         NULL, NULL, NULL));
+    g_variant_parse (G_VARIANT_TYPE_VARDICT,
+                     "{'manager.n_workers': <int64 2>, "
+                     "'manager.daemon': <true>, "
+                     "'log.path': <@mv nothing>, "
+                     "'security.effective_user': <'nobody'>}",
+                     NULL, NULL, NULL);
   g_assert_true (milter_manager_ruby_configuration_override (ruby, overrides, &error));
   g_assert_no_error (error);
   g_autofree gchar *dump = milter_manager_ruby_configuration_dump (ruby, &error);
@@ -328,9 +328,8 @@ test_loaded (void)
   };
   for (gsize i = 0; i < G_N_ELEMENTS (refused); i++) {
     g_autoptr (GError) override_error = NULL;
-    g_autoptr (GVariant) bad = g_variant_ref_sink (g_variant_parse (G_VARIANT_TYPE_VARDICT,
-                                                                    refused[i][0], NULL,
-                                                                    NULL, NULL));
+    g_autoptr (GVariant) bad = g_variant_parse (G_VARIANT_TYPE_VARDICT, refused[i][0], NULL,
+                                                NULL, NULL);
     g_assert_false (milter_manager_ruby_configuration_override (ruby, bad, &override_error));
     g_assert_error (override_error, MILTER_MANAGER_RUBY_ERROR,
                     MILTER_MANAGER_RUBY_ERROR_CONFIGURATION);
