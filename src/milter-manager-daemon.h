@@ -29,6 +29,10 @@
  *   message starts with FILE:LINE when the place is known).
  *   error [configuration][load][custom][error] MESSAGE   the failure is
  *   in milter-manager.custom.conf (the controller's XML file).
+ *   error [configuration][maintain][error] MESSAGE   a manager.maintained
+ *   hook raised.
+ *   error [configuration][event-loop-created][error] MESSAGE   a
+ *   manager.event_loop_created hook raised.
  */
 #pragma once
 
@@ -44,8 +48,10 @@ G_BEGIN_DECLS
 typedef struct {
   MilterManagerCommandLine command_line;
   gchar **load_path;
-  /* For new sessions. */
+  /* For new sessions, and the Ruby model they were built from (its
+   * hooks run at maintenance and once the event loop exists). */
   MilterManagerConfiguration *configuration;
+  MilterManagerRubyConfiguration *ruby;
   MilterManagerDaemonSettings *settings;
   MilterClient *client;
   /* The levels "default" means: the logger's at start (MILTER_LOG_LEVEL). */
@@ -80,6 +86,11 @@ gboolean milter_manager_daemon_apply_log (MilterManagerDaemon *daemon,
 void milter_manager_daemon_apply_reloadable (MilterManagerDaemon *daemon,
                                              const MilterManagerDaemonSettings *settings,
                                              MilterManagerConfiguration *configuration);
+
+/* The current model's maintained or event_loop_created hooks; each
+ * failure is logged ([configuration][maintain][error],
+ * [configuration][event-loop-created][error]). */
+void milter_manager_daemon_run_hooks (MilterManagerDaemon *daemon, MilterManagerRubyHooks hooks);
 
 /* milter-manager-reload.c: build the new configuration beside the old
  * and swap it in only when everything loaded; FALSE keeps the old. */

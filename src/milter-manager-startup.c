@@ -10,7 +10,10 @@
  *   manager.max_file_descriptors -> the client: listen, PID file (as
  *   root, before the drop), daemonize, switch user and group (root
  *   only; a non-root start keeps its user) -> SIGHUP/SIGUSR1 handlers ->
- *   sessions until SIGTERM/SIGINT.
+ *   sessions until SIGTERM/SIGINT. The Ruby hooks manager.event_loop_created
+ *   run once listening started, manager.maintained at each maintenance
+ *   (the client's "maintain", every manager.maintenance_interval
+ *   finished sessions).
  *
  * DIAGNOSTICS (log-catalogue.tsv, module manager)
  *   error [manager][configuration][reload][command-line-load-path][error]
@@ -141,10 +144,18 @@ on_connection_established (MilterClient *client, MilterClientContext *context, g
 }
 
 static void
+on_maintain (MilterClient *client, gpointer data)
+{
+  (void) client;
+  milter_manager_daemon_run_hooks (data, MILTER_MANAGER_RUBY_HOOKS_MAINTAINED);
+}
+
+static void
 on_listen_started (MilterClient *client, gpointer data)
 {
   MilterManagerDaemon *daemon = data;
   MilterEventLoop *loop = milter_client_get_event_loop (client);
+  milter_manager_daemon_run_hooks (daemon, MILTER_MANAGER_RUBY_HOOKS_EVENT_LOOP_CREATED);
   if (milter_client_get_n_workers (client) == 0 && loop) {
     milter_manager_daemon_signals_install (daemon, loop);
   } else {
@@ -184,6 +195,7 @@ configure_client (MilterManagerDaemon *daemon, GError **error)
   g_signal_connect (client, "connection-established",
                     G_CALLBACK (on_connection_established), daemon);
   g_signal_connect (client, "listen-started", G_CALLBACK (on_listen_started), daemon);
+  g_signal_connect (client, "maintain", G_CALLBACK (on_maintain), daemon);
   return TRUE;
 }
 
@@ -226,7 +238,7 @@ milter_manager_daemon_start (MilterManagerDaemon *daemon)
   }
   daemon->configuration = g_steal_pointer (&loaded.configuration);
   daemon->settings = g_steal_pointer (&loaded.settings);
-  milter_manager_loaded_clear (&loaded);
+  daemon->ruby = g_steal_pointer (&loaded.ruby);
   if (!milter_manager_daemon_apply_log (daemon, daemon->settings, &error))
     return fail (error);
 

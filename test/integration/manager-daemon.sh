@@ -22,7 +22,7 @@ unset MILTER_LOG_LEVEL
 export MILTER_MANAGER_RUBYLIB MILTER_MANAGER_CONFIG_DIR
 FIXTURES=$S/test/daemon/fixtures
 W=$IT_WORK
-tap_plan 36
+tap_plan 38
 
 # wait_grep FILE PATTERN [SECS]: poll until FILE has a line matching PATTERN.
 wait_grep() {
@@ -259,6 +259,27 @@ tap_result $? "command-line --log-level and --log-path=- are re-applied after a 
 it_stop "$pid"
 [ $IT_STATUS -eq 0 ]
 tap_result $? "SIGTERM on the inet daemon: exit 0"
+
+# ---- Ruby hooks -----------------------------------------------------------
+conf "$W/hooks" <<'EOF'
+log.use_syslog = false
+manager.maintenance_interval = 1
+manager.event_loop_created { |loop| raise "loop hook failed" }
+manager.maintained { raise "maintenance hook failed" }
+manager.maintained { $stderr.puts "second maintained hook ran" }
+EOF
+it_start hooks "$MM" -c "$W/hooks" -s "unix:$W/hooks.sock"
+pid=$IT_PID
+it_wait_unix "$W/hooks.sock" 15 "$pid"
+grep -q ' error: \[configuration\]\[event-loop-created\]\[error\] loop hook failed' "$W/hooks.log"
+tap_result $? "a raising event_loop_created hook: [configuration][event-loop-created][error]" ||
+    tap_diag_file "$W/hooks.log"
+session "unix:$W/hooks.sock" "$W/session-hooks.out"
+wait_grep "$W/hooks.log" ' error: \[configuration\]\[maintain\]\[error\] maintenance hook failed' &&
+    wait_grep "$W/hooks.log" 'second maintained hook ran'
+tap_result $? "maintenance after a session: [configuration][maintain][error], the next hook still runs" ||
+    tap_diag_file "$W/hooks.log"
+it_stop "$pid"
 
 # ---- start-up rows -------------------------------------------------------
 conf "$W/plain" <<'EOF'
