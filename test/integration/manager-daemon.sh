@@ -22,7 +22,7 @@ unset MILTER_LOG_LEVEL
 export MILTER_MANAGER_RUBYLIB MILTER_MANAGER_CONFIG_DIR
 FIXTURES=$S/test/daemon/fixtures
 W=$IT_WORK
-tap_plan 38
+tap_plan 40
 
 # wait_grep FILE PATTERN [SECS]: poll until FILE has a line matching PATTERN.
 wait_grep() {
@@ -259,6 +259,35 @@ tap_result $? "command-line --log-level and --log-path=- are re-applied after a 
 it_stop "$pid"
 [ $IT_STATUS -eq 0 ]
 tap_result $? "SIGTERM on the inet daemon: exit 0"
+
+# ---- workers, libev, socket group from the file ---------------------------
+group=$(id -gn)
+conf "$W/workers" <<EOF
+log.use_syslog = false
+manager.connection_spec = "unix:$W/workers.sock"
+manager.n_workers = 2
+manager.event_loop_backend = "libev"
+manager.unix_socket_group = "$group"
+EOF
+it_start workers "$MM" -c "$W/workers"
+pid=$IT_PID
+it_wait_unix "$W/workers.sock" 15 "$pid"
+ticks=0
+n_children=0
+while [ $ticks -lt 100 ]; do   # bounded: the workers are forked after listen
+    n_children=$(ps -o pid= --ppid "$pid" | wc -l)
+    [ "$n_children" -ge 2 ] && break
+    sleep 0.1
+    ticks=$((ticks + 1))
+done
+session "unix:$W/workers.sock" "$W/session-workers.out"
+rc=$?
+[ $rc -eq 0 ] && [ "$n_children" -eq 2 ] && [ "$(stat -c %G "$W/workers.sock")" = "$group" ]
+tap_result $? "manager.n_workers = 2 (got $n_children workers), libev, unix_socket_group: a session" ||
+    tap_diag_file "$W/workers.log"
+it_stop "$pid"
+[ $IT_STATUS -eq 0 ] && [ ! -e "$W/workers.sock" ]
+tap_result $? "SIGTERM stops the master and its workers: exit 0, socket removed"
 
 # ---- Ruby hooks -----------------------------------------------------------
 conf "$W/hooks" <<'EOF'
