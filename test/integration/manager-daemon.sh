@@ -53,6 +53,16 @@ wait_gone() {
     done
     return 1
 }
+# start_daemon NAME SOCKET ARG...: milter-manager ARG... in the background
+# (output in $W/NAME.log, PID in $pid), then wait until SOCKET listens.
+start_daemon() {
+    _name=$1
+    _socket=$2
+    shift 2
+    it_start "$_name" "$MM" "$@"
+    pid=$IT_PID
+    it_wait_unix "$_socket" 15 "$pid"
+}
 conf() { # conf DIR: write stdin as DIR/milter-manager.conf
     mkdir -p "$1" && cat >"$1/milter-manager.conf"
 }
@@ -185,9 +195,7 @@ EOF
 sock=$W/run/mm.sock
 log=$W/run/mm.log
 run_conf "$W/run" "$sock" "$log" "a" "error|warning|info"
-it_start daemon "$MM" -c "$W/run" --pid-file "$W/run/mm.pid"
-pid=$IT_PID
-it_wait_unix "$sock" 15 "$pid"
+start_daemon daemon "$sock" -c "$W/run" --pid-file "$W/run/mm.pid"
 tap_result $? "starts and listens on the unix socket of manager.connection_spec" ||
     tap_diag_file "$W/daemon.log"
 mode=$(stat -c %a "$sock" 2>/dev/null)
@@ -269,9 +277,7 @@ manager.n_workers = 2
 manager.event_loop_backend = "libev"
 manager.unix_socket_group = "$group"
 EOF
-it_start workers "$MM" -c "$W/workers"
-pid=$IT_PID
-it_wait_unix "$W/workers.sock" 15 "$pid"
+start_daemon workers "$W/workers.sock" -c "$W/workers"
 ticks=0
 n_children=0
 while [ $ticks -lt 100 ]; do   # bounded: the workers are forked after listen
@@ -297,9 +303,7 @@ manager.event_loop_created { |loop| raise "loop hook failed" }
 manager.maintained { raise "maintenance hook failed" }
 manager.maintained { $stderr.puts "second maintained hook ran" }
 EOF
-it_start hooks "$MM" -c "$W/hooks" -s "unix:$W/hooks.sock"
-pid=$IT_PID
-it_wait_unix "$W/hooks.sock" 15 "$pid"
+start_daemon hooks "$W/hooks.sock" -c "$W/hooks" -s "unix:$W/hooks.sock"
 grep -q ' error: \[configuration\]\[event-loop-created\]\[error\] loop hook failed' "$W/hooks.log"
 tap_result $? "a raising event_loop_created hook: [configuration][event-loop-created][error]" ||
     tap_diag_file "$W/hooks.log"
@@ -324,9 +328,7 @@ conf "$W/fd" <<'EOF'
 log.use_syslog = false
 manager.max_file_descriptors = 2000000000
 EOF
-it_start fd "$MM" -c "$W/fd" -s "unix:$W/fd.sock"
-pid=$IT_PID
-it_wait_unix "$W/fd.sock" 15 "$pid"
+start_daemon fd "$W/fd.sock" -c "$W/fd" -s "unix:$W/fd.sock"
 grep -q ' error: failed to set limit for RLIMIT_NOFILE: ' "$W/fd.log"
 tap_result $? "an impossible manager.max_file_descriptors: 'failed to set limit for RLIMIT_NOFILE' (error)" ||
     tap_diag_file "$W/fd.log"
@@ -336,9 +338,7 @@ conf "$W/fd2" <<'EOF'
 log.use_syslog = false
 manager.max_file_descriptors = 1234
 EOF
-it_start fd2 "$MM" -c "$W/fd2" -s "unix:$W/fd2.sock"
-pid=$IT_PID
-it_wait_unix "$W/fd2.sock" 15 "$pid"
+start_daemon fd2 "$W/fd2.sock" -c "$W/fd2" -s "unix:$W/fd2.sock"
 grep -q '^Max open files *1234 *1234 ' "/proc/$pid/limits"
 tap_result $? "manager.max_file_descriptors sets RLIMIT_NOFILE soft and hard" ||
     tap_diag "$(grep 'open files' "/proc/$pid/limits")"
