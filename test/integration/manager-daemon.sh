@@ -24,35 +24,23 @@ FIXTURES=$S/test/daemon/fixtures
 W=$IT_WORK
 tap_plan 40
 
-# wait_grep FILE PATTERN [SECS]: poll until FILE has a line matching PATTERN.
-wait_grep() {
-    _ticks=$((${3:-10} * 10))
+# poll SECS CMD ARG...: run CMD every 0.1 s until it succeeds (bounded).
+poll() {
+    _ticks=$(($1 * 10))
+    shift
     while [ $_ticks -gt 0 ]; do
-        grep -q -- "$2" "$1" 2>/dev/null && return 0
+        "$@" && return 0
         sleep 0.1
         _ticks=$((_ticks - 1))
     done
     return 1
 }
+has_line() { grep -q -- "$2" "$1" 2>/dev/null; }
+has_lines() { [ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "$3" ]; }
+# wait_grep FILE PATTERN [SECS]: until FILE has a line matching PATTERN.
+wait_grep() { poll "${3:-10}" has_line "$1" "$2"; }
 # wait_count FILE PATTERN N [SECS]: until N lines match.
-wait_count() {
-    _ticks=$((${4:-10} * 10))
-    while [ $_ticks -gt 0 ]; do
-        [ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
-        sleep 0.1
-        _ticks=$((_ticks - 1))
-    done
-    return 1
-}
-wait_gone() {
-    _ticks=$((${2:-10} * 10))
-    while [ $_ticks -gt 0 ]; do
-        it_alive "$1" || return 0
-        sleep 0.1
-        _ticks=$((_ticks - 1))
-    done
-    return 1
-}
+wait_count() { poll "${4:-10}" has_lines "$1" "$2" "$3"; }
 # start_daemon NAME SOCKET ARG...: milter-manager ARG... in the background
 # (output in $W/NAME.log, PID in $pid), then wait until SOCKET listens.
 start_daemon() {
@@ -278,14 +266,10 @@ manager.event_loop_backend = "libev"
 manager.unix_socket_group = "$group"
 EOF
 start_daemon workers "$W/workers.sock" -c "$W/workers"
-ticks=0
-n_children=0
-while [ $ticks -lt 100 ]; do   # bounded: the workers are forked after listen
-    n_children=$(ps -o pid= --ppid "$pid" | wc -l)
-    [ "$n_children" -ge 2 ] && break
-    sleep 0.1
-    ticks=$((ticks + 1))
-done
+# The workers are forked after listening.
+two_workers() { [ "$(ps -o pid= --ppid "$pid" | wc -l)" -ge 2 ]; }
+poll 10 two_workers
+n_children=$(ps -o pid= --ppid "$pid" | wc -l)
 session "unix:$W/workers.sock" "$W/session-workers.out"
 rc=$?
 [ $rc -eq 0 ] && [ "$n_children" -eq 2 ] && [ "$(stat -c %G "$W/workers.sock")" = "$group" ]
