@@ -22,7 +22,7 @@ unset MILTER_LOG_LEVEL
 export MILTER_MANAGER_RUBYLIB MILTER_MANAGER_CONFIG_DIR
 FIXTURES=$S/test/daemon/fixtures
 W=$IT_WORK
-tap_plan 40
+tap_plan 41
 
 # poll SECS CMD ARG...: run CMD every 0.1 s until it succeeds (bounded).
 poll() {
@@ -192,6 +192,13 @@ tap_result $? "the socket has manager.unix_socket_mode (600, got $mode)"
 wait_grep "$W/run/mm.pid" . 5
 [ "$(cat "$W/run/mm.pid" 2>/dev/null)" = "$pid" ]
 tap_result $? "the PID file holds the daemon's PID"
+"$MM" -c "$W/run" -s "unix:$W/second.sock" --pid-file "$W/run/mm.pid" >"$W/second.out" 2>&1
+rc=$?
+# (the file's log.path: the second daemon logs there too)
+[ $rc -eq 1 ] && grep -q ' error: failed to start milter-manager process: PID file' "$log" &&
+    [ "$(cat "$W/run/mm.pid")" = "$pid" ] && [ ! -e "$W/second.sock" ]
+tap_result $? "a second daemon on the same PID file: 'failed to start milter-manager process:' (error), exit 1, the file kept" ||
+    tap_diag_file "$log"
 session "unix:$sock" "$W/session-unix.out"
 tap_result $? "a session through the unix socket (milter-test-server)" ||
     tap_diag_file "$W/session-unix.out"
