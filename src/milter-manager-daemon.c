@@ -24,11 +24,17 @@ milter_manager_daemon_init (MilterManagerDaemon *daemon)
   daemon->signal_pipe[0] = daemon->signal_pipe[1] = -1;
   daemon->signal_watch = 0;
   daemon->signal_loop = NULL;
+  daemon->n_stop_signals = 0;
+  daemon->stop_started = 0;
+  daemon->stop_timer = 0;
 }
 
 void
 milter_manager_daemon_clear (MilterManagerDaemon *daemon)
 {
+  if (daemon->stop_timer)
+    milter_event_loop_remove (daemon->signal_loop, daemon->stop_timer);
+  daemon->stop_timer = 0;
   milter_manager_daemon_signals_uninstall (daemon);
   g_clear_object (&daemon->client);
   g_clear_object (&daemon->configuration);

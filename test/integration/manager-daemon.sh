@@ -22,7 +22,7 @@ unset MILTER_LOG_LEVEL
 export MILTER_MANAGER_RUBYLIB MILTER_MANAGER_CONFIG_DIR
 FIXTURES=$S/test/daemon/fixtures
 W=$IT_WORK
-tap_plan 41
+tap_plan 42
 
 # poll SECS CMD ARG...: run CMD every 0.1 s until it succeeds (bounded).
 poll() {
@@ -233,6 +233,36 @@ kill -HUP "$pid"
 wait_grep "$log" '\[manager\]\[reload\]\[signal\]\[error\]'
 tap_result $? "SIGUSR1 reopens the log file (a new file after rotation)" || tap_diag_file "$log.1"
 
+# A session in flight when SIGTERM comes: it finishes first; a new
+# connection meanwhile is closed at once; then the daemon exits 0.
+cat >"$W/hold.py" <<'EOF'
+import os, socket, struct, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+negotiate = b"O" + struct.pack(">III", 6, 0x1FF, 0x1FFFFF)
+s.sendall(struct.pack(">I", len(negotiate)) + negotiate)
+s.recv(4096)
+open(sys.argv[2], "w").write("negotiated\n")
+deadline = time.time() + 20
+while not os.path.exists(sys.argv[3]) and time.time() < deadline:
+    time.sleep(0.05)
+s.sendall(struct.pack(">I", 1) + b"Q")
+s.close()
+EOF
+"$IT_PYTHON" "$W/hold.py" "$sock" "$W/held" "$W/release" &
+holder=$!
+it_adopt_pid "$holder"
+wait_grep "$W/held" negotiated
+kill -TERM "$pid"
+wait_grep "$log" ' info: \[manager\]\[stop\] stopping: 1 sessions in flight finish first'
+rc=$?
+session "unix:$sock" "$W/during-stop.out"
+during=$?
+[ $rc -eq 0 ] && [ $during -ne 0 ] && it_alive "$pid"
+tap_result $? "SIGTERM with a session in flight: the daemon waits for it; a new connection is closed" ||
+    tap_diag_file "$log"
+: >"$W/release"
+poll 10 sh -c "! kill -0 $pid 2>/dev/null"
 it_stop "$pid"
 st=$IT_STATUS
 [ $st -eq 0 ] && [ ! -e "$sock" ] && [ ! -e "$W/run/mm.pid" ]
