@@ -86,7 +86,7 @@ gboolean milter_manager_ruby_configuration_override (MilterManagerRubyConfigurat
                                                      GVariant *overrides,
                                                      GError **error);
 typedef enum {
-  MILTER_MANAGER_RUBY_HOOKS_MAINTAINED,        /* Ruby's GC, then manager.maintained */
+  MILTER_MANAGER_RUBY_HOOKS_MAINTAINED,        /* manager.maintained */
   MILTER_MANAGER_RUBY_HOOKS_EVENT_LOOP_CREATED /* manager.event_loop_created (loop: nil) */
 } MilterManagerRubyHooks;
 /* Runs those hooks of the configuration; every one runs even when one
