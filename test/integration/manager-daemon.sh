@@ -22,7 +22,7 @@ unset MILTER_LOG_LEVEL
 export MILTER_MANAGER_RUBYLIB MILTER_MANAGER_CONFIG_DIR
 FIXTURES=$S/test/daemon/fixtures
 W=$IT_WORK
-tap_plan 42
+tap_plan 43
 
 # poll SECS CMD ARG...: run CMD every 0.1 s until it succeeds (bounded).
 poll() {
@@ -315,6 +315,21 @@ tap_result $? "manager.n_workers = 2 (got $n_children workers), libev, unix_sock
 it_stop "$pid"
 [ $IT_STATUS -eq 0 ] && [ ! -e "$W/workers.sock" ]
 tap_result $? "SIGTERM stops the master and its workers: exit 0, socket removed"
+
+# ---- syslog facilities of log.syslog_facility -----------------------------
+facility_bad=
+for facility in authpriv cron kern lpr news uucp local5; do
+    conf "$W/facility" <<EOF
+log.use_syslog = true
+log.syslog_facility = "$facility"
+EOF
+    "$MM" -c "$W/facility" -s "unix:$W/no-such-dir/f.sock" >"$W/facility.out" 2>&1
+    grep -q 'syslog_facility' "$W/facility.out" && facility_bad="$facility_bad $facility"
+    grep -q ' error: failed to listen: ' "$W/facility.out" || facility_bad="$facility_bad $facility"
+done
+[ -z "$facility_bad" ]
+tap_result $? "every log.syslog_facility of the language is accepted by the logger" ||
+    tap_diag "refused:$facility_bad"
 
 # ---- Ruby hooks -----------------------------------------------------------
 conf "$W/hooks" <<'EOF'
