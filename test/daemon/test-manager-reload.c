@@ -2,7 +2,8 @@
  * test-manager-reload - the daemon's reload (src/milter-manager-reload.c)
  * in process: a good reload swaps in a new configuration while a session
  * holding the old one keeps it unchanged; a failed reload keeps the old
- * configuration and settings and logs why; the command line stays over
+ * configuration and settings and logs why (a log file that cannot be
+ * opened too); the command line stays over
  * the files after every reload; the log level follows the file (a
  * removed log.level line goes back to the default).
  */
@@ -129,6 +130,25 @@ test_failed_reload_keeps_old (Fixture *fixture, gconstpointer data)
   milter_test_assert_logged (capture, MILTER_LOG_LEVEL_ERROR, 0, "[configuration][load][error]");
 }
 
+/* The new log file cannot be opened: the whole reload is refused. */
+static void
+test_unopenable_log_file (Fixture *fixture, gconstpointer data)
+{
+  (void) data;
+  g_autoptr (MilterTestLogCapture) capture = milter_test_log_capture_start (MILTER_LOG_LEVEL_ALL);
+  write_conf (fixture, "log.use_syslog = false\n" MILTER ("kept"));
+  start (fixture, "");
+  MilterManagerConfiguration *before = fixture->daemon.configuration;
+  write_conf (fixture, "log.use_syslog = false\nlog.path = \"/nonexistent-dir/mm.log\"\n"
+              MILTER ("lost"));
+  g_autoptr (GError) error = NULL;
+  g_assert_false (milter_manager_daemon_reload (&fixture->daemon, &error));
+  g_assert_nonnull (error);
+  g_assert_true (g_str_has_prefix (error->message, "log.path: "));
+  g_assert_true (fixture->daemon.configuration == before);
+  g_assert_cmpstr (first_egg_name (fixture->daemon.configuration), ==, "kept");
+}
+
 static void
 test_command_line_stays (Fixture *fixture, gconstpointer data)
 {
@@ -173,6 +193,8 @@ main (int argc, char **argv)
               test_swap_keeps_sessions, teardown);
   g_test_add ("/daemon/reload/failed-reload-keeps-old", Fixture, NULL, setup,
               test_failed_reload_keeps_old, teardown);
+  g_test_add ("/daemon/reload/unopenable-log-file", Fixture, NULL, setup,
+              test_unopenable_log_file, teardown);
   g_test_add ("/daemon/reload/command-line-stays", Fixture, NULL, setup,
               test_command_line_stays, teardown);
   g_test_add ("/daemon/reload/log-level-follows-file", Fixture, NULL, setup,
