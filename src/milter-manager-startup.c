@@ -165,8 +165,10 @@ on_listen_started (MilterClient *client, gpointer data)
   if (milter_client_get_n_workers (client) == 0 && loop) {
     milter_manager_daemon_signals_watch (daemon, loop);
   } else {
-    /* A multi-worker master has no loop of its own to reload in; a
-     * SIGHUP must not kill it (send it to the workers). */
+    /* A multi-worker master has no loop of its own to reload in, and
+     * the client library does not pass SIGHUP on to its workers yet:
+     * the signal must not kill it (nor the workers, which inherit this),
+     * so with workers a reload needs a restart for now. */
     signal (SIGHUP, SIG_IGN);
   }
 }
