@@ -84,6 +84,68 @@ milter_manager_ruby_configuration_load (const gchar *const *directories,
   return configuration;
 }
 
+/* The few value types an override has (milter-manager-command-line.c). */
+static VALUE
+override_value (GVariant *value)
+{
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+    return string_value (g_variant_get_string (value, NULL));
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_INT64))
+    return LL2NUM (g_variant_get_int64 (value));
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
+    return g_variant_get_boolean (value) ? Qtrue : Qfalse;
+  return Qnil;
+}
+
+gboolean
+milter_manager_ruby_configuration_override (MilterManagerRubyConfiguration *configuration,
+                                            GVariant *overrides,
+                                            GError **error)
+{
+  GVariantIter iter;
+  const gchar *key;
+  GVariant *value;
+  VALUE hash = rb_hash_new ();
+
+  g_variant_iter_init (&iter, overrides);
+  while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
+    rb_hash_aset (hash, string_value (key), override_value (value));
+
+  VALUE problem;
+  if (!milter_manager_ruby_call (milter_manager_ruby_embedded_module (), "override",
+                                 &problem, error, 2, configuration->model, hash))
+    return FALSE;
+  /* nil or MESSAGE (embedded.rb) */
+  if (!NIL_P (problem)) {
+    g_set_error (error, MILTER_MANAGER_RUBY_ERROR, MILTER_MANAGER_RUBY_ERROR_CONFIGURATION,
+                 "%.*s", (int) RSTRING_LEN (problem), RSTRING_PTR (problem));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gchar **
+milter_manager_ruby_configuration_run_hooks (MilterManagerRubyConfiguration *configuration,
+                                             MilterManagerRubyHooks hooks,
+                                             GError **error)
+{
+  VALUE problems;
+  const gchar *method = hooks == MILTER_MANAGER_RUBY_HOOKS_MAINTAINED ?
+    "maintain" : "event_loop_created";
+  if (!milter_manager_ruby_call (milter_manager_ruby_embedded_module (), method,
+                                 &problems, error, 1, configuration->model))
+    return NULL;
+  GPtrArray *messages = g_ptr_array_new ();
+  for (long i = 0; RB_TYPE_P (problems, T_ARRAY) && i < RARRAY_LEN (problems); i++) {
+    VALUE message = rb_ary_entry (problems, i);
+    if (RB_TYPE_P (message, T_STRING))
+      g_ptr_array_add (messages, g_strndup (RSTRING_PTR (message),
+                                            (gsize) RSTRING_LEN (message)));
+  }
+  g_ptr_array_add (messages, NULL);
+  return (gchar **) g_ptr_array_free (messages, FALSE);
+}
+
 gchar *
 milter_manager_ruby_configuration_dump (MilterManagerRubyConfiguration *configuration,
                                         GError **error)

@@ -8,6 +8,7 @@
  *   MilterManagerRubyConfiguration *configuration =
  *     milter_manager_ruby_configuration_load ((const gchar *const *) path,
  *                                             &file, &line, &error);
+ *   milter_manager_ruby_configuration_override (configuration, overrides, &error);
  *   gchar *text = milter_manager_ruby_configuration_dump (configuration, &error);
  *   GVariant *model = milter_manager_ruby_configuration_to_variant (configuration, &error);
  *   milter_manager_ruby_configuration_free (configuration);
@@ -78,6 +79,22 @@ milter_manager_ruby_configuration_load (const gchar *const *directories,
                                         gchar **error_file,
                                         guint *error_line,
                                         GError **error);
+/* Sets items as the command line does: overrides is an a{sv} of
+ * "section.item" -> value (s, x, b, or "mv" Nothing for nil), each
+ * checked like an assignment and shown by dump() under "# default". */
+gboolean milter_manager_ruby_configuration_override (MilterManagerRubyConfiguration *configuration,
+                                                     GVariant *overrides,
+                                                     GError **error);
+typedef enum {
+  MILTER_MANAGER_RUBY_HOOKS_MAINTAINED,        /* manager.maintained */
+  MILTER_MANAGER_RUBY_HOOKS_EVENT_LOOP_CREATED /* manager.event_loop_created (loop: nil) */
+} MilterManagerRubyHooks;
+/* Runs those hooks of the configuration; every one runs even when one
+ * raises. Returns the failures' messages (with backtraces), an empty
+ * list when all went well, NULL on error. */
+gchar **milter_manager_ruby_configuration_run_hooks (MilterManagerRubyConfiguration *configuration,
+                                                     MilterManagerRubyHooks hooks,
+                                                     GError **error);
 gchar *milter_manager_ruby_configuration_dump (MilterManagerRubyConfiguration *configuration,
                                                GError **error);
 GVariant *milter_manager_ruby_configuration_to_variant (MilterManagerRubyConfiguration *configuration,

@@ -1,0 +1,138 @@
+/*
+ * milter-manager-daemon - the state of the running milter-manager and
+ * the steps its start-up, reload and signal handling share
+ *
+ * SYNOPSIS
+ *   MilterManagerDaemon daemon;
+ *   milter_manager_daemon_init (&daemon);      (after parsing the command line)
+ *   milter_manager_daemon_load (&daemon, &loaded, &error);
+ *   milter_manager_daemon_apply_log (&daemon, loaded.settings, &error);
+ *   milter_manager_daemon_reload (&daemon, &error);         (milter-manager-reload.c)
+ *   milter_manager_daemon_start (&daemon);                  (milter-manager-startup.c)
+ *   milter_manager_daemon_signals_prepare (&daemon, TRUE);  (milter-manager-signals.c)
+ *   milter_manager_daemon_stop (&daemon);                   (milter-manager-stop.c)
+ *   milter_manager_daemon_clear (&daemon);
+ *
+ * DESCRIPTION
+ *   One load routine for every trigger (start-up, SIGHUP, later the
+ *   controller's reload; configuration.md §6 quirk 3): the Ruby
+ *   configuration is loaded from the load path, the command line's
+ *   items are set on it (so --show-config shows them too), and it is
+ *   turned into a NEW MilterManagerConfiguration and daemon settings
+ *   (binding/ruby/milter-manager-ruby-apply.h). Nothing of the running daemon changes until the
+ *   whole load succeeded; the caller then swaps the result in.
+ *
+ *   daemon->configuration is what new sessions get (each session holds
+ *   a reference to the one it started with).
+ *
+ * DIAGNOSTICS
+ *   error [configuration][load][error] MESSAGE   a load that failed (the
+ *   message starts with FILE:LINE when the place is known).
+ *   error [configuration][load][custom][error] MESSAGE   the failure is
+ *   in milter-manager.custom.conf (the controller's XML file).
+ *   error [configuration][maintain][error] MESSAGE   a manager.maintained
+ *   hook raised.
+ *   error [configuration][event-loop-created][error] MESSAGE   a
+ *   manager.event_loop_created hook raised.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include <milter/client/milter-client.h>
+#include "binding/ruby/milter-manager-ruby-apply.h"
+#include "binding/ruby/milter-manager-ruby-configuration.h"
+#include "src/milter-manager-command-line.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  MilterManagerCommandLine command_line;
+  gchar **load_path;
+  /* For new sessions, and the Ruby model they were built from (its
+   * hooks run at maintenance and once the event loop exists). */
+  MilterManagerConfiguration *configuration;
+  MilterManagerRubyConfiguration *ruby;
+  MilterManagerDaemonSettings *settings;
+  MilterClient *client;
+  /* The levels "default" means: the logger's at start (MILTER_LOG_LEVEL). */
+  MilterLogLevelFlags default_log_levels;
+  gboolean is_root;
+  /* Signal handling (milter-manager-signals.c). */
+  gint signal_pipe[2];
+  guint signal_watch;
+  MilterEventLoop *signal_loop;
+  /* The graceful stop (milter-manager-stop.c). */
+  guint n_stop_signals;
+  gint64 stop_started;
+  guint stop_timer;
+} MilterManagerDaemon;
+
+typedef struct {
+  MilterManagerRubyConfiguration *ruby;
+  MilterManagerConfiguration *configuration;
+  MilterManagerDaemonSettings *settings;
+} MilterManagerLoaded;
+
+void milter_manager_daemon_init (MilterManagerDaemon *daemon);
+void milter_manager_daemon_clear (MilterManagerDaemon *daemon);
+void milter_manager_loaded_clear (MilterManagerLoaded *loaded);
+
+/* Whether a failing file is the custom (XML) one: which row to log. */
+gboolean milter_manager_daemon_is_custom_file (const gchar *path);
+gboolean milter_manager_daemon_load (MilterManagerDaemon *daemon,
+                                     MilterManagerLoaded *loaded,
+                                     GError **error);
+/* Level, file, syslog and facility. */
+gboolean milter_manager_daemon_apply_log (MilterManagerDaemon *daemon,
+                                          const MilterManagerDaemonSettings *settings,
+                                          GError **error);
+/* The client settings a reload may change (configuration.md §3.4 "yes"). */
+void milter_manager_daemon_apply_reloadable (MilterManagerDaemon *daemon,
+                                             const MilterManagerDaemonSettings *settings,
+                                             MilterManagerConfiguration *configuration);
+
+/* The current model's maintained or event_loop_created hooks; each
+ * failure is logged ([configuration][maintain][error],
+ * [configuration][event-loop-created][error]). */
+void milter_manager_daemon_run_hooks (MilterManagerDaemon *daemon, MilterManagerRubyHooks hooks);
+
+/* milter-manager-reload.c: build the new configuration beside the old
+ * and swap it in only when everything loaded; FALSE keeps the old. */
+gboolean milter_manager_daemon_reload (MilterManagerDaemon *daemon, GError **error);
+
+/* milter-manager-startup.c: the whole start-up sequence and the run;
+ * the process's exit status. */
+gint milter_manager_daemon_start (MilterManagerDaemon *daemon);
+typedef enum {
+  MILTER_MANAGER_STARTUP_FAILURE_LISTEN,
+  MILTER_MANAGER_STARTUP_FAILURE_DROP_PRIVILEGE,
+  MILTER_MANAGER_STARTUP_FAILURE_DAEMONIZE,
+  MILTER_MANAGER_STARTUP_FAILURE_OTHER
+} MilterManagerStartupFailure;
+/* Which catalogued start-up row an error of milter_client_run is. */
+MilterManagerStartupFailure milter_manager_startup_failure_classify (const GError *error);
+
+/* milter-manager-signals.c: handlers before the run (SIGTERM and SIGINT
+ * too when stop_signals), the pipe watched once the loop exists. */
+void milter_manager_daemon_signals_prepare (MilterManagerDaemon *daemon,
+                                            gboolean stop_signals);
+void milter_manager_daemon_signals_watch (MilterManagerDaemon *daemon,
+                                          MilterEventLoop *loop);
+void milter_manager_daemon_signals_uninstall (MilterManagerDaemon *daemon);
+
+/* milter-manager-stop.c: the graceful stop. */
+#define MILTER_MANAGER_STOP_TIMEOUT 30.0
+typedef enum {
+  MILTER_MANAGER_STOP_WAIT,        /* sessions in flight: check again */
+  MILTER_MANAGER_STOP_NOW,         /* none left, or a second signal */
+  MILTER_MANAGER_STOP_TIMED_OUT    /* the bound is reached: close them */
+} MilterManagerStopAction;
+MilterManagerStopAction milter_manager_stop_decide (guint n_processing,
+                                                    gdouble elapsed,
+                                                    gdouble limit,
+                                                    guint n_signals);
+void milter_manager_daemon_stop (MilterManagerDaemon *daemon);
+gboolean milter_manager_daemon_is_stopping (MilterManagerDaemon *daemon);
+
+G_END_DECLS
