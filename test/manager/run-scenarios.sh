@@ -12,10 +12,17 @@
 #     child NAME [ARG...]     a milter-test-client with ARGs (replies per
 #                             event, modifications, --sleep ...); "child
 #                             NAME --absent" starts nothing (refused)
+#     rawchild NAME [ARG...]  test/manager/raw-child.py with ARGs: a child
+#                             that breaks the protocol on purpose
 #     milter NAME ITEMS       the engine's --milter items for NAME
 #                             (fallback=STATUS,evaluation,reading-timeout=S)
 #     engine ARG...           more engine options
 #     mta ARG...              milter-test-server's options (the MTA side)
+#     probe ARG...            the MTA side is test/integration/milter-probe.py
+#                             with ARGs instead (abort, quit-new-connection)
+#     miltertest SCRIPT       the MTA side is miltertest running
+#                             test/manager/miltertest/SCRIPT (skipped when
+#                             miltertest is not installed)
 #     body-size BYTES         the MTA sends a generated body of BYTES
 #     mta-prints REGEX        a line of the MTA's output matches (grep -E)
 #     mta-lacks REGEX         no line of it does
@@ -23,6 +30,9 @@
 #     child-lacks NAME REGEX  none does
 #     child-count NAME N REGEX  exactly N lines match
 #     log-has REGEX           a line of the engine's log matches
+#     log-row LEVEL SESSION REGEX
+#                             a line at LEVEL whose session prefix is
+#                             [SESSION] ("-": no prefix) is "REGEX..."
 #     max-rss-kib N           the engine's peak resident set stays below N
 #
 #   Each expectation is one TAP test.
@@ -49,7 +59,7 @@ run_scenario() {
     file=$1 backend=$2 tag=$3
     dir=$IT_WORK/$tag
     mkdir -p "$dir"
-    engine_args= mta_args= body_size=
+    engine_args= mta_args= body_size= probe= miltertest=
     pids=
     # First pass: children and options.
     while IFS= read -r line; do
@@ -73,6 +83,18 @@ run_scenario() {
                 it_wait_unix "$dir/$name.sock" 10 "$IT_PID" || tap_diag "child $name did not listen"
             fi
             ;;
+        rawchild)
+            name=$1; shift
+            eval "items_$name="
+            echo "$name" >> "$dir/children"
+            it_start "$tag-$name" "$IT_PYTHON" "$S/test/manager/raw-child.py" \
+                -s "unix:$dir/$name.sock" "$@"
+            pids="$pids $IT_PID"
+            eval "pid_$name=$IT_PID"
+            it_wait_unix "$dir/$name.sock" 10 "$IT_PID" || tap_diag "child $name did not listen"
+            ;;
+        probe) probe=1; for a in "$@"; do printf '%s\n' "$a"; done >> "$dir/mta-args" ;;
+        miltertest) miltertest=$1 ;;
         milter) eval "items_$1=,\$2" ;;
         engine) engine_args="$engine_args $*" ;;
         mta) for a in "$@"; do printf '%s\n' "$a"; done >> "$dir/mta-args" ;;
@@ -106,8 +128,19 @@ while n>0:
     out.write(chunk[:n]); n-=min(n,len(chunk))" "$body_size" > "$dir/mail"
         set -- "$@" --mail-file "$dir/mail"
     fi
-    "$TEST_SERVER" -s "unix:$dir/engine.sock" --all-timeouts=20 "$@" \
-        > "$dir/mta.out" 2>&1
+    if [ -n "$miltertest" ]; then
+        stdbuf -o0 miltertest -D "SOCK=unix:$dir/engine.sock" \
+            -D "LUADIR=$S/test/integration/miltertest" \
+            -s "$S/test/manager/miltertest/$miltertest" > "$dir/mta.out" 2>&1
+        echo "miltertest exit $?" >> "$dir/mta.out"
+    elif [ -n "$probe" ]; then
+        "$IT_PYTHON" "$S/test/integration/milter-probe.py" "$@" \
+            "unix:$dir/engine.sock" > "$dir/mta.out" 2>&1
+        echo "probe exit $?" >> "$dir/mta.out"
+    else
+        "$TEST_SERVER" -s "unix:$dir/engine.sock" --all-timeouts=20 "$@" \
+            > "$dir/mta.out" 2>&1
+    fi
     # Every child has finished its session (or never had one).
     for name in $(cat "$dir/children" 2>/dev/null); do
         eval "pid=\${pid_$name:-}"
@@ -138,6 +171,9 @@ while n>0:
         child-lacks) ! grep -Eq -- "$2" "$dir/$1.out"; check_result $? ;;
         child-count) [ "$(grep -Ec -- "$3" "$dir/$1.out")" = "$2" ]; check_result $? ;;
         log-has) grep -Eq -- "$1" "$dir/engine.log"; check_result $? ;;
+        log-row)
+            if [ "$2" = - ]; then prefix=; else prefix="\\[$2\\] "; fi
+            grep -Eq -- "^[^ ]+ $1: $prefix$3" "$dir/engine.log"; check_result $? ;;
         max-rss-kib) [ -n "$rss" ] && [ "$rss" -lt "$1" ]; check_result $? ;;
         esac
     done < "$file"
@@ -160,7 +196,13 @@ check_result() {
 }
 
 k=0
+have_miltertest=
+command -v miltertest >/dev/null 2>&1 && have_miltertest=1
 for file in $scenarios; do
+    if [ -z "$have_miltertest" ] && grep -q '^miltertest ' "$file"; then
+        tap_skip "$(basename "$file" .scenario): miltertest is not installed"
+        continue
+    fi
     for backend in glib libev; do
         k=$((k + 1))
         run_scenario "$file" "$backend" "$(basename "$file" .scenario)-$backend"
