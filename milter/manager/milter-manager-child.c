@@ -395,6 +395,12 @@ on_error (MilterServerContext *context, GError *error, gpointer user_data)
   MilterManagerChild *child = user_data;
 
   (void) context;
+  /* A close while it owed a reply shows as its fallback in [milter][end]
+   * (manager-behaviour.md §8); other errors keep its last own status. */
+  if (child->waiting && child->phase == CHILD_ALIVE &&
+      g_error_matches (error, MILTER_SERVER_CONTEXT_ERROR,
+                       MILTER_SERVER_CONTEXT_ERROR_CLOSED))
+    child->last_status = milter_manager_egg_get_fallback_status (child->egg);
   fail (child, error ? error->message : "error");
 }
 

@@ -3,7 +3,7 @@
 #
 # SYNOPSIS
 #   python3 raw-child.py -s unix:PATH [--version N] [--actions N] [--steps N]
-#       [--at EVENT=ACTION[;ACTION...]]...
+#       [--receive-buffer BYTES] [--at EVENT=ACTION[;ACTION...]]...
 #
 # DESCRIPTION
 #   milter-test-client (on the client library) cannot break the protocol:
@@ -26,6 +26,8 @@
 #     silent   no answer
 #     garbage  an undecodable packet (length 0)
 #     close    close the connection at once (a crash)
+#     stall    stop reading and answering, keep the connection open (with
+#              --receive-buffer BYTES small, the manager's writes block)
 #     exit     exit the process at once
 #   The Nth --at for the same event counts from the first time, so
 #   "--at body=c --at body=close" answers the first chunk and dies at the
@@ -101,6 +103,9 @@ def perform(conn, actions, event, options):
             conn.sendall(struct.pack("!I", 0))
         elif action == "close":
             return False
+        elif action == "stall":
+            while True:
+                signal.pause()
         elif action == "exit":
             os._exit(0)
         elif len(action) >= 2 and action[1] == ":":
@@ -143,6 +148,7 @@ def main():
     parser.add_argument("--actions", type=lambda t: int(t, 0), default=0x1FF)
     parser.add_argument("--steps", type=lambda t: int(t, 0), default=0)
     parser.add_argument("--at", action="append", default=[])
+    parser.add_argument("--receive-buffer", type=int, default=0)
     options = parser.parse_args()
     at = {}
     for item in options.at:
@@ -156,6 +162,9 @@ def main():
         os.unlink(path)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    if options.receive_buffer:
+        # Inherited by the accepted connection.
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, options.receive_buffer)
     server.bind(path)
     server.listen(16)
     while True:
