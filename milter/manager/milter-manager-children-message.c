@@ -443,6 +443,25 @@ _milter_manager_children_message_failed (MilterManagerSlot *slot)
   pump (children, NULL);
 }
 
+/* The action's name in the [children][evaluation][ACTION] row (§7). */
+static const gchar *
+modification_name (MilterManagerModificationType type)
+{
+  static const gchar *const names[] = {
+    [MILTER_MANAGER_MODIFICATION_ADD_HEADER] = "add-header",
+    [MILTER_MANAGER_MODIFICATION_INSERT_HEADER] = "insert-header",
+    [MILTER_MANAGER_MODIFICATION_CHANGE_HEADER] = "change-header",
+    [MILTER_MANAGER_MODIFICATION_DELETE_HEADER] = "delete-header",
+    [MILTER_MANAGER_MODIFICATION_ADD_RECIPIENT] = "add-recipient",
+    [MILTER_MANAGER_MODIFICATION_DELETE_RECIPIENT] = "delete-recipient",
+    [MILTER_MANAGER_MODIFICATION_CHANGE_FROM] = "change-from",
+    [MILTER_MANAGER_MODIFICATION_REPLACE_BODY] = "replace-body",
+    [MILTER_MANAGER_MODIFICATION_QUARANTINE] = "quarantine",
+  };
+
+  return names[type];
+}
+
 static void
 log_header_add (MilterManagerSlot *slot, const MilterManagerModification *m)
 {
@@ -469,8 +488,8 @@ _milter_manager_children_message_modify (MilterManagerSlot *slot,
     log_header_add (slot, m);
   if (milter_manager_child_is_evaluation_mode (slot->child)) {
     milter_debug (children->session_id,
-                  "[children][evaluation][modification][%d] [%" G_GUINT64_FORMAT
-                  "] %s", (gint) m->type, tag_of (slot),
+                  "[children][evaluation][%s] [%" G_GUINT64_FORMAT "] %s",
+                  modification_name (m->type), tag_of (slot),
                   milter_manager_child_get_name (slot->child));
     return;
   }

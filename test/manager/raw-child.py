@@ -4,6 +4,7 @@
 # SYNOPSIS
 #   python3 raw-child.py -s unix:PATH [--version N] [--actions N] [--steps N]
 #       [--receive-buffer BYTES] [--at EVENT=ACTION[;ACTION...]]...
+#   python3 raw-child.py -s inet:PORT@127.0.0.1 --full-backlog
 #
 # DESCRIPTION
 #   milter-test-client (on the client library) cannot break the protocol:
@@ -32,6 +33,11 @@
 #   The Nth --at for the same event counts from the first time, so
 #   "--at body=c --at body=close" answers the first chunk and dies at the
 #   second.
+#
+#   --full-backlog listens on TCP with a backlog of 0 and fills the accept
+#   queue with its own connections, never accepting: the kernel then drops
+#   further SYNs, so a connect neither completes nor fails (a connection
+#   timeout). It prints "listening" once the queue is full.
 #
 # DIAGNOSTICS
 #   Exit 0 on SIGTERM; 2 on a usage error.
@@ -149,12 +155,28 @@ def main():
     parser.add_argument("--steps", type=lambda t: int(t, 0), default=0)
     parser.add_argument("--at", action="append", default=[])
     parser.add_argument("--receive-buffer", type=int, default=0)
+    parser.add_argument("--full-backlog", action="store_true")
     options = parser.parse_args()
     at = {}
     for item in options.at:
         event, _, actions = item.partition("=")
         at.setdefault(event, []).append(actions)
     options.at = at
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    if options.full_backlog:
+        port, _, host = options.connection_spec[len("inet:"):].partition("@")
+        server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        server.bind((host, int(port)))
+        server.listen(0)
+        fillers = []
+        for _ in range(2):
+            filler = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            filler.setblocking(False)
+            filler.connect_ex((host, int(port)))
+            fillers.append(filler)
+        say("listening")
+        while True:
+            signal.pause()
     if not options.connection_spec.startswith("unix:"):
         parser.error("only unix:PATH is supported")
     path = options.connection_spec[len("unix:"):]

@@ -14,6 +14,8 @@
 #                             NAME --absent" starts nothing (refused)
 #     rawchild NAME [ARG...]  test/manager/raw-child.py with ARGs: a child
 #                             that breaks the protocol on purpose
+#     blackhole NAME          a TCP listener whose accept queue is full,
+#                             so a connect to it never completes
 #     milter NAME ITEMS       the engine's --milter items for NAME
 #                             (fallback=STATUS,evaluation,reading-timeout=S)
 #     engine ARG...           more engine options
@@ -26,6 +28,7 @@
 #     body-size BYTES         the MTA sends a generated body of BYTES
 #     mta-prints REGEX        a line of the MTA's output matches (grep -E)
 #     mta-lacks REGEX         no line of it does
+#     mta-count N REGEX       exactly N lines of it match
 #     child-got NAME REGEX    a line of child NAME's event printout matches
 #     child-lacks NAME REGEX  none does
 #     child-count NAME N REGEX  exactly N lines match
@@ -93,6 +96,21 @@ run_scenario() {
             eval "pid_$name=$IT_PID"
             it_wait_unix "$dir/$name.sock" 10 "$IT_PID" || tap_diag "child $name did not listen"
             ;;
+        blackhole)
+            name=$1
+            eval "items_$name="
+            echo "$name" >> "$dir/children"
+            port=$(it_free_port)
+            eval "spec_$name=inet:$port@127.0.0.1"
+            it_start "$tag-$name" "$IT_PYTHON" "$S/test/manager/raw-child.py" \
+                -s "inet:$port@127.0.0.1" --full-backlog
+            pids="$pids $IT_PID"
+            # Not it_wait_port: a probe connection would take the queue.
+            i=0
+            while [ $i -lt 100 ] && ! grep -q '^listening$' "$IT_WORK/$tag-$name.log"; do
+                sleep 0.1; i=$((i + 1))
+            done
+            ;;
         probe) probe=1; for a in "$@"; do printf '%s\n' "$a"; done >> "$dir/mta-args" ;;
         miltertest) miltertest=$1 ;;
         milter) eval "items_$1=,\$2" ;;
@@ -104,8 +122,8 @@ run_scenario() {
     milters=
     if [ -f "$dir/children" ]; then
         while read -r name; do
-            eval "items=\$items_$name"
-            milters="$milters --milter=$name=unix:$dir/$name.sock$items"
+            eval "items=\$items_$name spec=\${spec_$name:-unix:$dir/$name.sock}"
+            milters="$milters --milter=$name=$spec$items"
         done < "$dir/children"
     fi
     # shellcheck disable=SC2086
@@ -167,6 +185,7 @@ while n>0:
         case $kind in
         mta-prints) grep -Eq -- "$1" "$dir/mta.out"; check_result $? ;;
         mta-lacks) ! grep -Eq -- "$1" "$dir/mta.out"; check_result $? ;;
+        mta-count) [ "$(grep -Ec -- "$2" "$dir/mta.out")" = "$1" ]; check_result $? ;;
         child-got) grep -Eq -- "$2" "$dir/$1.out"; check_result $? ;;
         child-lacks) ! grep -Eq -- "$2" "$dir/$1.out"; check_result $? ;;
         child-count) [ "$(grep -Ec -- "$3" "$dir/$1.out")" = "$2" ]; check_result $? ;;
