@@ -21,6 +21,8 @@
 #            + <rcpt> | 2 <rcpt> ARGS | - <rcpt> | e <from> [ARGS]
 #            b 'python repr of the bytes' | q reason | y text | a | c | ...
 #     after-quit -> c           (only with --after-quit, if the milter sends one)
+#   Header values go with one leading space when the milter negotiated
+#   SMFIP_HDR_LEADSPC, as Sendmail sends them then.
 #   Steps the milter switched off in negotiation (SMFIP_NO*) are not sent;
 #   for no-reply steps (SMFIP_NR_*) no reply is awaited. The transaction is:
 #   connect (client.test, 192.0.2.1:4567), helo client.test, mail FROM,
@@ -46,7 +48,7 @@ import struct
 import sys
 
 NOCONNECT, NOHELO, NOMAIL, NORCPT, NOBODY, NOHDRS, NOEOH = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20, 0x40
-NR_HDR, NODATA = 0x80, 0x200
+NR_HDR, NODATA, LEADSPC = 0x80, 0x200, 0x100000
 NR_CONN, NR_HELO, NR_MAIL, NR_RCPT, NR_DATA, NR_EOH, NR_BODY = (
     0x1000, 0x2000, 0x4000, 0x8000, 0x10000, 0x40000, 0x80000)
 # Reply bytes that come before the final reply of a step (progress included).
@@ -202,7 +204,9 @@ def run_message(session, args, number, abort_at=None):
             return
     for header in args.header:
         name, _, value = header.partition(":")
-        reply = session.step("header " + name, "L", cstr(name) + cstr(value.lstrip()), NOHDRS, NR_HDR)
+        # With HDR_LEADSPC the value goes as it stands after the colon.
+        value = " " + value.lstrip() if session.steps & LEADSPC else value.lstrip()
+        reply = session.step("header " + name, "L", cstr(name) + cstr(value), NOHDRS, NR_HDR)
         if ended(reply):
             return
     if ended(None, "header"):
