@@ -273,11 +273,63 @@ pump (MilterManagerChildren *children, MilterStatus *result)
   }
 }
 
+static MilterStatus message_call (MilterManagerChildren *children,
+                                  MilterServerState stage);
+
+/* The emulated DATA was answered later (§2.6): on continue the held
+ * command runs now and its answer is the reply; otherwise (FALSE) the
+ * DATA answer is. */
+gboolean
+_milter_manager_children_resume_held (MilterManagerChildren *children,
+                                      MilterStatus status)
+{
+  g_autofree gchar *code = NULL;
+
+  children->emulating_data = FALSE;
+  if (status != MILTER_STATUS_CONTINUE)
+    return FALSE;
+  status = message_call (children, children->held_stage);
+  if (status == MILTER_STATUS_NOT_CHANGE)
+    return TRUE;
+  code = milter_manager_children_take_reply_code (children);
+  children->callbacks->reply (status, code, children->user_data);
+  return TRUE;
+}
+
+/* §2.6: the MTA negotiated DATA (version 4 or later) but sends a message
+ * command while still at RCPT: the children get DATA first, and the
+ * command is held until it is answered. */
+static gboolean
+needs_data (MilterManagerChildren *children)
+{
+  return !children->queue_built && children->mta_offer.version >= 4 &&
+         children->stage == MILTER_SERVER_STATE_ENVELOPE_RECIPIENT;
+}
+
+static MilterStatus
+emulate_data (MilterManagerChildren *children, MilterServerState stage)
+{
+  MilterStatus status;
+
+  children->emulating_data = TRUE;
+  children->held_stage = stage;
+  status = milter_manager_children_data (children);
+  if (status == MILTER_STATUS_NOT_CHANGE)
+    return status;
+  children->emulating_data = FALSE;
+  if (status != MILTER_STATUS_CONTINUE)
+    return status;
+  g_clear_pointer (&children->call_reply_code, g_free);
+  return message_call (children, stage);
+}
+
 static MilterStatus
 message_call (MilterManagerChildren *children, MilterServerState stage)
 {
   MilterStatus status;
 
+  if (needs_data (children))
+    return emulate_data (children, stage);
   _milter_manager_children_begin (children, stage);
   if (!children->queue_built) {
     children->queue_built = TRUE;

@@ -5,7 +5,7 @@
 #   /usr/bin/python3 milter-probe.py [-f FROM] [-r RCPT]... [-H 'Name:value']...
 #       [-b BODY] [--version N] [--actions N] [--steps N] [--messages N]
 #       [--connections N] [--after-quit SECONDS] [--abort-at STEP]
-#       [--quit-new-connection] inet:PORT@HOST | unix:/path
+#       [--quit-new-connection] [--skip-data] inet:PORT@HOST | unix:/path
 #
 # DESCRIPTION
 #   Standard library only. Why it exists next to miltertest: miltertest reads
@@ -37,6 +37,8 @@
 #   the next message, if any, runs in full. --quit-new-connection keeps one
 #   socket for all --connections: between them it sends quit-new-connection
 #   ('K', printed "quit-new-connection") and starts again at connect.
+#   --skip-data never sends DATA, as an MTA does that negotiates version 4
+#   or later but predates the DATA command.
 #
 # DIAGNOSTICS
 #   Exit 0 when every transaction ran to quit, 1 on a protocol error, EOF or
@@ -198,7 +200,7 @@ def run_message(session, args, number, abort_at=None):
         print("abort (no recipient accepted)", flush=True)
         return
     # DATA exists from protocol version 4 on, for both sides.
-    if min(args.version, session.version) >= 4:
+    if min(args.version, session.version) >= 4 and not args.skip_data:
         macro(session, "T", "i", "PROBE%d" % number)
         if ended(session.step("data", "T", b"", NODATA, NR_DATA), "data"):
             return
@@ -271,6 +273,7 @@ def main():
     parser.add_argument("--timeout", type=float, default=10)
     parser.add_argument("--abort-at", choices=["mail", "rcpt", "data", "header", "eoh", "body"])
     parser.add_argument("--quit-new-connection", action="store_true")
+    parser.add_argument("--skip-data", action="store_true")
     args = parser.parse_args()
     if not args.rcpt:
         args.rcpt = ["<bob@example.net>"]
