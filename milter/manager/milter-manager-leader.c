@@ -9,6 +9,7 @@
 #include <milter/core/milter-reply-code.h>
 #include <milter/manager/milter-manager-children.h>
 #include <milter/manager/milter-manager-leader.h>
+#include <milter/manager/milter-manager-reply-rules.h>
 #include <milter/server/milter-server-reply-values.h>
 
 #define REAP_INTERVAL 0.05
@@ -383,12 +384,15 @@ on_envelope_recipient (MilterClientContext *context, const gchar *to,
                        const gchar *const *args, gpointer user_data)
 {
   MilterManagerLeader *leader = user_data;
+  GHashTable *macros = milter_client_context_get_stage_macros (context, 'R');
+  gboolean rejected = milter_manager_reply_rules_is_rejected_recipient (
+    leader->steps, macros ? g_hash_table_lookup (macros, "rcpt_mailer") : NULL);
 
-  (void) context;
   forward_macros (leader, 'R');
   return answer (leader, MILTER_SERVER_STATE_ENVELOPE_RECIPIENT,
                  milter_manager_children_envelope_recipient (leader->children,
-                                                             to, args));
+                                                             to, args,
+                                                             rejected));
 }
 
 static MilterStatus

@@ -5,7 +5,7 @@
 #   /usr/bin/python3 milter-probe.py [-f FROM] [-r RCPT]... [-H 'Name:value']...
 #       [-b BODY] [--version N] [--actions N] [--steps N] [--messages N]
 #       [--connections N] [--after-quit SECONDS] [--abort-at STEP]
-#       [--quit-new-connection] [--skip-data] inet:PORT@HOST | unix:/path
+#       [--quit-new-connection] [--skip-data] [--rejected-rcpt ADDR]... inet:PORT@HOST | unix:/path
 #
 # DESCRIPTION
 #   Standard library only. Why it exists next to miltertest: miltertest reads
@@ -37,6 +37,8 @@
 #   the next message, if any, runs in full. --quit-new-connection keeps one
 #   socket for all --connections: between them it sends quit-new-connection
 #   ('K', printed "quit-new-connection") and starts again at connect.
+#   --rejected-rcpt ADDR (repeatable) sends ADDR after the -r recipients as
+#   a recipient the MTA rejected, if SMFIP_RCPT_REJ was negotiated.
 #   --skip-data never sends DATA, as an MTA does that negotiates version 4
 #   or later but predates the DATA command.
 #
@@ -50,7 +52,7 @@ import struct
 import sys
 
 NOCONNECT, NOHELO, NOMAIL, NORCPT, NOBODY, NOHDRS, NOEOH = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20, 0x40
-NR_HDR, NODATA, LEADSPC = 0x80, 0x200, 0x100000
+NR_HDR, NODATA, RCPT_REJ, LEADSPC = 0x80, 0x200, 0x800, 0x100000
 NR_CONN, NR_HELO, NR_MAIL, NR_RCPT, NR_DATA, NR_EOH, NR_BODY = (
     0x1000, 0x2000, 0x4000, 0x8000, 0x10000, 0x40000, 0x80000)
 # Reply bytes that come before the final reply of a step (progress included).
@@ -193,6 +195,12 @@ def run_message(session, args, number, abort_at=None):
             accepted += 1
         elif reply in b"ad":
             return
+    # Recipients the MTA rejected itself go only when SMFIP_RCPT_REJ was
+    # negotiated, marked as Sendmail marks them ({rcpt_mailer} "error").
+    for rcpt in args.rejected_rcpt:
+        if session.steps & RCPT_REJ:
+            macro(session, "R", "{rcpt_mailer}", "error")
+            session.step("rejected rcpt " + rcpt, "R", cstr(rcpt), NORCPT, NR_RCPT)
     if ended(None, "rcpt"):
         return
     if accepted == 0:
@@ -274,6 +282,7 @@ def main():
     parser.add_argument("--abort-at", choices=["mail", "rcpt", "data", "header", "eoh", "body"])
     parser.add_argument("--quit-new-connection", action="store_true")
     parser.add_argument("--skip-data", action="store_true")
+    parser.add_argument("--rejected-rcpt", action="append", default=[])
     args = parser.parse_args()
     if not args.rcpt:
         args.rcpt = ["<bob@example.net>"]
