@@ -5,7 +5,8 @@
 #   /usr/bin/python3 milter-probe.py [-f FROM] [-r RCPT]... [-H 'Name:value']...
 #       [-b BODY] [--version N] [--actions N] [--steps N] [--messages N]
 #       [--connections N] [--after-quit SECONDS] [--abort-at STEP]
-#       [--quit-new-connection] [--skip-data] [--rejected-rcpt ADDR]... inet:PORT@HOST | unix:/path
+#       [--quit-new-connection] [--skip-data] [--rejected-rcpt ADDR]...
+#       [--big-header NAME:SIZE]... inet:PORT@HOST | unix:/path
 #
 # DESCRIPTION
 #   Standard library only. Why it exists next to miltertest: miltertest reads
@@ -39,6 +40,8 @@
 #   ('K', printed "quit-new-connection") and starts again at connect.
 #   --rejected-rcpt ADDR (repeatable) sends ADDR after the -r recipients as
 #   a recipient the MTA rejected, if SMFIP_RCPT_REJ was negotiated.
+#   --big-header NAME:SIZE (repeatable) adds a header of SIZE bytes of "x"
+#   after the -H ones (too big for the command line).
 #   --skip-data never sends DATA, as an MTA does that negotiates version 4
 #   or later but predates the DATA command.
 #
@@ -283,11 +286,15 @@ def main():
     parser.add_argument("--quit-new-connection", action="store_true")
     parser.add_argument("--skip-data", action="store_true")
     parser.add_argument("--rejected-rcpt", action="append", default=[])
+    parser.add_argument("--big-header", action="append", default=[])
     args = parser.parse_args()
     if not args.rcpt:
         args.rcpt = ["<bob@example.net>"]
     if not args.header:
         args.header = ["From:alice@example.test", "Subject:probe"]
+    for big in args.big_header:
+        name, _, size = big.partition(":")
+        args.header.append(name + ":" + "x" * int(size))
     try:
         session = None
         for n in range(args.connections):
