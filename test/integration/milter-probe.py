@@ -6,7 +6,7 @@
 #       [-b BODY] [--version N] [--actions N] [--steps N] [--messages N]
 #       [--connections N] [--after-quit SECONDS] [--abort-at STEP]
 #       [--quit-new-connection] [--skip-data] [--rejected-rcpt ADDR]...
-#       [--big-header NAME:SIZE]... inet:PORT@HOST | unix:/path
+#       [--big-header NAME:SIZE]... [--ignore-accept] inet:PORT@HOST | unix:/path
 #
 # DESCRIPTION
 #   Standard library only. Why it exists next to miltertest: miltertest reads
@@ -42,6 +42,8 @@
 #   a recipient the MTA rejected, if SMFIP_RCPT_REJ was negotiated.
 #   --big-header NAME:SIZE (repeatable) adds a header of SIZE bytes of "x"
 #   after the -H ones (too big for the command line).
+#   --ignore-accept goes on after an accept before end-of-message as if it
+#   were continue (a careless MTA, to reach a manager's no-milter-left path).
 #   --skip-data never sends DATA, as an MTA does that negotiates version 4
 #   or later but predates the DATA command.
 #
@@ -113,6 +115,7 @@ class Session:
             raise ProbeError("bad connection spec " + spec)
         self.version = 0
         self.steps = 0
+        self.ignore_accept = False
 
     def send(self, command, data=b""):
         self.sock.sendall(struct.pack(">I", len(data) + 1) + command.encode() + data)
@@ -147,6 +150,9 @@ class Session:
             reply, payload = self.read_packet()
             print("%s -> %s" % (label, describe(reply, payload)), flush=True)
             if reply not in MODIFICATIONS:
+                # --ignore-accept: go on as if it were continue.
+                if reply == ord("a") and self.ignore_accept:
+                    return ord("c")
                 return reply
 
     def eom(self):
@@ -236,6 +242,7 @@ def run_message(session, args, number, abort_at=None):
 def run_connection(args, first_message, session=None, last=True):
     if session is None:
         session = Session(args.spec, args.timeout)
+        session.ignore_accept = args.ignore_accept
         session.send("O", struct.pack(">III", args.version, args.actions, args.steps))
         reply, payload = session.read_packet()
         print("negotiate -> %s" % describe(reply, payload), flush=True)
@@ -287,6 +294,7 @@ def main():
     parser.add_argument("--skip-data", action="store_true")
     parser.add_argument("--rejected-rcpt", action="append", default=[])
     parser.add_argument("--big-header", action="append", default=[])
+    parser.add_argument("--ignore-accept", action="store_true")
     args = parser.parse_args()
     if not args.rcpt:
         args.rcpt = ["<bob@example.net>"]
