@@ -21,8 +21,9 @@
 #   By default negotiate is answered with --version (6), --actions (0x1ff)
 #   and --steps (0); every other event but abort, macro and quit gets 'c'.
 #   --at replaces that answer with ACTIONs, in order:
-#     C:TEXT   a packet of command byte C and data TEXT + NUL
-#              (e.g. "y:554 3.7.1 bad", "h:X-A\0v"; "\0" is a NUL)
+#     C:TEXT   a packet of command byte C and data TEXT + NUL (no NUL
+#              for "b", a body replacement); e.g. "y:554 3.7.1 bad",
+#              "h:X-A\0v" ("\0" is a NUL), "b:new body"
 #     C        a packet of command byte C and no data (e.g. "c", "f", "4")
 #     silent   no answer
 #     garbage  an undecodable packet (length 0)
@@ -116,7 +117,9 @@ def perform(conn, actions, event, options):
             os._exit(0)
         elif len(action) >= 2 and action[1] == ":":
             text = action[2:].replace("\\0", "\0").encode()
-            conn.sendall(packet(action[0].encode(), text + b"\0"))
+            # A body replacement is raw bytes, every other text ends in NUL.
+            conn.sendall(packet(action[0].encode(),
+                                text if action[0] == "b" else text + b"\0"))
         else:
             conn.sendall(packet(action[0].encode()))
     return True

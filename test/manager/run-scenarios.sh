@@ -75,7 +75,7 @@ run_scenario() {
         child)
             name=$1; shift
             spec=unix:$dir/$name.sock
-            eval "items_$name="
+            eval "items_$name= spec_$name="
             echo "$name" >> "$dir/children"
             if [ "${1:-}" != --absent ]; then
                 it_start "$tag-$name" "$TEST_CLIENT" -s "$spec" \
@@ -88,7 +88,7 @@ run_scenario() {
             ;;
         rawchild)
             name=$1; shift
-            eval "items_$name="
+            eval "items_$name= spec_$name="
             echo "$name" >> "$dir/children"
             it_start "$tag-$name" "$IT_PYTHON" "$S/test/manager/raw-child.py" \
                 -s "unix:$dir/$name.sock" "$@"
