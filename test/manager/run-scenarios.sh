@@ -75,7 +75,8 @@ run_scenario() {
         child)
             name=$1; shift
             spec=unix:$dir/$name.sock
-            eval "items_$name= spec_$name="
+            # Nothing of a same-named child of an earlier scenario stays.
+            eval "items_$name= spec_$name= pid_$name="
             echo "$name" >> "$dir/children"
             if [ "${1:-}" != --absent ]; then
                 it_start "$tag-$name" "$TEST_CLIENT" -s "$spec" \
@@ -88,7 +89,7 @@ run_scenario() {
             ;;
         rawchild)
             name=$1; shift
-            eval "items_$name= spec_$name="
+            eval "items_$name= spec_$name= pid_$name="
             echo "$name" >> "$dir/children"
             it_start "$tag-$name" "$IT_PYTHON" "$S/test/manager/raw-child.py" \
                 -s "unix:$dir/$name.sock" "$@"
@@ -98,7 +99,7 @@ run_scenario() {
             ;;
         blackhole)
             name=$1
-            eval "items_$name="
+            eval "items_$name= pid_$name="
             echo "$name" >> "$dir/children"
             port=$(it_free_port)
             eval "spec_$name=inet:$port@127.0.0.1"
