@@ -53,7 +53,11 @@ struct _MilterManagerChildren {
   guint n_waiting;
   gboolean in_call;          /* inside an event function: answer by return */
   MilterManagerReplyCodes codes;
+  gboolean rejected_recipient; /* the current RCPT was rejected by the MTA */
   gchar *call_reply_code;    /* the code of an answer given by return */
+  /* DATA emulation (§2.6): the message command held while DATA runs. */
+  gboolean emulating_data;
+  MilterServerState held_stage;
 
   /* The message. */
   MilterManagerMessageStore *store;
@@ -95,3 +99,5 @@ void _milter_manager_children_message_failed (MilterManagerSlot *slot);
 void _milter_manager_children_message_modify (MilterManagerSlot *slot,
                                               const MilterManagerModification *m);
 gboolean _milter_manager_children_is_message_stage (MilterServerState stage);
+gboolean _milter_manager_children_resume_held (MilterManagerChildren *children,
+                                               MilterStatus status);
