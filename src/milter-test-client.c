@@ -10,6 +10,7 @@
  *                      [--replace-body TEXT] [--replace-body-size N]
  *                      [--quarantine REASON] [--progress] [--sleep EVENT=SECONDS]
  *                      [--steps FLAGS] [--request-macros STAGE=NAMES]
+ *                      [--reply-recipient PATTERN=STATUS]
  *                      [--timeout SECONDS]
  *                      [--multi-thread] [--quiet] [common milter options]
  *
@@ -27,6 +28,11 @@
  *                             end-of-header, body, end-of-message) with
  *                             STATUS (continue, accept, reject,
  *                             temporary-failure, discard, skip); repeatable
+ *   --reply-recipient PATTERN=STATUS
+ *                             answer an envelope-recipient whose address
+ *                             matches the glob PATTERN (* and ?, e.g.
+ *                             "<bad*") with STATUS; the first matching
+ *                             one wins over --reply; repeatable
  *   --reply-code TEXT         "550 5.7.1 text": the SMTP reply used with
  *                             reject (5xx) or temporary-failure (4xx)
  *   modifications             sent at end-of-message, in option order;
@@ -101,6 +107,9 @@ static gchar *request_macros[MILTER_MACRO_STAGE_COUNT];
 static gsize replace_body_size;
 static MilterActionFlags declared_actions;
 static gdouble timeout_seconds = MILTER_CLIENT_CONTEXT_DEFAULT_TIMEOUT;
+/* --reply-recipient: glob patterns and their statuses, in option order. */
+static GPtrArray *recipient_patterns;
+static GArray *recipient_statuses;
 
 static const struct {
   const gchar *name;
@@ -173,6 +182,42 @@ parse_reply (const gchar *option, const gchar *value, gpointer data,
     return FALSE;
   replies[command] = status;
   return TRUE;
+}
+
+static gboolean
+parse_reply_recipient (const gchar *option, const gchar *value, gpointer data,
+                       GError **error)
+{
+  const gchar *equal = value ? strrchr (value, '=') : NULL;
+  MilterStatus status;
+
+  (void) data;
+  if (!equal || equal == value) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "%s: expected PATTERN=STATUS, got '%s'", option,
+                 value ? value : "");
+    return FALSE;
+  }
+  if (!milter_status_from_string (equal + 1, &status, error))
+    return FALSE;
+  if (!recipient_patterns) {
+    recipient_patterns = g_ptr_array_new_with_free_func (g_free);
+    recipient_statuses = g_array_new (FALSE, FALSE, sizeof (MilterStatus));
+  }
+  g_ptr_array_add (recipient_patterns, g_strndup (value, equal - value));
+  g_array_append_val (recipient_statuses, status);
+  return TRUE;
+}
+
+/* The --reply-recipient status for ADDRESS, or 0 when none matches. */
+static MilterStatus
+recipient_reply (const gchar *address)
+{
+  for (guint i = 0; recipient_patterns && i < recipient_patterns->len; i++)
+    if (g_pattern_match_simple (g_ptr_array_index (recipient_patterns, i),
+                                address))
+      return g_array_index (recipient_statuses, MilterStatus, i);
+  return 0;
 }
 
 static gboolean
@@ -501,9 +546,9 @@ delayed_reply_free (gpointer data)
 }
 
 static MilterStatus
-answer (MilterClientContext *context, guint8 command, MilterStatus fallback)
+answer_status (MilterClientContext *context, guint8 command,
+               MilterStatus status)
 {
-  MilterStatus status = replies[command] ? replies[command] : fallback;
 
   if (sleeps[command] > 0) {
     DelayedReply *delayed = g_new0 (DelayedReply, 1);
@@ -518,6 +563,13 @@ answer (MilterClientContext *context, guint8 command, MilterStatus fallback)
   }
   prepare_reply_code (context, status);
   return status;
+}
+
+static MilterStatus
+answer (MilterClientContext *context, guint8 command, MilterStatus fallback)
+{
+  return answer_status (context, command,
+                        replies[command] ? replies[command] : fallback);
 }
 
 /* ---- events ---- */
@@ -592,6 +644,8 @@ cb_envelope (MilterClientContext *context, const gchar *address,
   (void) data;
   print_event (context, from ? 'M' : 'R', "%s: <%s>",
                from ? "envelope-from" : "envelope-recipient", address);
+  if (!from && recipient_reply (address))
+    return answer_status (context, 'R', recipient_reply (address));
   return answer (context, from ? 'M' : 'R', MILTER_STATUS_CONTINUE);
 }
 
@@ -786,6 +840,10 @@ main (int argc, char **argv)
   const GOptionEntry entries[] = {
     { "reply", 0, 0, G_OPTION_ARG_CALLBACK, (gpointer) parse_reply,
       "Answer EVENT with STATUS", "EVENT=STATUS" },
+    { "reply-recipient", 0, 0, G_OPTION_ARG_CALLBACK,
+      (gpointer) parse_reply_recipient,
+      "Answer a recipient matching the glob PATTERN with STATUS",
+      "PATTERN=STATUS" },
     { "reply-code", 0, 0, G_OPTION_ARG_STRING, &reply_code_text,
       "SMTP reply for reject/temporary-failure", "\"CODE [X.Y.Z] TEXT\"" },
     { "add-header", 0, 0, G_OPTION_ARG_CALLBACK,

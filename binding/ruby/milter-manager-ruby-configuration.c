@@ -84,6 +84,46 @@ milter_manager_ruby_configuration_load (const gchar *const *directories,
   return configuration;
 }
 
+/* The few value types an override has (milter-manager-command-line.c). */
+static VALUE
+override_value (GVariant *value)
+{
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+    return string_value (g_variant_get_string (value, NULL));
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_INT64))
+    return LL2NUM (g_variant_get_int64 (value));
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
+    return g_variant_get_boolean (value) ? Qtrue : Qfalse;
+  return Qnil;
+}
+
+gboolean
+milter_manager_ruby_configuration_override (MilterManagerRubyConfiguration *configuration,
+                                            GVariant *overrides,
+                                            GError **error)
+{
+  GVariantIter iter;
+  const gchar *key;
+  GVariant *value;
+  VALUE hash = rb_hash_new ();
+
+  g_variant_iter_init (&iter, overrides);
+  while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
+    rb_hash_aset (hash, string_value (key), override_value (value));
+
+  VALUE problem;
+  if (!milter_manager_ruby_call (milter_manager_ruby_embedded_module (), "override",
+                                 &problem, error, 2, configuration->model, hash))
+    return FALSE;
+  /* nil or MESSAGE (embedded.rb) */
+  if (!NIL_P (problem)) {
+    g_set_error (error, MILTER_MANAGER_RUBY_ERROR, MILTER_MANAGER_RUBY_ERROR_CONFIGURATION,
+                 "%.*s", (int) RSTRING_LEN (problem), RSTRING_PTR (problem));
+    return FALSE;
+  }
+  return TRUE;
+}
+
 gchar *
 milter_manager_ruby_configuration_dump (MilterManagerRubyConfiguration *configuration,
                                         GError **error)

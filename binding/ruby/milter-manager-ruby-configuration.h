@@ -8,6 +8,7 @@
  *   MilterManagerRubyConfiguration *configuration =
  *     milter_manager_ruby_configuration_load ((const gchar *const *) path,
  *                                             &file, &line, &error);
+ *   milter_manager_ruby_configuration_override (configuration, overrides, &error);
  *   gchar *text = milter_manager_ruby_configuration_dump (configuration, &error);
  *   GVariant *model = milter_manager_ruby_configuration_to_variant (configuration, &error);
  *   milter_manager_ruby_configuration_free (configuration);
@@ -78,6 +79,12 @@ milter_manager_ruby_configuration_load (const gchar *const *directories,
                                         gchar **error_file,
                                         guint *error_line,
                                         GError **error);
+/* Sets items as the command line does: overrides is an a{sv} of
+ * "section.item" -> value (s, x, b, or "mv" Nothing for nil), each
+ * checked like an assignment and shown by dump() under "# default". */
+gboolean milter_manager_ruby_configuration_override (MilterManagerRubyConfiguration *configuration,
+                                                     GVariant *overrides,
+                                                     GError **error);
 gchar *milter_manager_ruby_configuration_dump (MilterManagerRubyConfiguration *configuration,
                                                GError **error);
 GVariant *milter_manager_ruby_configuration_to_variant (MilterManagerRubyConfiguration *configuration,

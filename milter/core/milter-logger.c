@@ -93,9 +93,16 @@ static const struct {
   const gchar *name;
   gint facility;
 } facility_table[] = {
+  /* The set milter-manager.conf's log.syslog_facility accepts. */
   {"mail", LOG_MAIL},
   {"daemon", LOG_DAEMON},
   {"user", LOG_USER},
+  {"authpriv", LOG_AUTHPRIV},
+  {"cron", LOG_CRON},
+  {"kern", LOG_KERN},
+  {"lpr", LOG_LPR},
+  {"news", LOG_NEWS},
+  {"uucp", LOG_UUCP},
   {"local0", LOG_LOCAL0},
   {"local1", LOG_LOCAL1},
   {"local2", LOG_LOCAL2},

@@ -127,7 +127,8 @@ gboolean milter_logger_get_stderr (void);
 gboolean milter_logger_set_file (const gchar *path, GError **error);
 /* Reopen the file after rotation (e.g. on SIGHUP). */
 gboolean milter_logger_reopen (GError **error);
-/* facility: "mail" (default when NULL), "daemon", "user", "local0".."local7". */
+/* facility: "mail" (default when NULL), "daemon", "user", "authpriv", "cron",
+ * "kern", "lpr", "news", "uucp", "local0".."local7". */
 gboolean milter_logger_set_syslog (const gchar *identity,
                                    const gchar *facility,
                                    GError **error);

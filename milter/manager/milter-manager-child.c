@@ -213,7 +213,6 @@ report (MilterManagerChild *child, MilterStatus status, const gchar *code)
 VERDICT_HANDLER (on_continue, MILTER_STATUS_CONTINUE)
 VERDICT_HANDLER (on_accept, MILTER_STATUS_ACCEPT)
 VERDICT_HANDLER (on_reject, MILTER_STATUS_REJECT)
-VERDICT_HANDLER (on_temporary_failure, MILTER_STATUS_TEMPORARY_FAILURE)
 VERDICT_HANDLER (on_discard, MILTER_STATUS_DISCARD)
 VERDICT_HANDLER (on_skip, MILTER_STATUS_SKIP)
 
@@ -223,6 +222,20 @@ on_reply_code (MilterServerContext *context, const gchar *text,
 {
   (void) context;
   report (user_data, milter_manager_reply_code_status (text), text);
+}
+
+/* The server library takes a malformed 'y' as temporary-failure, as an
+ * MTA does; the manager instead passes it up with its text, so that it is
+ * logged and counted by its first digit (D3). */
+static void
+on_temporary_failure (MilterServerContext *context, gpointer user_data)
+{
+  const gchar *text = milter_server_context_get_reply_code_text (context);
+
+  if (milter_server_context_get_reply_code_error (context) && text)
+    on_reply_code (context, text, user_data);
+  else
+    report (user_data, MILTER_STATUS_TEMPORARY_FAILURE, NULL);
 }
 
 /* 'f' and '4' are errors (D17): the child counts its fallback and leaves. */
@@ -382,6 +395,12 @@ on_error (MilterServerContext *context, GError *error, gpointer user_data)
   MilterManagerChild *child = user_data;
 
   (void) context;
+  /* A close while it owed a reply shows as its fallback in [milter][end]
+   * (manager-behaviour.md §8); other errors keep its last own status. */
+  if (child->waiting && child->phase == CHILD_ALIVE &&
+      g_error_matches (error, MILTER_SERVER_CONTEXT_ERROR,
+                       MILTER_SERVER_CONTEXT_ERROR_CLOSED))
+    child->last_status = milter_manager_egg_get_fallback_status (child->egg);
   fail (child, error ? error->message : "error");
 }
 

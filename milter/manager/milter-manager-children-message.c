@@ -273,11 +273,63 @@ pump (MilterManagerChildren *children, MilterStatus *result)
   }
 }
 
+static MilterStatus message_call (MilterManagerChildren *children,
+                                  MilterServerState stage);
+
+/* The emulated DATA was answered later (§2.6): on continue the held
+ * command runs now and its answer is the reply; otherwise (FALSE) the
+ * DATA answer is. */
+gboolean
+_milter_manager_children_resume_held (MilterManagerChildren *children,
+                                      MilterStatus status)
+{
+  g_autofree gchar *code = NULL;
+
+  children->emulating_data = FALSE;
+  if (status != MILTER_STATUS_CONTINUE)
+    return FALSE;
+  status = message_call (children, children->held_stage);
+  if (status == MILTER_STATUS_NOT_CHANGE)
+    return TRUE;
+  code = milter_manager_children_take_reply_code (children);
+  children->callbacks->reply (status, code, children->user_data);
+  return TRUE;
+}
+
+/* §2.6: the MTA negotiated DATA (version 4 or later) but sends a message
+ * command while still at RCPT: the children get DATA first, and the
+ * command is held until it is answered. */
+static gboolean
+needs_data (MilterManagerChildren *children)
+{
+  return !children->queue_built && children->mta_offer.version >= 4 &&
+         children->stage == MILTER_SERVER_STATE_ENVELOPE_RECIPIENT;
+}
+
+static MilterStatus
+emulate_data (MilterManagerChildren *children, MilterServerState stage)
+{
+  MilterStatus status;
+
+  children->emulating_data = TRUE;
+  children->held_stage = stage;
+  status = milter_manager_children_data (children);
+  if (status == MILTER_STATUS_NOT_CHANGE)
+    return status;
+  children->emulating_data = FALSE;
+  if (status != MILTER_STATUS_CONTINUE)
+    return status;
+  g_clear_pointer (&children->call_reply_code, g_free);
+  return message_call (children, stage);
+}
+
 static MilterStatus
 message_call (MilterManagerChildren *children, MilterServerState stage)
 {
   MilterStatus status;
 
+  if (needs_data (children))
+    return emulate_data (children, stage);
   _milter_manager_children_begin (children, stage);
   if (!children->queue_built) {
     children->queue_built = TRUE;
@@ -443,6 +495,25 @@ _milter_manager_children_message_failed (MilterManagerSlot *slot)
   pump (children, NULL);
 }
 
+/* The action's name in the [children][evaluation][ACTION] row (§7). */
+static const gchar *
+modification_name (MilterManagerModificationType type)
+{
+  static const gchar *const names[] = {
+    [MILTER_MANAGER_MODIFICATION_ADD_HEADER] = "add-header",
+    [MILTER_MANAGER_MODIFICATION_INSERT_HEADER] = "insert-header",
+    [MILTER_MANAGER_MODIFICATION_CHANGE_HEADER] = "change-header",
+    [MILTER_MANAGER_MODIFICATION_DELETE_HEADER] = "delete-header",
+    [MILTER_MANAGER_MODIFICATION_ADD_RECIPIENT] = "add-recipient",
+    [MILTER_MANAGER_MODIFICATION_DELETE_RECIPIENT] = "delete-recipient",
+    [MILTER_MANAGER_MODIFICATION_CHANGE_FROM] = "change-from",
+    [MILTER_MANAGER_MODIFICATION_REPLACE_BODY] = "replace-body",
+    [MILTER_MANAGER_MODIFICATION_QUARANTINE] = "quarantine",
+  };
+
+  return names[type];
+}
+
 static void
 log_header_add (MilterManagerSlot *slot, const MilterManagerModification *m)
 {
@@ -469,8 +540,8 @@ _milter_manager_children_message_modify (MilterManagerSlot *slot,
     log_header_add (slot, m);
   if (milter_manager_child_is_evaluation_mode (slot->child)) {
     milter_debug (children->session_id,
-                  "[children][evaluation][modification][%d] [%" G_GUINT64_FORMAT
-                  "] %s", (gint) m->type, tag_of (slot),
+                  "[children][evaluation][%s] [%" G_GUINT64_FORMAT "] %s",
+                  modification_name (m->type), tag_of (slot),
                   milter_manager_child_get_name (slot->child));
     return;
   }

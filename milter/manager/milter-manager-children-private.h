@@ -54,6 +54,9 @@ struct _MilterManagerChildren {
   gboolean in_call;          /* inside an event function: answer by return */
   MilterManagerReplyCodes codes;
   gchar *call_reply_code;    /* the code of an answer given by return */
+  /* DATA emulation (§2.6): the message command held while DATA runs. */
+  gboolean emulating_data;
+  MilterServerState held_stage;
 
   /* The message. */
   MilterManagerMessageStore *store;
@@ -95,3 +98,5 @@ void _milter_manager_children_message_failed (MilterManagerSlot *slot);
 void _milter_manager_children_message_modify (MilterManagerSlot *slot,
                                               const MilterManagerModification *m);
 gboolean _milter_manager_children_is_message_stage (MilterServerState stage);
+gboolean _milter_manager_children_resume_held (MilterManagerChildren *children,
+                                               MilterStatus status);

@@ -300,6 +300,9 @@ _milter_manager_children_answer (MilterManagerChildren *children,
 
   /* A code lives for one reply only (D7). */
   milter_manager_reply_codes_clear (&children->codes);
+  if (children->emulating_data && !(children->in_call && result) &&
+      _milter_manager_children_resume_held (children, status))
+    return;
   if (children->in_call && result) {
     g_free (children->call_reply_code);
     children->call_reply_code = g_steal_pointer (&text);

@@ -9,6 +9,7 @@
 #include <milter/core/milter-reply-code.h>
 #include <milter/manager/milter-manager-children.h>
 #include <milter/manager/milter-manager-leader.h>
+#include <milter/server/milter-server-reply-values.h>
 
 #define REAP_INTERVAL 0.05
 #define REAP_LIMIT 40      /* checks before the children are freed anyway */
@@ -23,6 +24,8 @@ struct _MilterManagerLeader {
   guint64 event_id;                 /* the deferred event */
   gboolean deferred;
   MilterOption *wants;              /* the negotiate handler's option */
+  MilterStepFlags steps;            /* granted to the MTA */
+  GString *header_value;            /* a value with its leading space */
   MilterMacrosRequests *requests;
   MilterServerState last_state;
   MilterStatus last_status;
@@ -102,6 +105,7 @@ children_negotiated (const MilterOption *reply,
     return;
   }
   *leader->wants = *reply;
+  leader->steps = reply->steps;
   if (macros)
     milter_macros_requests_merge_union (leader->requests, macros);
   if (!milter_client_context_reply_to_event (leader->context, leader->event_id,
@@ -117,12 +121,32 @@ children_progress (gpointer user_data)
   milter_client_context_progress (leader->context, NULL);
 }
 
+/* With HDR_LEADSPC granted, the MTA's header values carry their leading
+ * space and expect it back; the engine and the children module hold them
+ * without it (the server library adds it per child that asked, §4.3). */
+static const gchar *
+to_mta_value (MilterManagerLeader *leader, const gchar *value)
+{
+  if (!value || !value[0])
+    return value;
+  return milter_server_header_value_to_milter (leader->header_value, value,
+                                               leader->steps);
+}
+
 static void
 children_modify (const MilterManagerModification *m, gpointer user_data)
 {
   MilterManagerLeader *leader = user_data;
   MilterClientContext *context = leader->context;
   g_autoptr (GError) error = NULL;
+  MilterManagerModification spaced = *m;
+
+  if (m->type == MILTER_MANAGER_MODIFICATION_ADD_HEADER ||
+      m->type == MILTER_MANAGER_MODIFICATION_INSERT_HEADER ||
+      m->type == MILTER_MANAGER_MODIFICATION_CHANGE_HEADER) {
+    spaced.value = to_mta_value (leader, m->value);
+    m = &spaced;
+  }
 
   switch (m->type) {
   case MILTER_MANAGER_MODIFICATION_ADD_HEADER:
@@ -398,7 +422,8 @@ on_header (MilterClientContext *context, const gchar *name,
   (void) context;
   return answer (leader, MILTER_SERVER_STATE_HEADER,
                  milter_manager_children_header (leader->children, name,
-                                                 value));
+                   milter_server_header_value_from_milter (value,
+                                                           leader->steps)));
 }
 
 static MilterStatus
@@ -497,6 +522,7 @@ milter_manager_leader_finalize (GObject *object)
   MilterManagerLeader *leader = MILTER_MANAGER_LEADER (object);
 
   release_children (leader);
+  g_string_free (leader->header_value, TRUE);
   g_clear_object (&leader->loop);
   g_clear_object (&leader->configuration);
   G_OBJECT_CLASS (milter_manager_leader_parent_class)->finalize (object);
@@ -514,6 +540,7 @@ milter_manager_leader_init (MilterManagerLeader *leader)
   leader->last_state = MILTER_SERVER_STATE_INVALID;
   leader->last_status = MILTER_STATUS_NOT_CHANGE;
   leader->started = g_get_monotonic_time ();
+  leader->header_value = g_string_new (NULL);
 }
 
 MilterManagerLeader *

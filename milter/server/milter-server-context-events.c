@@ -284,6 +284,7 @@ forget_last_reply (MilterServerContext *self, const EventInfo *info)
 
   g_clear_pointer (&priv->reply_code, milter_reply_code_free);
   g_clear_error (&priv->reply_code_error);
+  g_clear_pointer (&priv->reply_code_text, g_free);
   if (info->state == MILTER_SERVER_STATE_END_OF_MESSAGE)
     priv->held_size = 0;
 }

@@ -90,6 +90,7 @@ typedef struct {
   /* The last reply-code reply: parsed when valid, why not otherwise. */
   MilterReplyCode *reply_code;
   GError *reply_code_error;
+  gchar *reply_code_text;      /* the last 'y' text as sent, valid or not */
   /* Bytes the milter's modifications of this message made us hold. */
   gsize held_size;
   gsize max_held_size;

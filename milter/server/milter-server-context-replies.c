@@ -116,6 +116,8 @@ handle_reply_code (MilterServerContext *self, const gchar *text)
 
   g_clear_pointer (&priv->reply_code, milter_reply_code_free);
   g_clear_error (&priv->reply_code_error);
+  g_free (priv->reply_code_text);
+  priv->reply_code_text = g_strdup (text);
   status = milter_server_reply_code_status (text, &priv->reply_code,
                                             &priv->reply_code_error);
   if (priv->reply_code_error) {

@@ -373,6 +373,7 @@ milter_server_context_finalize (GObject *object)
   g_string_free (priv->header_value, TRUE);
   g_clear_pointer (&priv->reply_code, milter_reply_code_free);
   g_clear_error (&priv->reply_code_error);
+  g_clear_pointer (&priv->reply_code_text, g_free);
   for (gsize i = 0; i < MILTER_SERVER_CONTEXT_N_MACRO_COMMANDS; i++) {
     g_strfreev (priv->macro_names[i]);
     g_strfreev (priv->macro_values[i]);
@@ -681,6 +682,13 @@ milter_server_context_get_reply_code_error (MilterServerContext *context)
 {
   g_return_val_if_fail (MILTER_IS_SERVER_CONTEXT (context), NULL);
   return PRIV (context)->reply_code_error;
+}
+
+const gchar *
+milter_server_context_get_reply_code_text (MilterServerContext *context)
+{
+  g_return_val_if_fail (MILTER_IS_SERVER_CONTEXT (context), NULL);
+  return PRIV (context)->reply_code_text;
 }
 
 gsize

@@ -227,6 +227,11 @@ const MilterReplyCode *
 milter_server_context_get_reply_code (MilterServerContext *context);
 const GError *
 milter_server_context_get_reply_code_error (MilterServerContext *context);
+/* The last reply-code reply's text as the milter sent it, valid or not
+ * (a manager passes a malformed one on by its first digit), until the
+ * next event is sent. */
+const gchar *
+milter_server_context_get_reply_code_text (MilterServerContext *context);
 /* Bytes of the current body not yet sent. */
 gsize milter_server_context_get_body_remaining (MilterServerContext *context);
 

@@ -4,7 +4,8 @@
 # SYNOPSIS
 #   /usr/bin/python3 milter-probe.py [-f FROM] [-r RCPT]... [-H 'Name:value']...
 #       [-b BODY] [--version N] [--actions N] [--steps N] [--messages N]
-#       [--connections N] [--after-quit SECONDS] inet:PORT@HOST | unix:/path
+#       [--connections N] [--after-quit SECONDS] [--abort-at STEP]
+#       [--quit-new-connection] [--skip-data] inet:PORT@HOST | unix:/path
 #
 # DESCRIPTION
 #   Standard library only. Why it exists next to miltertest: miltertest reads
@@ -20,6 +21,8 @@
 #            + <rcpt> | 2 <rcpt> ARGS | - <rcpt> | e <from> [ARGS]
 #            b 'python repr of the bytes' | q reason | y text | a | c | ...
 #     after-quit -> c           (only with --after-quit, if the milter sends one)
+#   Header values go with one leading space when the milter negotiated
+#   SMFIP_HDR_LEADSPC, as Sendmail sends them then.
 #   Steps the milter switched off in negotiation (SMFIP_NO*) are not sent;
 #   for no-reply steps (SMFIP_NR_*) no reply is awaited. The transaction is:
 #   connect (client.test, 192.0.2.1:4567), helo client.test, mail FROM,
@@ -29,6 +32,13 @@
 #   message, the next starts at mail); --connections N repeats everything on
 #   new connections, one after the other. A message ends early when a reply
 #   ends it (accept, reject, discard, tempfail, reply-code outside rcpt).
+#   --abort-at STEP (mail, rcpt, data, header, eoh, body) sends abort right
+#   after that step of each connection's first message (printed "abort");
+#   the next message, if any, runs in full. --quit-new-connection keeps one
+#   socket for all --connections: between them it sends quit-new-connection
+#   ('K', printed "quit-new-connection") and starts again at connect.
+#   --skip-data never sends DATA, as an MTA does that negotiates version 4
+#   or later but predates the DATA command.
 #
 # DIAGNOSTICS
 #   Exit 0 when every transaction ran to quit, 1 on a protocol error, EOF or
@@ -40,7 +50,7 @@ import struct
 import sys
 
 NOCONNECT, NOHELO, NOMAIL, NORCPT, NOBODY, NOHDRS, NOEOH = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20, 0x40
-NR_HDR, NODATA = 0x80, 0x200
+NR_HDR, NODATA, LEADSPC = 0x80, 0x200, 0x100000
 NR_CONN, NR_HELO, NR_MAIL, NR_RCPT, NR_DATA, NR_EOH, NR_BODY = (
     0x1000, 0x2000, 0x4000, 0x8000, 0x10000, 0x40000, 0x80000)
 # Reply bytes that come before the final reply of a step (progress included).
@@ -164,12 +174,16 @@ def macro(session, stage, *pairs):
     session.send("D", stage.encode() + b"".join(cstr(p) for p in pairs))
 
 
-def run_message(session, args, number):
-    def ended(reply):
+def run_message(session, args, number, abort_at=None):
+    def ended(reply, step=None):
+        if step is not None and step == abort_at:
+            session.send("A")
+            print("abort", flush=True)
+            return True
         return reply is not None and reply in MESSAGE_ENDERS
 
     macro(session, "M", "i", "PROBE%d" % number)
-    if ended(session.step("mail " + args.sender, "M", cstr(args.sender), NOMAIL, NR_MAIL)):
+    if ended(session.step("mail " + args.sender, "M", cstr(args.sender), NOMAIL, NR_MAIL), "mail"):
         return
     accepted = 0
     for rcpt in args.rcpt:
@@ -179,38 +193,46 @@ def run_message(session, args, number):
             accepted += 1
         elif reply in b"ad":
             return
+    if ended(None, "rcpt"):
+        return
     if accepted == 0:
         session.send("A")
         print("abort (no recipient accepted)", flush=True)
         return
     # DATA exists from protocol version 4 on, for both sides.
-    if min(args.version, session.version) >= 4:
+    if min(args.version, session.version) >= 4 and not args.skip_data:
         macro(session, "T", "i", "PROBE%d" % number)
-        if ended(session.step("data", "T", b"", NODATA, NR_DATA)):
+        if ended(session.step("data", "T", b"", NODATA, NR_DATA), "data"):
             return
     for header in args.header:
         name, _, value = header.partition(":")
-        reply = session.step("header " + name, "L", cstr(name) + cstr(value.lstrip()), NOHDRS, NR_HDR)
+        # With HDR_LEADSPC the value goes as it stands after the colon.
+        value = " " + value.lstrip() if session.steps & LEADSPC else value.lstrip()
+        reply = session.step("header " + name, "L", cstr(name) + cstr(value), NOHDRS, NR_HDR)
         if ended(reply):
             return
-    if ended(session.step("eoh", "N", b"", NOEOH, NR_EOH)):
+    if ended(None, "header"):
+        return
+    if ended(session.step("eoh", "N", b"", NOEOH, NR_EOH), "eoh"):
         return
     body = args.body.encode().replace(b"\\r\\n", b"\r\n")
-    if body and ended(session.step("body", "B", body, NOBODY, NR_BODY)):
+    if body and ended(session.step("body", "B", body, NOBODY, NR_BODY), "body"):
         return
     macro(session, "E", "i", "PROBE%d" % number)
     session.eom()
 
 
-def run_connection(args, first_message):
-    session = Session(args.spec, args.timeout)
-    try:
+def run_connection(args, first_message, session=None, last=True):
+    if session is None:
+        session = Session(args.spec, args.timeout)
         session.send("O", struct.pack(">III", args.version, args.actions, args.steps))
         reply, payload = session.read_packet()
         print("negotiate -> %s" % describe(reply, payload), flush=True)
         if chr(reply) != "O":
+            session.close()
             raise ProbeError("negotiate answered with %r" % chr(reply))
         session.version, _, session.steps = struct.unpack(">III", payload[:12])
+    try:
         macro(session, "C", "j", "mta.test.invalid", "{daemon_name}", "probe")
         address = cstr("client.test") + b"4" + struct.pack(">H", 4567) + cstr("192.0.2.1")
         reply = session.step("connect", "C", address, NOCONNECT, NR_CONN)
@@ -218,12 +240,20 @@ def run_connection(args, first_message):
             reply = session.step("helo", "H", cstr("client.test"), NOHELO, NR_HELO)
             if reply is None or reply in b"c":
                 for n in range(args.messages):
-                    run_message(session, args, first_message + n)
+                    run_message(session, args, first_message + n,
+                                args.abort_at if n == 0 else None)
+        if not last:
+            session.send("K")
+            print("quit-new-connection", flush=True)
+            return session
         session.send("Q")
         if args.after_quit > 0:
             session.after_quit(args.after_quit)
-    finally:
+    except BaseException:
         session.close()
+        raise
+    session.close()
+    return None
 
 
 def main():
@@ -241,16 +271,21 @@ def main():
     parser.add_argument("--connections", type=int, default=1)
     parser.add_argument("--after-quit", type=float, default=0)
     parser.add_argument("--timeout", type=float, default=10)
+    parser.add_argument("--abort-at", choices=["mail", "rcpt", "data", "header", "eoh", "body"])
+    parser.add_argument("--quit-new-connection", action="store_true")
+    parser.add_argument("--skip-data", action="store_true")
     args = parser.parse_args()
     if not args.rcpt:
         args.rcpt = ["<bob@example.net>"]
     if not args.header:
         args.header = ["From:alice@example.test", "Subject:probe"]
     try:
+        session = None
         for n in range(args.connections):
             if args.connections > 1:
                 print("connection %d" % (n + 1), flush=True)
-            run_connection(args, n * args.messages + 1)
+            last = n == args.connections - 1 or not args.quit_new_connection
+            session = run_connection(args, n * args.messages + 1, session, last)
     except (ProbeError, OSError, struct.error) as error:
         print("milter-probe: %s" % error, file=sys.stderr)
         return 1

@@ -12,17 +12,30 @@
 #     child NAME [ARG...]     a milter-test-client with ARGs (replies per
 #                             event, modifications, --sleep ...); "child
 #                             NAME --absent" starts nothing (refused)
+#     rawchild NAME [ARG...]  test/manager/raw-child.py with ARGs: a child
+#                             that breaks the protocol on purpose
+#     blackhole NAME          a TCP listener whose accept queue is full,
+#                             so a connect to it never completes
 #     milter NAME ITEMS       the engine's --milter items for NAME
 #                             (fallback=STATUS,evaluation,reading-timeout=S)
 #     engine ARG...           more engine options
 #     mta ARG...              milter-test-server's options (the MTA side)
+#     probe ARG...            the MTA side is test/integration/milter-probe.py
+#                             with ARGs instead (abort, quit-new-connection)
+#     miltertest SCRIPT       the MTA side is miltertest running
+#                             test/manager/miltertest/SCRIPT (skipped when
+#                             miltertest is not installed)
 #     body-size BYTES         the MTA sends a generated body of BYTES
 #     mta-prints REGEX        a line of the MTA's output matches (grep -E)
 #     mta-lacks REGEX         no line of it does
+#     mta-count N REGEX       exactly N lines of it match
 #     child-got NAME REGEX    a line of child NAME's event printout matches
 #     child-lacks NAME REGEX  none does
 #     child-count NAME N REGEX  exactly N lines match
 #     log-has REGEX           a line of the engine's log matches
+#     log-row LEVEL SESSION REGEX
+#                             a line at LEVEL whose session prefix is
+#                             [SESSION] ("-": no prefix) is "REGEX..."
 #     max-rss-kib N           the engine's peak resident set stays below N
 #
 #   Each expectation is one TAP test.
@@ -49,7 +62,7 @@ run_scenario() {
     file=$1 backend=$2 tag=$3
     dir=$IT_WORK/$tag
     mkdir -p "$dir"
-    engine_args= mta_args= body_size=
+    engine_args= mta_args= body_size= probe= miltertest=
     pids=
     # First pass: children and options.
     while IFS= read -r line; do
@@ -73,6 +86,33 @@ run_scenario() {
                 it_wait_unix "$dir/$name.sock" 10 "$IT_PID" || tap_diag "child $name did not listen"
             fi
             ;;
+        rawchild)
+            name=$1; shift
+            eval "items_$name="
+            echo "$name" >> "$dir/children"
+            it_start "$tag-$name" "$IT_PYTHON" "$S/test/manager/raw-child.py" \
+                -s "unix:$dir/$name.sock" "$@"
+            pids="$pids $IT_PID"
+            eval "pid_$name=$IT_PID"
+            it_wait_unix "$dir/$name.sock" 10 "$IT_PID" || tap_diag "child $name did not listen"
+            ;;
+        blackhole)
+            name=$1
+            eval "items_$name="
+            echo "$name" >> "$dir/children"
+            port=$(it_free_port)
+            eval "spec_$name=inet:$port@127.0.0.1"
+            it_start "$tag-$name" "$IT_PYTHON" "$S/test/manager/raw-child.py" \
+                -s "inet:$port@127.0.0.1" --full-backlog
+            pids="$pids $IT_PID"
+            # Not it_wait_port: a probe connection would take the queue.
+            i=0
+            while [ $i -lt 100 ] && ! grep -q '^listening$' "$IT_WORK/$tag-$name.log"; do
+                sleep 0.1; i=$((i + 1))
+            done
+            ;;
+        probe) probe=1; for a in "$@"; do printf '%s\n' "$a"; done >> "$dir/mta-args" ;;
+        miltertest) miltertest=$1 ;;
         milter) eval "items_$1=,\$2" ;;
         engine) engine_args="$engine_args $*" ;;
         mta) for a in "$@"; do printf '%s\n' "$a"; done >> "$dir/mta-args" ;;
@@ -82,8 +122,8 @@ run_scenario() {
     milters=
     if [ -f "$dir/children" ]; then
         while read -r name; do
-            eval "items=\$items_$name"
-            milters="$milters --milter=$name=unix:$dir/$name.sock$items"
+            eval "items=\$items_$name spec=\${spec_$name:-unix:$dir/$name.sock}"
+            milters="$milters --milter=$name=$spec$items"
         done < "$dir/children"
     fi
     # shellcheck disable=SC2086
@@ -106,8 +146,19 @@ while n>0:
     out.write(chunk[:n]); n-=min(n,len(chunk))" "$body_size" > "$dir/mail"
         set -- "$@" --mail-file "$dir/mail"
     fi
-    "$TEST_SERVER" -s "unix:$dir/engine.sock" --all-timeouts=20 "$@" \
-        > "$dir/mta.out" 2>&1
+    if [ -n "$miltertest" ]; then
+        stdbuf -o0 miltertest -D "SOCK=unix:$dir/engine.sock" \
+            -D "LUADIR=$S/test/integration/miltertest" \
+            -s "$S/test/manager/miltertest/$miltertest" > "$dir/mta.out" 2>&1
+        echo "miltertest exit $?" >> "$dir/mta.out"
+    elif [ -n "$probe" ]; then
+        "$IT_PYTHON" "$S/test/integration/milter-probe.py" "$@" \
+            "unix:$dir/engine.sock" > "$dir/mta.out" 2>&1
+        echo "probe exit $?" >> "$dir/mta.out"
+    else
+        "$TEST_SERVER" -s "unix:$dir/engine.sock" --all-timeouts=20 "$@" \
+            > "$dir/mta.out" 2>&1
+    fi
     # Every child has finished its session (or never had one).
     for name in $(cat "$dir/children" 2>/dev/null); do
         eval "pid=\${pid_$name:-}"
@@ -134,10 +185,14 @@ while n>0:
         case $kind in
         mta-prints) grep -Eq -- "$1" "$dir/mta.out"; check_result $? ;;
         mta-lacks) ! grep -Eq -- "$1" "$dir/mta.out"; check_result $? ;;
+        mta-count) [ "$(grep -Ec -- "$2" "$dir/mta.out")" = "$1" ]; check_result $? ;;
         child-got) grep -Eq -- "$2" "$dir/$1.out"; check_result $? ;;
         child-lacks) ! grep -Eq -- "$2" "$dir/$1.out"; check_result $? ;;
         child-count) [ "$(grep -Ec -- "$3" "$dir/$1.out")" = "$2" ]; check_result $? ;;
         log-has) grep -Eq -- "$1" "$dir/engine.log"; check_result $? ;;
+        log-row)
+            if [ "$2" = - ]; then prefix=; else prefix="\\[$2\\] "; fi
+            grep -Eq -- "^[^ ]+ $1: $prefix$3" "$dir/engine.log"; check_result $? ;;
         max-rss-kib) [ -n "$rss" ] && [ "$rss" -lt "$1" ]; check_result $? ;;
         esac
     done < "$file"
@@ -160,7 +215,13 @@ check_result() {
 }
 
 k=0
+have_miltertest=
+command -v miltertest >/dev/null 2>&1 && have_miltertest=1
 for file in $scenarios; do
+    if [ -z "$have_miltertest" ] && grep -q '^miltertest ' "$file"; then
+        tap_skip "$(basename "$file" .scenario): miltertest is not installed"
+        continue
+    fi
     for backend in glib libev; do
         k=$((k + 1))
         run_scenario "$file" "$backend" "$(basename "$file" .scenario)-$backend"

@@ -63,6 +63,19 @@ module Milter
         @locations[name] = location
       end
 
+      # A value set from outside the files (the command line): checked
+      # like an assignment, with no location.
+      def override(name, value)
+        item = items.find { |candidate| candidate.name == name }
+        raise ConfigurationError.new("unknown item #{section_name}.#{name}") unless item
+        begin
+          @values[name] = item.rule.call("#{section_name}.#{name}", value)
+        rescue InvalidValue => error
+          raise ConfigurationError.new(error.message)
+        end
+        @locations.delete(name)
+      end
+
       def value(name)
         @values.fetch(name)
       end

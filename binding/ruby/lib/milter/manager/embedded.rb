@@ -21,6 +21,22 @@ module Milter
         ([error.message] + (error.backtrace || [])).join("\n") + "\n"
       end
 
+      # Sets "section.item" => value pairs as the command line does:
+      # checked like assignments, shown under "# default" by the dump (as
+      # the original shows overridden items). -> nil or the error message.
+      def override(configuration, overrides)
+        overrides.each do |key, value|
+          section_name, item = key.split(".", 2)
+          unless Configuration::SECTIONS.include?(section_name.to_sym)
+            raise ConfigurationError.new("unknown section in #{key}")
+          end
+          configuration.send(section_name).override(item.to_sym, value)
+        end
+        nil
+      rescue ConfigurationError => error
+        error.message
+      end
+
       # The model as plain data (Configuration#to_h).
       def to_h(configuration)
         configuration.to_h

@@ -1,0 +1,141 @@
+/*
+ * milter-manager-daemon - the daemon's state, its one load routine and
+ * the application of the settings to the logger and the client. See
+ * milter-manager-daemon.h.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include <milter/core/milter-logger.h>
+#include "src/milter-manager-daemon.h"
+
+void
+milter_manager_daemon_init (MilterManagerDaemon *daemon)
+{
+  daemon->load_path = NULL;
+  daemon->configuration = NULL;
+  daemon->settings = NULL;
+  daemon->client = NULL;
+  daemon->default_log_levels = milter_logger_get_levels ();
+  daemon->is_root = geteuid () == 0;
+  daemon->signal_pipe[0] = daemon->signal_pipe[1] = -1;
+  daemon->signal_watch = 0;
+  daemon->signal_loop = NULL;
+}
+
+void
+milter_manager_daemon_clear (MilterManagerDaemon *daemon)
+{
+  milter_manager_daemon_signals_uninstall (daemon);
+  g_clear_object (&daemon->client);
+  g_clear_object (&daemon->configuration);
+  g_clear_pointer (&daemon->settings, milter_manager_daemon_settings_free);
+  g_clear_pointer (&daemon->load_path, g_strfreev);
+  milter_manager_command_line_clear (&daemon->command_line);
+}
+
+void
+milter_manager_loaded_clear (MilterManagerLoaded *loaded)
+{
+  g_clear_pointer (&loaded->ruby, milter_manager_ruby_configuration_free);
+  g_clear_object (&loaded->configuration);
+  g_clear_pointer (&loaded->settings, milter_manager_daemon_settings_free);
+}
+
+static gboolean
+load (MilterManagerDaemon *daemon, MilterManagerLoaded *loaded, gchar **error_file,
+      GError **error)
+{
+  loaded->ruby = milter_manager_ruby_configuration_load ((const gchar *const *) daemon->load_path,
+                                                         error_file, NULL, error);
+  if (!loaded->ruby)
+    return FALSE;
+  /* The command line over the files (milter-manager-command-line.h). */
+  g_autoptr (GVariant) overrides = milter_manager_command_line_overrides (&daemon->command_line);
+  if (!milter_manager_ruby_configuration_override (loaded->ruby, overrides, error)) {
+    g_prefix_error (error, "command line: ");
+    return FALSE;
+  }
+  g_autoptr (GVariant) model = milter_manager_ruby_configuration_to_variant (loaded->ruby, error);
+  if (!model)
+    return FALSE;
+  loaded->configuration = milter_manager_ruby_apply (model, &loaded->settings, error);
+  if (!loaded->configuration)
+    return FALSE;
+  /* Privilege mode starts child milters as other users: root only. It is
+   * switched off after loading, so a platform file cannot turn it back
+   * on (configuration.md §6 quirk 5). */
+  if (!daemon->is_root)
+    loaded->settings->privilege_mode = FALSE;
+  return TRUE;
+}
+
+gboolean
+milter_manager_daemon_is_custom_file (const gchar *path)
+{
+  if (!path)
+    return FALSE;
+  g_autofree gchar *name = g_path_get_basename (path);
+  return g_str_equal (name, "milter-manager.custom.conf");
+}
+
+gboolean
+milter_manager_daemon_load (MilterManagerDaemon *daemon,
+                            MilterManagerLoaded *loaded,
+                            GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+
+  g_autofree gchar *error_file = NULL;
+
+  memset (loaded, 0, sizeof (*loaded));
+  if (load (daemon, loaded, &error_file, &local_error))
+    return TRUE;
+  if (milter_manager_daemon_is_custom_file (error_file))
+    milter_error (0, "[configuration][load][custom][error] %s", local_error->message);
+  else
+    milter_error (0, "[configuration][load][error] %s", local_error->message);
+  milter_manager_loaded_clear (loaded);
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
+}
+
+gboolean
+milter_manager_daemon_apply_log (MilterManagerDaemon *daemon,
+                                 const MilterManagerDaemonSettings *settings,
+                                 GError **error)
+{
+  milter_logger_set_levels (settings->log_level_set ? settings->log_levels :
+                            daemon->default_log_levels);
+  /* NULL: back to the terminal output. */
+  if (!milter_logger_set_file (settings->log_path, error)) {
+    g_prefix_error (error, "log.path: ");
+    return FALSE;
+  }
+  if (!settings->use_syslog) {
+    milter_logger_unset_syslog ();
+    return TRUE;
+  }
+  if (!milter_logger_set_syslog ("milter-manager", settings->syslog_facility, error)) {
+    g_prefix_error (error, "log.syslog_facility: ");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+void
+milter_manager_daemon_apply_reloadable (MilterManagerDaemon *daemon,
+                                        const MilterManagerDaemonSettings *settings,
+                                        MilterManagerConfiguration *configuration)
+{
+  MilterClient *client = daemon->client;
+
+  milter_client_set_max_connections (client, settings->max_connections);
+  milter_client_set_suspend_time (client, (gdouble) settings->suspend_time_on_unacceptable);
+  milter_client_set_maintenance_interval (client, settings->maintenance_interval);
+  milter_client_set_packet_buffer_size (client,
+                                        milter_manager_configuration_get_packet_buffer_size
+                                        (configuration));
+}

@@ -1,0 +1,58 @@
+/*
+ * milter-manager-reload - reload the configuration of a running daemon
+ * (SIGHUP now, the controller's "reload" later: one routine for both,
+ * configuration.md §6 quirk 3).
+ *
+ * The new configuration is built beside the old one (Ruby load, model,
+ * C objects, command-line overrides) and swapped in only when all of it
+ * succeeded; otherwise the old one stays, untouched. The log level is
+ * part of the new settings, so deleting a log.level line and reloading
+ * goes back to the default (quirk 4). Sessions in flight keep the
+ * configuration they started with: they hold a reference to it; only
+ * new sessions see the new one. Items read only at start-up (sockets,
+ * PID file, user, workers, event loop, descriptors limit) change what
+ * the loaded model says, not the running daemon.
+ */
+#include "config.h"
+
+#include <milter/core/milter-logger.h>
+#include "src/milter-manager-daemon.h"
+
+static gchar *
+milter_names (MilterManagerConfiguration *configuration)
+{
+  GPtrArray *eggs = milter_manager_configuration_get_eggs (configuration);
+  GString *names = g_string_new (NULL);
+  for (guint i = 0; i < eggs->len; i++)
+    g_string_append_printf (names, "%s%s", i ? ", " : "",
+                            milter_manager_egg_get_name (eggs->pdata[i]));
+  return g_string_free (names, FALSE);
+}
+
+gboolean
+milter_manager_daemon_reload (MilterManagerDaemon *daemon, GError **error)
+{
+  MilterManagerLoaded loaded;
+
+  if (!milter_manager_daemon_load (daemon, &loaded, error))
+    return FALSE;
+  if (!milter_manager_daemon_apply_log (daemon, loaded.settings, error)) {
+    /* Put the old log settings back: the new ones are refused whole. */
+    if (daemon->settings)
+      milter_manager_daemon_apply_log (daemon, daemon->settings, NULL);
+    milter_manager_loaded_clear (&loaded);
+    return FALSE;
+  }
+  if (daemon->client)
+    milter_manager_daemon_apply_reloadable (daemon, loaded.settings, loaded.configuration);
+
+  g_clear_object (&daemon->configuration);
+  daemon->configuration = g_steal_pointer (&loaded.configuration);
+  g_clear_pointer (&daemon->settings, milter_manager_daemon_settings_free);
+  daemon->settings = g_steal_pointer (&loaded.settings);
+  milter_manager_loaded_clear (&loaded);
+
+  g_autofree gchar *names = milter_names (daemon->configuration);
+  milter_info (0, "[manager][reload][success] configuration reloaded: milters: [%s]", names);
+  return TRUE;
+}

@@ -1,0 +1,241 @@
+/*
+ * milter-manager-startup - the start-up sequence of milter-manager
+ * (configuration.md §5) and its run
+ *
+ * DESCRIPTION
+ *   Load path (--config-dir, $MILTER_MANAGER_CONFIG_DIR, the built-in
+ *   directory, then the custom configuration directory of an effective
+ *   user given on the command line) -> load -> --show-config prints the
+ *   dump and ends here -> log settings -> RLIMIT_NOFILE from
+ *   manager.max_file_descriptors -> the client: listen, PID file (as
+ *   root, before the drop), daemonize, switch user and group (root
+ *   only; a non-root start keeps its user) -> SIGHUP/SIGUSR1 handlers ->
+ *   sessions until SIGTERM/SIGINT.
+ *
+ * DIAGNOSTICS (log-catalogue.tsv, module manager)
+ *   error [manager][configuration][reload][command-line-load-path][error]
+ *         the load with a --config-dir failed
+ *   error failed to find password entry for effective user: NAME
+ *   error failed to create custom configuration directory: DIR: WHY
+ *   error failed to change owner and group of configuration directory: DIR: WHY
+ *   error failed to get limit for RLIMIT_NOFILE: WHY
+ *   error failed to set limit for RLIMIT_NOFILE: WHY
+ *   error failed to listen: WHY
+ *   error failed to drop privilege: WHY
+ *   error failed to daemonize: WHY
+ *   error failed to start milter-manager process: WHY
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include <milter/client/milter-client-process.h>
+#include <milter/core/milter-logger.h>
+#include "src/milter-manager-daemon.h"
+#include "src/milter-manager-leader-placeholder.h"
+
+MilterManagerStartupFailure
+milter_manager_startup_failure_classify (const GError *error)
+{
+  if (error->domain == MILTER_CLIENT_ERROR &&
+      (error->code == MILTER_CLIENT_ERROR_SPEC || error->code == MILTER_CLIENT_ERROR_LISTEN ||
+       error->code == MILTER_CLIENT_ERROR_UNIX_SOCKET))
+    return MILTER_MANAGER_STARTUP_FAILURE_LISTEN;
+  if (error->domain == MILTER_CLIENT_PROCESS_ERROR) {
+    switch (error->code) {
+    case MILTER_CLIENT_PROCESS_ERROR_UNKNOWN_USER:
+    case MILTER_CLIENT_PROCESS_ERROR_UNKNOWN_GROUP:
+    case MILTER_CLIENT_PROCESS_ERROR_PRIVILEGE:
+      return MILTER_MANAGER_STARTUP_FAILURE_DROP_PRIVILEGE;
+    case MILTER_CLIENT_PROCESS_ERROR_DAEMON:
+      return MILTER_MANAGER_STARTUP_FAILURE_DAEMONIZE;
+    default:
+      break;
+    }
+  }
+  return MILTER_MANAGER_STARTUP_FAILURE_OTHER;
+}
+
+static void
+log_startup_failure (const GError *error)
+{
+  switch (milter_manager_startup_failure_classify (error)) {
+  case MILTER_MANAGER_STARTUP_FAILURE_LISTEN:
+    milter_error (0, "failed to listen: %s", error->message);
+    break;
+  case MILTER_MANAGER_STARTUP_FAILURE_DROP_PRIVILEGE:
+    milter_error (0, "failed to drop privilege: %s", error->message);
+    break;
+  case MILTER_MANAGER_STARTUP_FAILURE_DAEMONIZE:
+    milter_error (0, "failed to daemonize: %s", error->message);
+    break;
+  case MILTER_MANAGER_STARTUP_FAILURE_OTHER:
+    milter_error (0, "failed to start milter-manager process: %s", error->message);
+    break;
+  }
+}
+
+/* ~USER/.milter-manager, where the controller will save the custom
+ * file: created (0700, owned by the user) when missing, then appended
+ * to the load path. Only an effective user known before the load
+ * counts (the command line's). */
+static void
+add_custom_configuration_directory (MilterManagerDaemon *daemon)
+{
+  const gchar *user = daemon->command_line.user;
+  if (!user || !daemon->is_root)
+    return;
+  struct passwd *entry = getpwnam (user);
+  if (!entry) {
+    milter_error (0, "failed to find password entry for effective user: %s", user);
+    return;
+  }
+  g_autofree gchar *directory = g_build_filename (entry->pw_dir, ".milter-manager", NULL);
+  if (!g_file_test (directory, G_FILE_TEST_IS_DIR)) {
+    if (g_mkdir (directory, 0700) == -1) {
+      milter_error (0, "failed to create custom configuration directory: %s: %s",
+                    directory, g_strerror (errno));
+      return;
+    }
+    if (chown (directory, entry->pw_uid, entry->pw_gid) == -1) {
+      milter_error (0, "failed to change owner and group of configuration directory: %s: %s",
+                    directory, g_strerror (errno));
+      return;
+    }
+  }
+  guint n = g_strv_length (daemon->load_path);
+  daemon->load_path = g_renew (gchar *, daemon->load_path, n + 2);
+  daemon->load_path[n] = g_steal_pointer (&directory);
+  daemon->load_path[n + 1] = NULL;
+}
+
+static void
+set_file_descriptor_limit (guint max)
+{
+  struct rlimit limit;
+  if (max == 0)
+    return;
+  if (getrlimit (RLIMIT_NOFILE, &limit) == -1) {
+    milter_error (0, "failed to get limit for RLIMIT_NOFILE: %s", g_strerror (errno));
+    return;
+  }
+  limit.rlim_cur = limit.rlim_max = (rlim_t) max;
+  if (setrlimit (RLIMIT_NOFILE, &limit) == -1)
+    milter_error (0, "failed to set limit for RLIMIT_NOFILE: %s: %u", g_strerror (errno), max);
+}
+
+static void
+on_connection_established (MilterClient *client, MilterClientContext *context, gpointer data)
+{
+  MilterManagerDaemon *daemon = data;
+  (void) client;
+  milter_manager_leader_attach (daemon->configuration, context);
+}
+
+static void
+on_listen_started (MilterClient *client, gpointer data)
+{
+  MilterManagerDaemon *daemon = data;
+  MilterEventLoop *loop = milter_client_get_event_loop (client);
+  if (milter_client_get_n_workers (client) == 0 && loop) {
+    milter_manager_daemon_signals_install (daemon, loop);
+  } else {
+    /* A multi-worker master has no loop of its own to reload in; a
+     * SIGHUP must not kill it (send it to the workers). */
+    signal (SIGHUP, SIG_IGN);
+  }
+}
+
+static gboolean
+configure_client (MilterManagerDaemon *daemon, GError **error)
+{
+  const MilterManagerDaemonSettings *settings = daemon->settings;
+  MilterClient *client = milter_client_new ();
+  daemon->client = client;
+
+  if (!milter_client_set_connection_spec (client, settings->connection_spec, error)) {
+    g_prefix_error (error, "manager.connection_spec: ");
+    return FALSE;
+  }
+  milter_client_set_unix_socket_mode (client, settings->unix_socket_mode);
+  milter_client_set_unix_socket_group (client, settings->unix_socket_group);
+  milter_client_set_remove_unix_socket_on_create (client, settings->remove_unix_socket_on_create);
+  milter_client_set_remove_unix_socket_on_close (client, settings->remove_unix_socket_on_close);
+  milter_client_set_event_loop_backend (client, settings->event_loop_backend);
+  milter_client_set_n_workers (client, settings->n_workers);
+  milter_client_set_pid_file (client, settings->pid_file);
+  milter_client_set_daemon (client, settings->daemon);
+  if (daemon->is_root) {
+    milter_client_set_user (client, settings->effective_user);
+    milter_client_set_group (client, settings->effective_group);
+  } else if (settings->effective_user || settings->effective_group) {
+    milter_info (0, "[manager][privilege][skip] not started as root: "
+                 "effective user and group are not switched to");
+  }
+  milter_manager_daemon_apply_reloadable (daemon, settings, daemon->configuration);
+  g_signal_connect (client, "connection-established",
+                    G_CALLBACK (on_connection_established), daemon);
+  g_signal_connect (client, "listen-started", G_CALLBACK (on_listen_started), daemon);
+  return TRUE;
+}
+
+static gint
+fail (const GError *error)
+{
+  g_printerr ("milter-manager: %s\n", error->message);
+  return EXIT_FAILURE;
+}
+
+gint
+milter_manager_daemon_start (MilterManagerDaemon *daemon)
+{
+  g_autoptr (GError) error = NULL;
+  MilterManagerLoaded loaded;
+
+  /* The command line's log settings hold for the load's own lines too. */
+  if (daemon->command_line.log_levels_given)
+    milter_logger_set_levels (daemon->command_line.log_levels);
+  const gchar *log_path = daemon->command_line.client.log_path;
+  if (log_path && g_strcmp0 (log_path, "-") != 0 && !milter_logger_set_file (log_path, &error))
+    return fail (error);
+
+  daemon->load_path =
+    milter_manager_ruby_configuration_default_load_path (daemon->command_line.config_dir);
+  add_custom_configuration_directory (daemon);
+  if (!milter_manager_daemon_load (daemon, &loaded, &error)) {
+    if (daemon->command_line.config_dir)
+      milter_error (0, "[manager][configuration][reload][command-line-load-path][error] %s",
+                    error->message);
+    return fail (error);
+  }
+  if (daemon->command_line.show_config) {
+    g_autofree gchar *dump = milter_manager_ruby_configuration_dump (loaded.ruby, &error);
+    milter_manager_loaded_clear (&loaded);
+    if (!dump)
+      return fail (error);
+    fputs (dump, stdout);
+    return fflush (stdout) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  }
+  daemon->configuration = g_steal_pointer (&loaded.configuration);
+  daemon->settings = g_steal_pointer (&loaded.settings);
+  milter_manager_loaded_clear (&loaded);
+  if (!milter_manager_daemon_apply_log (daemon, daemon->settings, &error))
+    return fail (error);
+
+  set_file_descriptor_limit (daemon->settings->max_file_descriptors);
+  if (!configure_client (daemon, &error))
+    return fail (error);
+  if (!milter_client_run (daemon->client, &error)) {
+    log_startup_failure (error);
+    return fail (error);
+  }
+  return EXIT_SUCCESS;
+}

@@ -1,0 +1,343 @@
+#!/bin/sh
+# manager-daemon.sh - the milter-manager daemon as a program: its command
+# line (--help, --help-all, --version, refused values), --show-config of
+# the bundled configuration and of a test one (exact text), configuration
+# errors naming FILE:LINE, start on a unix socket in the work directory
+# and on a free inet port with a session through it (milter-test-server),
+# the PID file, SIGHUP reload (a new configuration, a failed one keeping
+# the old), SIGUSR1 reopening the log file, SIGTERM removing socket and
+# PID file, and the catalogued start-up rows (failed to listen, failed to
+# drop privilege, RLIMIT_NOFILE, the custom configuration directory),
+# each with its level. Waits are bounded polls.
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/test/integration/lib.sh"
+it_init
+S=$(cd "${top_srcdir:-$(dirname "$0")/../..}" && pwd)
+B=$(cd "${top_builddir:-$S}" && pwd)
+MM=$B/src/milter-manager
+TEST_SERVER=$B/src/milter-test-server
+[ -x "$MM" ] || tap_skip_all "milter-manager is not built"
+MILTER_MANAGER_RUBYLIB=$S/binding/ruby/lib:$B/binding/ruby/lib
+MILTER_MANAGER_CONFIG_DIR=$S/conf
+unset MILTER_LOG_LEVEL
+export MILTER_MANAGER_RUBYLIB MILTER_MANAGER_CONFIG_DIR
+FIXTURES=$S/test/daemon/fixtures
+W=$IT_WORK
+tap_plan 36
+
+# wait_grep FILE PATTERN [SECS]: poll until FILE has a line matching PATTERN.
+wait_grep() {
+    _ticks=$((${3:-10} * 10))
+    while [ $_ticks -gt 0 ]; do
+        grep -q -- "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+        _ticks=$((_ticks - 1))
+    done
+    return 1
+}
+# wait_count FILE PATTERN N [SECS]: until N lines match.
+wait_count() {
+    _ticks=$((${4:-10} * 10))
+    while [ $_ticks -gt 0 ]; do
+        [ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
+        sleep 0.1
+        _ticks=$((_ticks - 1))
+    done
+    return 1
+}
+wait_gone() {
+    _ticks=$((${2:-10} * 10))
+    while [ $_ticks -gt 0 ]; do
+        it_alive "$1" || return 0
+        sleep 0.1
+        _ticks=$((_ticks - 1))
+    done
+    return 1
+}
+conf() { # conf DIR: write stdin as DIR/milter-manager.conf
+    mkdir -p "$1" && cat >"$1/milter-manager.conf"
+}
+session() { # session SPEC OUT
+    "$TEST_SERVER" -s "$1" -f '<alice@example.test>' -r '<bob@example.net>' \
+        -h 'Subject: test' -b 'hello' >"$2" 2>&1 && grep -q '^status: ' "$2"
+}
+
+# ---- command line --------------------------------------------------------
+"$MM" --version >"$W/version.out" 2>&1
+rc=$?
+version=$(sed -n 's/^AC_INIT(\[[^]]*\], *\[\([^]]*\)\].*/\1/p' "$S/configure.ac")
+[ $rc -eq 0 ] && [ "$(cat "$W/version.out")" = "milter-manager $version" ]
+tap_result $? "--version prints 'milter-manager VERSION' and exits 0" || tap_diag_file "$W/version.out"
+
+"$MM" --help >"$W/help.out" 2>&1
+rc=$?
+options=$(grep -o -- ' --[a-z-]*' "$W/help.out" | grep -v -- '--help' | tr -d ' ' | tr '\n' ' ')
+[ $rc -eq 0 ] && [ "$options" = "--config-dir --show-config --version " ]
+tap_result $? "--help lists only --config-dir, --show-config and --version" ||
+    tap_diag "got: $options"
+
+"$MM" --help-all >"$W/help-all.out" 2>&1
+missing=
+for o in config-dir show-config version connection-spec log-level log-path verbose quiet \
+    syslog syslog-facility daemon no-daemon user user-id user-name group group-id \
+    group-name unix-socket-group unix-socket-mode n-workers event-loop-backend \
+    packet-buffer-size pid-file max-pending-finished-sessions; do
+    grep -q -- "--$o[= ]" "$W/help-all.out" || missing="$missing --$o"
+done
+[ -z "$missing" ]
+tap_result $? "--help-all lists every option of configuration.md §5" || tap_diag "missing:$missing"
+
+"$MM" --n-workers=1001 >"$W/bad.out" 2>&1
+rc=$?
+[ $rc -eq 2 ] && grep -q '^milter-manager: --n-workers: at most 1000, not 1001$' "$W/bad.out"
+tap_result $? "a bad option value: its message and exit status 2" || tap_diag_file "$W/bad.out"
+
+"$MM" --no-such-option >"$W/unknown.out" 2>&1
+[ $? -eq 2 ] && grep -q 'Unknown option --no-such-option' "$W/unknown.out"
+tap_result $? "an unknown option: exit status 2" || tap_diag_file "$W/unknown.out"
+
+"$MM" --socket-group-name=root -s "unix:/nonexistent-dir/x.sock" >"$W/deprecated.out" 2>&1
+grep -q ' warning: \[manager\]\[option\]\[deprecated\] --socket-group-name is deprecated' "$W/deprecated.out"
+tap_result $? "--socket-group-name: [manager][option][deprecated] warning" ||
+    tap_diag_file "$W/deprecated.out"
+
+# ---- --show-config -------------------------------------------------------
+"$MM" --show-config >"$W/bundled.out" 2>"$W/bundled.err"
+rc=$?
+if grep -q '^package.platform = "debian"$' "$W/bundled.out"; then
+    sed "s|$S/conf|@CONFDIR@|; s|^package.platform = .*|package.platform = @PLATFORM@|" \
+        "$W/bundled.out" >"$W/bundled.txt"
+    [ $rc -eq 0 ] && diff -u "$FIXTURES/bundled-show-config.txt" "$W/bundled.txt" >"$W/bundled.diff"
+    tap_result $? "--show-config of the bundled configuration: exact text" ||
+        tap_diag_file "$W/bundled.diff"
+else
+    tap_skip "the bundled --show-config fixture is Debian's (platform debian)"
+fi
+
+fixture_dir=$(cd "$FIXTURES/show-config" && pwd -P)
+"$MM" -c "$fixture_dir" --show-config >"$W/show.out" 2>"$W/show.err"
+rc=$?
+sed "s|$fixture_dir|@DIR@|; s|^package.platform = .*|package.platform = @PLATFORM@|" \
+    "$W/show.out" >"$W/show.txt"
+[ $rc -eq 0 ] && diff -u "$FIXTURES/show-config.txt" "$W/show.txt" >"$W/show.diff"
+tap_result $? "--show-config of a test configuration: exact text, exit 0" ||
+    tap_diag_file "$W/show.diff"
+
+"$MM" -c "$fixture_dir" --show-config -s inet:2999@127.0.0.1 --n-workers=2 \
+    --log-level=error >"$W/show-override.out" 2>&1
+rc=$?
+[ $rc -eq 0 ] &&
+    grep -A1 -x '# default' "$W/show-override.out" | grep -qx 'manager.connection_spec = "inet:2999@127.0.0.1"' &&
+    grep -A1 -x '# default' "$W/show-override.out" | grep -qx 'manager.n_workers = 2' &&
+    grep -A1 -x '# default' "$W/show-override.out" | grep -qx 'log.level = "error"'
+tap_result $? "--show-config shows command-line overrides under '# default'" ||
+    tap_diag_file "$W/show-override.out"
+
+# ---- configuration errors ------------------------------------------------
+conf "$W/bad-value" <<'EOF'
+# line 1
+manager.max_connections = 3
+manager.fallback_status = "sometimes"
+EOF
+"$MM" -c "$W/bad-value" -s "unix:$W/never.sock" >"$W/bad-value.out" 2>&1
+rc=$?
+[ $rc -eq 1 ] &&
+    grep -q "^milter-manager: $W/bad-value/milter-manager.conf:3: manager.fallback_status should be one of" "$W/bad-value.out" &&
+    grep -q " error: \[configuration\]\[load\]\[error\] $W/bad-value/milter-manager.conf:3: " "$W/bad-value.out" &&
+    [ ! -e "$W/never.sock" ]
+tap_result $? "an invalid value: FILE:LINE in the message, [configuration][load][error], exit 1" ||
+    tap_diag_file "$W/bad-value.out"
+grep -q " error: \[manager\]\[configuration\]\[reload\]\[command-line-load-path\]\[error\] $W/bad-value/" "$W/bad-value.out"
+tap_result $? "with --config-dir: [manager][configuration][reload][command-line-load-path][error]" ||
+    tap_diag_file "$W/bad-value.out"
+
+conf "$W/syntax" <<'EOF'
+manager.max_connections = 3
+define_milter("x") do |milter|
+  milter.connection_spec = "inet:1@[127.0.0.1]"
+EOF
+"$MM" -c "$W/syntax" --show-config >"$W/syntax.out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "^milter-manager: .*$W/syntax/milter-manager.conf:[0-9]*" "$W/syntax.out" &&
+    ! grep -q '^manager.max_connections' "$W/syntax.out"
+tap_result $? "a Ruby syntax error: FILE:LINE named, exit 1, no dump, no crash" ||
+    tap_diag_file "$W/syntax.out"
+
+mkdir -p "$W/custom"
+echo 'manager.max_connections = 2' >"$W/custom/milter-manager.conf"
+printf '<configuration>\n  <manager>\n    <bad\n' >"$W/custom/milter-manager.custom.conf"
+"$MM" -c "$W/custom" --show-config >"$W/custom.out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q " error: \[configuration\]\[load\]\[custom\]\[error\] $W/custom/milter-manager.custom.conf: invalid XML" "$W/custom.out"
+tap_result $? "a broken milter-manager.custom.conf: [configuration][load][custom][error], exit 1" ||
+    tap_diag_file "$W/custom.out"
+
+# ---- running: unix socket, PID file, reload, signals ---------------------
+run_conf() { # run_conf DIR SOCK LOG MILTERS LEVEL
+    conf "$1" <<EOF
+manager.connection_spec = "unix:$2"
+manager.unix_socket_mode = 0600
+log.path = "$3"
+log.level = "$5"
+log.use_syslog = false
+$(for m in $4; do printf 'define_milter("%s") do |milter|\n  milter.connection_spec = "inet:1@[127.0.0.1]"\nend\n' "$m"; done)
+EOF
+}
+sock=$W/run/mm.sock
+log=$W/run/mm.log
+run_conf "$W/run" "$sock" "$log" "a" "error|warning|info"
+it_start daemon "$MM" -c "$W/run" --pid-file "$W/run/mm.pid"
+pid=$IT_PID
+it_wait_unix "$sock" 15 "$pid"
+tap_result $? "starts and listens on the unix socket of manager.connection_spec" ||
+    tap_diag_file "$W/daemon.log"
+mode=$(stat -c %a "$sock" 2>/dev/null)
+[ "$mode" = 600 ]
+tap_result $? "the socket has manager.unix_socket_mode (600, got $mode)"
+wait_grep "$W/run/mm.pid" . 5
+[ "$(cat "$W/run/mm.pid" 2>/dev/null)" = "$pid" ]
+tap_result $? "the PID file holds the daemon's PID"
+session "unix:$sock" "$W/session-unix.out"
+tap_result $? "a session through the unix socket (milter-test-server)" ||
+    tap_diag_file "$W/session-unix.out"
+
+run_conf "$W/run" "$sock" "$log" "a b" "error|warning|info"
+kill -HUP "$pid"
+wait_grep "$log" ' info: \[manager\]\[reload\]\[success\] configuration reloaded: milters: \[a, b\]'
+tap_result $? "SIGHUP reloads: the new milter list is logged" || tap_diag_file "$log"
+
+conf "$W/run" <<'EOF'
+log.level = "none"
+manager.max_connections = "many"
+EOF
+kill -HUP "$pid"
+wait_grep "$log" " error: \[manager\]\[reload\]\[signal\]\[error\] $W/run/milter-manager.conf:2: manager.max_connections"
+tap_result $? "a failed reload: [manager][reload][signal][error] naming FILE:LINE" || tap_diag_file "$log"
+kill -HUP "$pid"
+wait_count "$log" '\[manager\]\[reload\]\[signal\]\[error\]' 2
+rc=$?
+it_alive "$pid" && [ $rc -eq 0 ] && grep -q " error: \[configuration\]\[load\]\[error\] $W/run/milter-manager.conf:2" "$log"
+tap_result $? "the old configuration stays (its log level too: log.level = none never applied)" ||
+    tap_diag_file "$log"
+session "unix:$sock" "$W/session-after.out"
+tap_result $? "sessions still served after the failed reload" || tap_diag_file "$W/session-after.out"
+
+# The configuration is still the broken one: a reload only logs its
+# error, into whatever file the logger has open, so the line lands in the
+# new file only if SIGUSR1 reopened it.
+mv "$log" "$log.1"
+kill -USR1 "$pid"
+kill -HUP "$pid"
+wait_grep "$log" '\[manager\]\[reload\]\[signal\]\[error\]'
+tap_result $? "SIGUSR1 reopens the log file (a new file after rotation)" || tap_diag_file "$log.1"
+
+it_stop "$pid"
+st=$IT_STATUS
+[ $st -eq 0 ] && [ ! -e "$sock" ] && [ ! -e "$W/run/mm.pid" ]
+tap_result $? "SIGTERM: exit 0, socket and PID file removed (status $st)"
+
+# ---- inet, command-line override -----------------------------------------
+run_conf "$W/run" "$sock" "$log" "c" "error|warning|info"
+port=$(it_free_port)
+it_start inet "$MM" -c "$W/run" -s "inet:$port@127.0.0.1" --log-path=- "--log-level=error|info"
+pid=$IT_PID
+it_wait_port "$port" 15 "$pid"
+tap_result $? "-s inet:PORT@127.0.0.1 overrides manager.connection_spec" || tap_diag_file "$W/inet.log"
+[ ! -e "$sock" ]
+tap_result $? "the configuration's unix socket is not created"
+session "inet:$port@127.0.0.1" "$W/session-inet.out"
+tap_result $? "a session through the inet socket" || tap_diag_file "$W/session-inet.out"
+# The file now says: log nothing, to $log.inet. The command line's
+# --log-level and --log-path=- must win after the reload too, so the
+# success line shows on standard error and $log.inet stays empty.
+run_conf "$W/run" "$sock" "$log.inet" "d" "none"
+kill -HUP "$pid"
+wait_grep "$W/inet.log" ' info: \[manager\]\[reload\]\[success\] configuration reloaded: milters: \[d\]'
+rc=$?
+[ $rc -eq 0 ] && [ ! -s "$log.inet" ]
+tap_result $? "command-line --log-level and --log-path=- are re-applied after a reload" ||
+    tap_diag_file "$W/inet.log"
+it_stop "$pid"
+[ $IT_STATUS -eq 0 ]
+tap_result $? "SIGTERM on the inet daemon: exit 0"
+
+# ---- start-up rows -------------------------------------------------------
+conf "$W/plain" <<'EOF'
+log.use_syslog = false
+EOF
+"$MM" -c "$W/plain" -s "unix:$W/no-such-dir/mm.sock" >"$W/listen.out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q ' error: failed to listen: ' "$W/listen.out"
+tap_result $? "a socket that cannot be made: 'failed to listen' (error), exit 1" ||
+    tap_diag_file "$W/listen.out"
+
+conf "$W/fd" <<'EOF'
+log.use_syslog = false
+manager.max_file_descriptors = 2000000000
+EOF
+it_start fd "$MM" -c "$W/fd" -s "unix:$W/fd.sock"
+pid=$IT_PID
+it_wait_unix "$W/fd.sock" 15 "$pid"
+grep -q ' error: failed to set limit for RLIMIT_NOFILE: ' "$W/fd.log"
+tap_result $? "an impossible manager.max_file_descriptors: 'failed to set limit for RLIMIT_NOFILE' (error)" ||
+    tap_diag_file "$W/fd.log"
+it_stop "$pid"
+
+conf "$W/fd2" <<'EOF'
+log.use_syslog = false
+manager.max_file_descriptors = 1234
+EOF
+it_start fd2 "$MM" -c "$W/fd2" -s "unix:$W/fd2.sock"
+pid=$IT_PID
+it_wait_unix "$W/fd2.sock" 15 "$pid"
+grep -q '^Max open files *1234 *1234 ' "/proc/$pid/limits"
+tap_result $? "manager.max_file_descriptors sets RLIMIT_NOFILE soft and hard" ||
+    tap_diag "$(grep 'open files' "/proc/$pid/limits")"
+it_stop "$pid"
+
+if [ "$(id -u)" = 0 ]; then
+    "$MM" -c "$W/plain" -s "unix:$W/priv.sock" -u no-such-user-mm >"$W/priv.out" 2>&1
+    rc=$?
+    [ $rc -eq 1 ] && grep -q ' error: failed to drop privilege: ' "$W/priv.out"
+    tap_result $? "an unknown effective user: 'failed to drop privilege' (error), exit 1" ||
+        tap_diag_file "$W/priv.out"
+    grep -q ' error: failed to find password entry for effective user: no-such-user-mm' "$W/priv.out"
+    tap_result $? "'failed to find password entry for effective user' (error)" ||
+        tap_diag_file "$W/priv.out"
+    home=$(getent passwd nobody | cut -d: -f6)
+    if [ ! -e "$home" ]; then
+        chmod 755 "$W"
+        it_start nobody "$MM" -c "$W/plain" -s "unix:$W/nobody.sock" -u nobody
+        pid=$IT_PID
+        it_wait_unix "$W/nobody.sock" 15 "$pid"
+        grep -q " error: failed to create custom configuration directory: $home/.milter-manager: " "$W/nobody.log"
+        tap_result $? "-u nobody (home $home missing): 'failed to create custom configuration directory' (error)" ||
+            tap_diag_file "$W/nobody.log"
+        user=$(ps -o user= -p "$pid" 2>/dev/null | tr -d ' ')
+        [ "$user" = nobody ]
+        tap_result $? "-u nobody: the daemon runs as nobody (got '$user')"
+        it_stop "$pid"
+        chmod 700 "$W"
+    else
+        tap_skip "nobody's home $home exists"
+        tap_skip "nobody's home $home exists"
+    fi
+    conf "$W/root-user" <<EOF
+log.use_syslog = false
+security.effective_user = "nobody"
+manager.pid_file = "$W/root-user.pid"
+EOF
+    chmod 755 "$W"
+    it_start root-user "$MM" -c "$W/root-user" -s "unix:$W/root-user.sock"
+    pid=$IT_PID
+    it_wait_unix "$W/root-user.sock" 15 "$pid"
+    user=$(ps -o user= -p "$pid" 2>/dev/null | tr -d ' ')
+    owner=$(stat -c %U "$W/root-user.pid" 2>/dev/null)
+    [ "$user" = nobody ] && [ "$owner" = root ]
+    tap_result $? "security.effective_user: runs as nobody, PID file written by root before the drop" ||
+        tap_diag "user '$user', PID file owner '$owner'"
+    it_stop "$pid"
+    chmod 700 "$W"
+else
+    for i in 1 2 3 4 5 6; do tap_skip "not root"; done
+fi
+tap_done
