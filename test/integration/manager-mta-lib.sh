@@ -6,7 +6,8 @@
 #   it_init; mm_init
 #   mm_milter NAME SPEC [RUBY-LINE...]    add a child to the configuration
 #   mm_write_conf                         write $MM_CONF_DIR/milter-manager.conf
-#   mm_start                              start the manager on $MM_SOCK ($MM_PID)
+#   mm_start                              start the manager on $MM_SOCK or
+#                                         127.0.0.1:$MM_PORT if set ($MM_PID)
 #   mm_postfix_start                      private Postfix in front of it ($PF)
 #   mm_sink_start                         smtp-sink into $SINK ($SINK_PORT)
 #   mm_sink_wait N [SECS]                 until N messages arrived
@@ -75,7 +76,7 @@ security.privilege_mode = false
 log.use_syslog = false
 log.path = "$MM_LOG"
 log.level = "$MM_LOG_LEVEL"
-manager.connection_spec = "unix:$MM_SOCK"
+manager.connection_spec = "$(mm_spec)"
 manager.unix_socket_mode = 0666
 manager.fallback_status = "temporary-failure"
 EOF
@@ -84,11 +85,21 @@ EOF
     mv "$MM_CONF_DIR/milter-manager.conf.new" "$MM_CONF_DIR/milter-manager.conf"
 }
 
+# The manager listens on $MM_SOCK, or on 127.0.0.1:$MM_PORT when set
+# (Sendmail refuses a unix socket under a world-writable /tmp).
+mm_spec() {
+    if [ -n "${MM_PORT:-}" ]; then echo "inet:$MM_PORT@127.0.0.1"; else echo "unix:$MM_SOCK"; fi
+}
+
 # The one place that says how the manager process is started.
 mm_start() {
     it_start mm "$MM" --config-dir "$MM_CONF_DIR"
     MM_PID=$IT_PID
-    it_wait_unix "$MM_SOCK" 20 "$MM_PID"
+    if [ -n "${MM_PORT:-}" ]; then
+        it_wait_port "$MM_PORT" 20 "$MM_PID"
+    else
+        it_wait_unix "$MM_SOCK" 20 "$MM_PID"
+    fi
 }
 
 mm_sink_start() {
