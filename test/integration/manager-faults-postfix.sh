@@ -2,7 +2,7 @@
 # manager-faults-postfix.sh - milter-manager behind Postfix under random
 # child faults (issue 10, "Under random child faults")
 #
-# smtp-load.py (MM_N messages, 1,000 by default, 20 sessions in parallel) ->
+# smtp-load.py (MM_N messages, 2,000 by default, 20 sessions in parallel) ->
 # private Postfix -> milter-manager -> fault-milter.py (first; a fault per
 # session drawn from MM_SEED: crash, hang, garbage, a reply invalid for
 # the state, a doubled reply, a multi-line 550; fallback accept) and
@@ -19,7 +19,7 @@
 . "$(cd "${top_srcdir:-$(dirname "$0")/../..}" && pwd)/test/integration/manager-mta-lib.sh"
 it_init
 mm_init
-MM_N=${MM_N:-1000}
+MM_N=${MM_N:-2000}
 MM_SEED=${MM_SEED:-$(date +%s)}
 
 it_have_pkgs postfix python3-milter || tap_skip_all "missing package: $IT_MISSING"
