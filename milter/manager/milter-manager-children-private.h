@@ -53,6 +53,7 @@ struct _MilterManagerChildren {
   guint n_waiting;
   gboolean in_call;          /* inside an event function: answer by return */
   MilterManagerReplyCodes codes;
+  gboolean rejected_recipient; /* the current RCPT was rejected by the MTA */
   gchar *call_reply_code;    /* the code of an answer given by return */
   /* DATA emulation (§2.6): the message command held while DATA runs. */
   gboolean emulating_data;

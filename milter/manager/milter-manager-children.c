@@ -502,7 +502,7 @@ fanout_reply (MilterManagerSlot *slot, MilterStatus status,
   switch (milter_manager_reply_rules_child_effect (stage, status, evaluation)) {
   case MILTER_MANAGER_CHILD_EFFECT_STAYS:
     if (stage == MILTER_SERVER_STATE_ENVELOPE_RECIPIENT &&
-        status == MILTER_STATUS_CONTINUE)
+        status == MILTER_STATUS_CONTINUE && !children->rejected_recipient)
       slot->n_accepted++;
     break;
   case MILTER_MANAGER_CHILD_EFFECT_REJECTS_RECIPIENT:
@@ -758,15 +758,39 @@ milter_manager_children_envelope_from (MilterManagerChildren *children,
                send_envelope_from, &envelope);
 }
 
+static gboolean
+want_rejected_recipient (MilterManagerSlot *slot)
+{
+  const MilterOption *option = milter_manager_child_get_option (slot->child);
+
+  return want_message (slot) && option &&
+         (option->steps & MILTER_STEP_ENVELOPE_RECIPIENT_REJECTED);
+}
+
 MilterStatus
 milter_manager_children_envelope_recipient (MilterManagerChildren *children,
                                             const gchar *recipient,
-                                            const gchar *const *args)
+                                            const gchar *const *args,
+                                            gboolean rejected)
 {
   Envelope envelope = { recipient, args };
+  gboolean wanted = FALSE;
 
-  return call (children, MILTER_SERVER_STATE_ENVELOPE_RECIPIENT, want_message,
-               send_envelope_recipient, &envelope);
+  children->rejected_recipient = rejected;
+  if (!rejected)
+    return call (children, MILTER_SERVER_STATE_ENVELOPE_RECIPIENT,
+                 want_message, send_envelope_recipient, &envelope);
+  /* D21: only the children that asked for rejected recipients. */
+  for (guint i = 0; i < children->slots->len && !wanted; i++)
+    wanted = milter_manager_child_is_alive (SLOT (children, i)->child) &&
+             want_rejected_recipient (SLOT (children, i));
+  if (!wanted) {
+    _milter_manager_children_begin (children,
+                                    MILTER_SERVER_STATE_ENVELOPE_RECIPIENT);
+    return MILTER_STATUS_CONTINUE;
+  }
+  return call (children, MILTER_SERVER_STATE_ENVELOPE_RECIPIENT,
+               want_rejected_recipient, send_envelope_recipient, &envelope);
 }
 
 MilterStatus

@@ -96,9 +96,12 @@ MilterStatus milter_manager_children_helo (MilterManagerChildren *children,
 MilterStatus milter_manager_children_envelope_from (MilterManagerChildren *children,
                                                     const gchar *from,
                                                     const gchar *const *args);
+/* rejected: the MTA already rejected it (RCPT_REJ, D21): only children
+ * that negotiated RCPT_REJ get it, and it counts for nobody's DATA. */
 MilterStatus milter_manager_children_envelope_recipient (MilterManagerChildren *children,
                                                          const gchar *recipient,
-                                                         const gchar *const *args);
+                                                         const gchar *const *args,
+                                                         gboolean rejected);
 MilterStatus milter_manager_children_data (MilterManagerChildren *children);
 MilterStatus milter_manager_children_unknown (MilterManagerChildren *children,
                                               const gchar *command);

@@ -30,7 +30,26 @@ struct _MilterManagerConfiguration {
   gdouble connection_retry_interval;
   gdouble negotiation_timeout;
   GPtrArray *eggs;  /* of MilterManagerEgg *, owned */
+  GPtrArray *checkers;  /* of Checker *, owned */
 };
+
+typedef struct {
+  gchar *name;
+  MilterManagerConnectionChecker func;
+  gpointer user_data;
+  GDestroyNotify destroy;
+} Checker;
+
+static void
+checker_free (gpointer data)
+{
+  Checker *checker = data;
+
+  if (checker->destroy)
+    checker->destroy (checker->user_data);
+  g_free (checker->name);
+  g_free (checker);
+}
 
 G_DEFINE_FINAL_TYPE (MilterManagerConfiguration, milter_manager_configuration,
                      G_TYPE_OBJECT)
@@ -59,6 +78,7 @@ milter_manager_configuration_init (MilterManagerConfiguration *configuration)
 {
   reset_items (configuration);
   configuration->eggs = g_ptr_array_new_with_free_func (g_object_unref);
+  configuration->checkers = g_ptr_array_new_with_free_func (checker_free);
 }
 
 static void
@@ -69,6 +89,7 @@ finalize (GObject *object)
 
   g_free (configuration->temporary_directory);
   g_ptr_array_unref (configuration->eggs);
+  g_ptr_array_unref (configuration->checkers);
   G_OBJECT_CLASS (milter_manager_configuration_parent_class)->finalize (object);
 }
 
@@ -89,6 +110,46 @@ milter_manager_configuration_clear (MilterManagerConfiguration *configuration)
 {
   reset_items (configuration);
   g_ptr_array_set_size (configuration->eggs, 0);
+  g_ptr_array_set_size (configuration->checkers, 0);
+}
+
+void
+milter_manager_configuration_set_connection_checker (MilterManagerConfiguration *configuration,
+                                                     const gchar *name,
+                                                     MilterManagerConnectionChecker func,
+                                                     gpointer user_data,
+                                                     GDestroyNotify destroy)
+{
+  Checker *checker = g_new0 (Checker, 1);
+
+  checker->name = g_strdup (name);
+  checker->func = func;
+  checker->user_data = user_data;
+  checker->destroy = destroy;
+  for (guint i = 0; i < configuration->checkers->len; i++) {
+    Checker *old = g_ptr_array_index (configuration->checkers, i);
+
+    if (g_str_equal (old->name, name)) {
+      /* Redefining a name replaces it in place. */
+      checker_free (old);
+      g_ptr_array_index (configuration->checkers, i) = checker;
+      return;
+    }
+  }
+  g_ptr_array_add (configuration->checkers, checker);
+}
+
+gboolean
+milter_manager_configuration_check_connection (MilterManagerConfiguration *configuration,
+                                               MilterClientContext *context)
+{
+  for (guint i = 0; i < configuration->checkers->len; i++) {
+    Checker *checker = g_ptr_array_index (configuration->checkers, i);
+
+    if (!checker->func (context, checker->user_data))
+      return FALSE;
+  }
+  return TRUE;
 }
 
 gboolean

@@ -42,6 +42,12 @@
  *   discard only; the seconds must be positive; chunk_size at most
  *   65535. A refused value leaves the old one in place.
  *
+ *   Connection checkers (define_connection_checker): set_connection_checker()
+ *   adds one by name (the same name replaces it); every
+ *   connection_check_interval seconds, while a session waits for a child's
+ *   reply, check_connection() asks each; one FALSE means the SMTP client is
+ *   gone (manager-behaviour.md §5). clear() removes them.
+ *
  *   Eggs: add_egg() appends a new name; an egg with a name already in
  *   the list replaces the old one at its position (configuration.md §6
  *   quirk 1, suggested fix: redefinition keeps the order).
@@ -57,6 +63,7 @@
 
 #include <glib-object.h>
 
+#include <milter/client/milter-client-context.h>
 #include <milter/core/milter-status.h>
 #include <milter/manager/milter-manager-egg.h>
 
@@ -113,6 +120,18 @@ gboolean milter_manager_configuration_set_negotiation_timeout (MilterManagerConf
                                                                gdouble seconds,
                                                                GError **error);
 gdouble milter_manager_configuration_get_negotiation_timeout (MilterManagerConfiguration *configuration);
+
+/* FALSE: the SMTP client of the session on context is gone. */
+typedef gboolean (*MilterManagerConnectionChecker) (MilterClientContext *context,
+                                                    gpointer user_data);
+void milter_manager_configuration_set_connection_checker (MilterManagerConfiguration *configuration,
+                                                          const gchar *name,
+                                                          MilterManagerConnectionChecker checker,
+                                                          gpointer user_data,
+                                                          GDestroyNotify destroy);
+/* TRUE when there is no checker or every one says the client is there. */
+gboolean milter_manager_configuration_check_connection (MilterManagerConfiguration *configuration,
+                                                        MilterClientContext *context);
 
 /* The configuration takes a reference. */
 void milter_manager_configuration_add_egg (MilterManagerConfiguration *configuration,

@@ -9,6 +9,7 @@
 #include <milter/core/milter-reply-code.h>
 #include <milter/manager/milter-manager-children.h>
 #include <milter/manager/milter-manager-leader.h>
+#include <milter/manager/milter-manager-reply-rules.h>
 #include <milter/server/milter-server-reply-values.h>
 
 #define REAP_INTERVAL 0.05
@@ -32,9 +33,13 @@ struct _MilterManagerLeader {
   gboolean aborted;
   gboolean ended;
   gint64 started;
+  guint check_id;                   /* the connection checker's timer */
 };
 
 G_DEFINE_FINAL_TYPE (MilterManagerLeader, milter_manager_leader, G_TYPE_OBJECT)
+
+static void start_connection_check (MilterManagerLeader *leader);
+static void stop_connection_check (MilterManagerLeader *leader);
 
 /* ---- the children's answers ---------------------------------------------- */
 
@@ -111,6 +116,7 @@ children_negotiated (const MilterOption *reply,
   if (!milter_client_context_reply_to_event (leader->context, leader->event_id,
                                              MILTER_STATUS_DEFAULT, &error))
     milter_error (leader->session_id, "[leader][error] %s", error->message);
+  start_connection_check (leader);
 }
 
 static void
@@ -280,6 +286,7 @@ end_session (MilterManagerLeader *leader)
   if (leader->ended)
     return;
   leader->ended = TRUE;
+  stop_connection_check (leader);
   milter_statistics (0, "[session][end][%s][%s][%g](%" G_GUINT64_FORMAT ")",
                      milter_server_state_to_string (leader->last_state),
                      last_status_name (leader),
@@ -288,6 +295,69 @@ end_session (MilterManagerLeader *leader)
                      leader->session_id);
   if (leader->children)
     milter_manager_children_quit (leader->children);
+}
+
+/* §5: the SMTP client is gone while a child owes a reply: the row, the
+ * pending command's answer (if it still can be sent), and abort for the
+ * children. */
+static void
+session_disconnected (MilterManagerLeader *leader)
+{
+  MilterStatus status =
+    milter_manager_configuration_get_fallback_status_at_disconnect (leader->configuration);
+  g_autoptr (GError) error = NULL;
+
+  milter_statistics (0, "[session][disconnected][%g](%" G_GUINT64_FORMAT ")",
+                     (gdouble) (g_get_monotonic_time () - leader->started) /
+                     G_USEC_PER_SEC, leader->session_id);
+  note_reply (leader, status);
+  if (leader->deferred) {
+    leader->deferred = FALSE;
+    if (!milter_client_context_reply_to_event (leader->context,
+                                               leader->event_id, status,
+                                               &error))
+      milter_debug (leader->session_id, "[leader][reply] %s", error->message);
+  }
+  milter_manager_children_abort (leader->children);
+}
+
+static void
+stop_connection_check (MilterManagerLeader *leader)
+{
+  if (leader->check_id)
+    milter_event_loop_remove (leader->loop, leader->check_id);
+  leader->check_id = 0;
+}
+
+/* The connection checkers run only after the negotiate reply and only
+ * while a child owes a reply (§5); after a "gone" the children are quit
+ * and later commands get the no-child answer (§1.5). */
+static gboolean
+check_connection_cb (gpointer user_data)
+{
+  MilterManagerLeader *leader = user_data;
+
+  if (leader->ended || !leader->children || !leader->deferred ||
+      !milter_manager_children_is_waiting (leader->children) ||
+      milter_manager_configuration_check_connection (leader->configuration,
+                                                     leader->context))
+    return G_SOURCE_CONTINUE;
+  leader->check_id = 0;
+  session_disconnected (leader);
+  milter_manager_children_quit (leader->children);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+start_connection_check (MilterManagerLeader *leader)
+{
+  guint interval =
+    milter_manager_configuration_get_connection_check_interval (leader->configuration);
+
+  if (interval > 0 && !leader->check_id)
+    leader->check_id = milter_event_loop_add_timeout (leader->loop, interval,
+                                                      check_connection_cb,
+                                                      leader, NULL);
 }
 
 /* ---- the MTA's events ---------------------------------------------------- */
@@ -346,6 +416,7 @@ on_connect (MilterClientContext *context, const gchar *host, gint family,
     /* A new SMTP connection after quit-new-connection. */
     leader->ended = FALSE;
     leader->started = g_get_monotonic_time ();
+    start_connection_check (leader);
   }
   forward_macros (leader, 'C');
   return answer (leader, MILTER_SERVER_STATE_CONNECT,
@@ -383,12 +454,15 @@ on_envelope_recipient (MilterClientContext *context, const gchar *to,
                        const gchar *const *args, gpointer user_data)
 {
   MilterManagerLeader *leader = user_data;
+  GHashTable *macros = milter_client_context_get_stage_macros (context, 'R');
+  gboolean rejected = milter_manager_reply_rules_is_rejected_recipient (
+    leader->steps, macros ? g_hash_table_lookup (macros, "rcpt_mailer") : NULL);
 
-  (void) context;
   forward_macros (leader, 'R');
   return answer (leader, MILTER_SERVER_STATE_ENVELOPE_RECIPIENT,
                  milter_manager_children_envelope_recipient (leader->children,
-                                                             to, args));
+                                                             to, args,
+                                                             rejected));
 }
 
 static MilterStatus
@@ -501,12 +575,7 @@ on_finished (MilterClientContext *context, gpointer user_data)
   if (leader->children && !leader->ended &&
       (leader->deferred || milter_manager_children_is_waiting (leader->children))) {
     /* The MTA went away while a child owed a reply (§5). */
-    milter_statistics (0, "[session][disconnected][%g](%" G_GUINT64_FORMAT ")",
-                       (gdouble) (g_get_monotonic_time () - leader->started) /
-                       G_USEC_PER_SEC, leader->session_id);
-    note_reply (leader,
-                milter_manager_configuration_get_fallback_status_at_disconnect (leader->configuration));
-    milter_manager_children_abort (leader->children);
+    session_disconnected (leader);
   }
   leader->deferred = FALSE;
   if (leader->last_state != MILTER_SERVER_STATE_INVALID || leader->children)
@@ -521,6 +590,7 @@ milter_manager_leader_finalize (GObject *object)
 {
   MilterManagerLeader *leader = MILTER_MANAGER_LEADER (object);
 
+  stop_connection_check (leader);
   release_children (leader);
   g_string_free (leader->header_value, TRUE);
   g_clear_object (&leader->loop);

@@ -251,6 +251,14 @@ static const StageSteps stage_steps[] = {
   {MILTER_SERVER_STATE_BODY, MILTER_STEP_NO_BODY, MILTER_STEP_NO_REPLY_BODY},
 };
 
+gboolean
+milter_manager_reply_rules_is_rejected_recipient (MilterStepFlags granted,
+                                                  const gchar *rcpt_mailer)
+{
+  return (granted & MILTER_STEP_ENVELOPE_RECIPIENT_REJECTED) && rcpt_mailer &&
+         g_str_equal (rcpt_mailer, "error");
+}
+
 MilterManagerDelivery
 milter_manager_reply_rules_delivery (MilterServerState stage,
                                      const MilterOption *effective,

@@ -164,6 +164,11 @@ MilterStatus milter_manager_reply_rules_count (MilterServerState stage,
                                                gboolean evaluation_mode);
 gboolean milter_manager_reply_rules_is_neutralised (MilterStatus status,
                                                     gboolean evaluation_mode);
+/* D21: with RCPT_REJ granted to the MTA, a recipient it already rejected
+ * comes marked by {rcpt_mailer} "error" (rcpt_mailer nullable). Such a
+ * recipient goes only to children that negotiated RCPT_REJ. */
+gboolean milter_manager_reply_rules_is_rejected_recipient (MilterStepFlags granted,
+                                                           const gchar *rcpt_mailer);
 /* counted: results of milter_manager_reply_rules_count(). */
 MilterStatus milter_manager_reply_rules_combine (MilterServerState stage,
                                                  const MilterStatus *counted,

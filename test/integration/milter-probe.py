@@ -5,7 +5,8 @@
 #   /usr/bin/python3 milter-probe.py [-f FROM] [-r RCPT]... [-H 'Name:value']...
 #       [-b BODY] [--version N] [--actions N] [--steps N] [--messages N]
 #       [--connections N] [--after-quit SECONDS] [--abort-at STEP]
-#       [--quit-new-connection] [--skip-data] inet:PORT@HOST | unix:/path
+#       [--quit-new-connection] [--skip-data] [--rejected-rcpt ADDR]...
+#       [--big-header NAME:SIZE]... [--ignore-accept] inet:PORT@HOST | unix:/path
 #
 # DESCRIPTION
 #   Standard library only. Why it exists next to miltertest: miltertest reads
@@ -37,6 +38,12 @@
 #   the next message, if any, runs in full. --quit-new-connection keeps one
 #   socket for all --connections: between them it sends quit-new-connection
 #   ('K', printed "quit-new-connection") and starts again at connect.
+#   --rejected-rcpt ADDR (repeatable) sends ADDR after the -r recipients as
+#   a recipient the MTA rejected, if SMFIP_RCPT_REJ was negotiated.
+#   --big-header NAME:SIZE (repeatable) adds a header of SIZE bytes of "x"
+#   after the -H ones (too big for the command line).
+#   --ignore-accept goes on after an accept before end-of-message as if it
+#   were continue (a careless MTA, to reach a manager's no-milter-left path).
 #   --skip-data never sends DATA, as an MTA does that negotiates version 4
 #   or later but predates the DATA command.
 #
@@ -50,7 +57,7 @@ import struct
 import sys
 
 NOCONNECT, NOHELO, NOMAIL, NORCPT, NOBODY, NOHDRS, NOEOH = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20, 0x40
-NR_HDR, NODATA, LEADSPC = 0x80, 0x200, 0x100000
+NR_HDR, NODATA, RCPT_REJ, LEADSPC = 0x80, 0x200, 0x800, 0x100000
 NR_CONN, NR_HELO, NR_MAIL, NR_RCPT, NR_DATA, NR_EOH, NR_BODY = (
     0x1000, 0x2000, 0x4000, 0x8000, 0x10000, 0x40000, 0x80000)
 # Reply bytes that come before the final reply of a step (progress included).
@@ -108,6 +115,7 @@ class Session:
             raise ProbeError("bad connection spec " + spec)
         self.version = 0
         self.steps = 0
+        self.ignore_accept = False
 
     def send(self, command, data=b""):
         self.sock.sendall(struct.pack(">I", len(data) + 1) + command.encode() + data)
@@ -142,6 +150,9 @@ class Session:
             reply, payload = self.read_packet()
             print("%s -> %s" % (label, describe(reply, payload)), flush=True)
             if reply not in MODIFICATIONS:
+                # --ignore-accept: go on as if it were continue.
+                if reply == ord("a") and self.ignore_accept:
+                    return ord("c")
                 return reply
 
     def eom(self):
@@ -193,6 +204,12 @@ def run_message(session, args, number, abort_at=None):
             accepted += 1
         elif reply in b"ad":
             return
+    # Recipients the MTA rejected itself go only when SMFIP_RCPT_REJ was
+    # negotiated, marked as Sendmail marks them ({rcpt_mailer} "error").
+    for rcpt in args.rejected_rcpt:
+        if session.steps & RCPT_REJ:
+            macro(session, "R", "{rcpt_mailer}", "error")
+            session.step("rejected rcpt " + rcpt, "R", cstr(rcpt), NORCPT, NR_RCPT)
     if ended(None, "rcpt"):
         return
     if accepted == 0:
@@ -225,6 +242,7 @@ def run_message(session, args, number, abort_at=None):
 def run_connection(args, first_message, session=None, last=True):
     if session is None:
         session = Session(args.spec, args.timeout)
+        session.ignore_accept = args.ignore_accept
         session.send("O", struct.pack(">III", args.version, args.actions, args.steps))
         reply, payload = session.read_packet()
         print("negotiate -> %s" % describe(reply, payload), flush=True)
@@ -274,11 +292,17 @@ def main():
     parser.add_argument("--abort-at", choices=["mail", "rcpt", "data", "header", "eoh", "body"])
     parser.add_argument("--quit-new-connection", action="store_true")
     parser.add_argument("--skip-data", action="store_true")
+    parser.add_argument("--rejected-rcpt", action="append", default=[])
+    parser.add_argument("--big-header", action="append", default=[])
+    parser.add_argument("--ignore-accept", action="store_true")
     args = parser.parse_args()
     if not args.rcpt:
         args.rcpt = ["<bob@example.net>"]
     if not args.header:
         args.header = ["From:alice@example.test", "Subject:probe"]
+    for big in args.big_header:
+        name, _, size = big.partition(":")
+        args.header.append(name + ":" + "x" * int(size))
     try:
         session = None
         for n in range(args.connections):

@@ -10,11 +10,15 @@
  *       [--negotiation-timeout=S] [--body-memory-threshold=BYTES]
  *       [--temporary-directory=DIR] [--event-loop-backend=glib|libev]
  *       [--log-level=LEVEL] [--log-path=PATH]
+ *       [--connection-check-interval=S --client-gone]
  *
  * DESCRIPTION
  *   A MilterClient listening on SPEC; each session goes through
  *   milter_manager_leader_attach() with a configuration built from the
- *   options. Runs until SIGTERM or SIGINT.
+ *   options. Runs until SIGTERM or SIGINT. --client-gone installs a
+ *   connection checker that always reports the SMTP client gone, to
+ *   drive manager-behaviour.md §5 (the real checkers are the daemon's
+ *   configuration).
  *
  * DIAGNOSTICS
  *   Exit 1 with a message for a bad option or a failed start.
@@ -86,6 +90,14 @@ add_milter (MilterManagerConfiguration *configuration, const gchar *text,
   return TRUE;
 }
 
+static gboolean
+client_gone (MilterClientContext *context, gpointer user_data)
+{
+  (void) context;
+  (void) user_data;
+  return FALSE;
+}
+
 static void
 on_connection_established (MilterClient *client, MilterClientContext *context,
                            gpointer user_data)
@@ -106,6 +118,8 @@ main (int argc, char **argv)
   g_autofree gchar *temporary_directory = NULL;
   gdouble retry = 0.2, negotiation_timeout = 25.0;
   gint64 threshold = -1;
+  gint check_interval = 0;
+  gboolean gone = FALSE;
   GOptionEntry entries[] = {
     { "connection-spec", 's', 0, G_OPTION_ARG_STRING, &spec, "Listen on SPEC", "SPEC" },
     { "milter", 0, 0, G_OPTION_ARG_STRING_ARRAY, &milters, "A child milter", "NAME=SPEC[,...]" },
@@ -117,6 +131,8 @@ main (int argc, char **argv)
     { "event-loop-backend", 0, 0, G_OPTION_ARG_STRING, &backend, "glib or libev", "NAME" },
     { "log-level", 0, 0, G_OPTION_ARG_STRING, &log_level, "Log levels", "LEVEL" },
     { "log-path", 0, 0, G_OPTION_ARG_STRING, &log_path, "Log file", "PATH" },
+    { "connection-check-interval", 0, 0, G_OPTION_ARG_INT, &check_interval, "manager.connection_check_interval", "S" },
+    { "client-gone", 0, 0, G_OPTION_ARG_NONE, &gone, "A connection checker that reports the SMTP client gone", NULL },
     { NULL, 0, 0, 0, NULL, NULL, NULL }
   };
   g_autoptr (GOptionContext) option_context =
@@ -155,6 +171,13 @@ main (int argc, char **argv)
                                                              negotiation_timeout,
                                                              &error))
     goto fail;
+  if (check_interval > 0)
+    milter_manager_configuration_set_connection_check_interval (configuration,
+                                                                (guint) check_interval);
+  if (gone)
+    milter_manager_configuration_set_connection_checker (configuration, "gone",
+                                                         client_gone, NULL,
+                                                         NULL);
   if (threshold >= 0)
     milter_manager_configuration_set_body_memory_threshold (configuration,
                                                             (gsize) threshold);

@@ -37,6 +37,8 @@ assert_defaults (MilterManagerConfiguration *configuration)
                     ==, 0);
 }
 
+static gint destroyed;
+
 static void
 test_defaults (void)
 {
@@ -212,6 +214,51 @@ test_eggs (void)
                     ==, 0);
 }
 
+static gboolean
+says (MilterClientContext *context, gpointer user_data)
+{
+  (void) context;
+  return GPOINTER_TO_INT (user_data);
+}
+
+static void
+count_destroy (gpointer user_data)
+{
+  (void) user_data;
+  destroyed++;
+}
+
+/* Checkers: one FALSE is "gone"; a name redefined replaces the old one
+ * (its data destroyed); clear() removes them all. */
+static void
+test_connection_checkers (void)
+{
+  g_autoptr (MilterManagerConfiguration) configuration =
+    milter_manager_configuration_new ();
+
+  destroyed = 0;
+  g_assert_true (milter_manager_configuration_check_connection (configuration, NULL));
+  milter_manager_configuration_set_connection_checker (configuration, "a", says,
+                                                       GINT_TO_POINTER (TRUE),
+                                                       count_destroy);
+  g_assert_true (milter_manager_configuration_check_connection (configuration, NULL));
+  milter_manager_configuration_set_connection_checker (configuration, "b", says,
+                                                       GINT_TO_POINTER (FALSE),
+                                                       count_destroy);
+  g_assert_false (milter_manager_configuration_check_connection (configuration, NULL));
+  milter_manager_configuration_set_connection_checker (configuration, "b", says,
+                                                       GINT_TO_POINTER (TRUE),
+                                                       count_destroy);
+  g_assert_cmpint (destroyed, ==, 1);
+  g_assert_true (milter_manager_configuration_check_connection (configuration, NULL));
+  milter_manager_configuration_set_connection_checker (configuration, "c", says,
+                                                       GINT_TO_POINTER (FALSE),
+                                                       count_destroy);
+  milter_manager_configuration_clear (configuration);
+  g_assert_cmpint (destroyed, ==, 4);
+  g_assert_true (milter_manager_configuration_check_connection (configuration, NULL));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -222,5 +269,7 @@ main (int argc, char **argv)
   g_test_add_func ("/manager/configuration/refused-values",
                    test_refused_values);
   g_test_add_func ("/manager/configuration/eggs", test_eggs);
+  g_test_add_func ("/manager/configuration/connection-checkers",
+                   test_connection_checkers);
   return g_test_run ();
 }

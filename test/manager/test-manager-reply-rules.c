@@ -116,6 +116,29 @@ test_is_neutralised (void)
   g_assert_false (milter_manager_reply_rules_is_neutralised (ERR, TRUE));
 }
 
+/* D21 */
+static void
+test_is_rejected_recipient (void)
+{
+  static const struct {
+    MilterStepFlags granted;
+    const gchar *rcpt_mailer;
+    gboolean expected;
+  } cases[] = {
+    {MILTER_STEP_ENVELOPE_RECIPIENT_REJECTED, "error", TRUE},
+    {MILTER_STEP_ENVELOPE_RECIPIENT_REJECTED, "local", FALSE},
+    {MILTER_STEP_ENVELOPE_RECIPIENT_REJECTED, NULL, FALSE},
+    {MILTER_STEP_ENVELOPE_RECIPIENT_REJECTED | MILTER_STEP_SKIP, "error", TRUE},
+    {MILTER_STEP_SKIP, "error", FALSE},
+    {0, "error", FALSE},
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    g_assert_cmpint (milter_manager_reply_rules_is_rejected_recipient (
+                       cases[i].granted, cases[i].rcpt_mailer), ==,
+                     cases[i].expected);
+}
+
 /* §2.3 for the envelope stages, §4.1/§4.5 for the message stages */
 #define MAX_CHILDREN 4
 typedef struct {
@@ -606,6 +629,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/manager/reply-rules/count", test_count);
   g_test_add_func ("/manager/reply-rules/is-neutralised", test_is_neutralised);
+  g_test_add_func ("/manager/reply-rules/is-rejected-recipient",
+                   test_is_rejected_recipient);
   g_test_add_func ("/manager/reply-rules/combine", test_combine);
   g_test_add_func ("/manager/reply-rules/child-effect", test_child_effect);
   g_test_add_func ("/manager/reply-rules/aborts-all", test_aborts_all);
