@@ -124,40 +124,58 @@ parse_id (const gchar *text, guint *id)
   return TRUE;
 }
 
-/* A user named NAME, or given by number: the name to switch to. */
+/* Users and groups alike: is there one of that name; the name of id. */
+typedef struct {
+  const gchar *kind;                       /* "user", "group" */
+  gboolean (*name_exists) (const gchar *name);
+  gchar *(*name_of_id) (guint id);
+} Accounts;
+
 static gboolean
-resolve_user (const gchar *option, const gchar *text, gboolean by_id, gchar **name,
-              GError **error)
+user_exists (const gchar *name)
 {
-  guint id;
-  if (!by_id && (!parse_id (text, &id) || getpwnam (text))) {
-    *name = g_strdup (text);
-    return TRUE;
-  }
-  if (!parse_id (text, &id))
-    return bad_value (error, option, "not a user id: '%s'", text);
+  return getpwnam (name) != NULL;
+}
+
+static gchar *
+user_name_of (guint id)
+{
   struct passwd *entry = getpwuid ((uid_t) id);
-  if (!entry)
-    return bad_value (error, option, "no user has the id %s", text);
-  *name = g_strdup (entry->pw_name);
-  return TRUE;
+  return entry ? g_strdup (entry->pw_name) : NULL;
 }
 
 static gboolean
-resolve_group (const gchar *option, const gchar *text, gboolean by_id, gchar **name,
-               GError **error)
+group_exists (const gchar *name)
+{
+  return getgrnam (name) != NULL;
+}
+
+static gchar *
+group_name_of (guint id)
+{
+  struct group *entry = getgrgid ((gid_t) id);
+  return entry ? g_strdup (entry->gr_name) : NULL;
+}
+
+static const Accounts users = { "user", user_exists, user_name_of };
+static const Accounts groups = { "group", group_exists, group_name_of };
+
+/* An account named TEXT, or given by number (by_id, or digits that are
+ * no name): the name to switch to. */
+static gboolean
+resolve_account (const Accounts *accounts, const gchar *option, const gchar *text,
+                 gboolean by_id, gchar **name, GError **error)
 {
   guint id;
-  if (!by_id && (!parse_id (text, &id) || getgrnam (text))) {
+  if (!by_id && (!parse_id (text, &id) || accounts->name_exists (text))) {
     *name = g_strdup (text);
     return TRUE;
   }
   if (!parse_id (text, &id))
-    return bad_value (error, option, "not a group id: '%s'", text);
-  struct group *entry = getgrgid ((gid_t) id);
-  if (!entry)
-    return bad_value (error, option, "no group has the id %s", text);
-  *name = g_strdup (entry->gr_name);
+    return bad_value (error, option, "not a %s id: '%s'", accounts->kind, text);
+  *name = accounts->name_of_id (id);
+  if (!*name)
+    return bad_value (error, option, "no %s has the id %s", accounts->kind, text);
   return TRUE;
 }
 
@@ -218,17 +236,19 @@ milter_manager_command_line_check (MilterManagerCommandLine *command_line, GErro
   g_clear_pointer (&command_line->group, g_free);
   const gchar *user = options->user ? options->user : options->user_name;
   if (command_line->user_id &&
-      !resolve_user ("--user-id", command_line->user_id, TRUE, &command_line->user, error))
+      !resolve_account (&users, "--user-id", command_line->user_id, TRUE, &command_line->user,
+                       error))
     return FALSE;
   if (!command_line->user && user &&
-      !resolve_user ("--user", user, FALSE, &command_line->user, error))
+      !resolve_account (&users, "--user", user, FALSE, &command_line->user, error))
     return FALSE;
   const gchar *group = options->group ? options->group : options->group_name;
   if (command_line->group_id &&
-      !resolve_group ("--group-id", command_line->group_id, TRUE, &command_line->group, error))
+      !resolve_account (&groups, "--group-id", command_line->group_id, TRUE,
+                       &command_line->group, error))
     return FALSE;
   if (!command_line->group && group &&
-      !resolve_group ("--group", group, FALSE, &command_line->group, error))
+      !resolve_account (&groups, "--group", group, FALSE, &command_line->group, error))
     return FALSE;
   return TRUE;
 }

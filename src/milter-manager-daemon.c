@@ -16,6 +16,7 @@ milter_manager_daemon_init (MilterManagerDaemon *daemon)
 {
   daemon->load_path = NULL;
   daemon->configuration = NULL;
+  daemon->ruby = NULL;
   daemon->settings = NULL;
   daemon->client = NULL;
   daemon->default_log_levels = milter_logger_get_levels ();
@@ -23,14 +24,21 @@ milter_manager_daemon_init (MilterManagerDaemon *daemon)
   daemon->signal_pipe[0] = daemon->signal_pipe[1] = -1;
   daemon->signal_watch = 0;
   daemon->signal_loop = NULL;
+  daemon->n_stop_signals = 0;
+  daemon->stop_started = 0;
+  daemon->stop_timer = 0;
 }
 
 void
 milter_manager_daemon_clear (MilterManagerDaemon *daemon)
 {
+  if (daemon->stop_timer)
+    milter_event_loop_remove (daemon->signal_loop, daemon->stop_timer);
+  daemon->stop_timer = 0;
   milter_manager_daemon_signals_uninstall (daemon);
   g_clear_object (&daemon->client);
   g_clear_object (&daemon->configuration);
+  g_clear_pointer (&daemon->ruby, milter_manager_ruby_configuration_free);
   g_clear_pointer (&daemon->settings, milter_manager_daemon_settings_free);
   g_clear_pointer (&daemon->load_path, g_strfreev);
   milter_manager_command_line_clear (&daemon->command_line);
@@ -138,4 +146,25 @@ milter_manager_daemon_apply_reloadable (MilterManagerDaemon *daemon,
   milter_client_set_packet_buffer_size (client,
                                         milter_manager_configuration_get_packet_buffer_size
                                         (configuration));
+}
+
+void
+milter_manager_daemon_run_hooks (MilterManagerDaemon *daemon, MilterManagerRubyHooks hooks)
+{
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) problems = NULL;
+
+  if (!daemon->ruby)
+    return;
+  problems = milter_manager_ruby_configuration_run_hooks (daemon->ruby, hooks, &error);
+  for (gsize i = 0; problems && problems[i]; i++) {
+    if (hooks == MILTER_MANAGER_RUBY_HOOKS_MAINTAINED)
+      milter_error (0, "[configuration][maintain][error] %s", problems[i]);
+    else
+      milter_error (0, "[configuration][event-loop-created][error] %s", problems[i]);
+  }
+  if (error && hooks == MILTER_MANAGER_RUBY_HOOKS_MAINTAINED)
+    milter_error (0, "[configuration][maintain][error] %s", error->message);
+  else if (error)
+    milter_error (0, "[configuration][event-loop-created][error] %s", error->message);
 }

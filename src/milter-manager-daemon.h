@@ -9,7 +9,8 @@
  *   milter_manager_daemon_apply_log (&daemon, loaded.settings, &error);
  *   milter_manager_daemon_reload (&daemon, &error);         (milter-manager-reload.c)
  *   milter_manager_daemon_start (&daemon);                  (milter-manager-startup.c)
- *   milter_manager_daemon_signals_install (&daemon, loop);  (milter-manager-signals.c)
+ *   milter_manager_daemon_signals_prepare (&daemon, TRUE);  (milter-manager-signals.c)
+ *   milter_manager_daemon_stop (&daemon);                   (milter-manager-stop.c)
  *   milter_manager_daemon_clear (&daemon);
  *
  * DESCRIPTION
@@ -29,6 +30,10 @@
  *   message starts with FILE:LINE when the place is known).
  *   error [configuration][load][custom][error] MESSAGE   the failure is
  *   in milter-manager.custom.conf (the controller's XML file).
+ *   error [configuration][maintain][error] MESSAGE   a manager.maintained
+ *   hook raised.
+ *   error [configuration][event-loop-created][error] MESSAGE   a
+ *   manager.event_loop_created hook raised.
  */
 #pragma once
 
@@ -44,8 +49,10 @@ G_BEGIN_DECLS
 typedef struct {
   MilterManagerCommandLine command_line;
   gchar **load_path;
-  /* For new sessions. */
+  /* For new sessions, and the Ruby model they were built from (its
+   * hooks run at maintenance and once the event loop exists). */
   MilterManagerConfiguration *configuration;
+  MilterManagerRubyConfiguration *ruby;
   MilterManagerDaemonSettings *settings;
   MilterClient *client;
   /* The levels "default" means: the logger's at start (MILTER_LOG_LEVEL). */
@@ -55,6 +62,10 @@ typedef struct {
   gint signal_pipe[2];
   guint signal_watch;
   MilterEventLoop *signal_loop;
+  /* The graceful stop (milter-manager-stop.c). */
+  guint n_stop_signals;
+  gint64 stop_started;
+  guint stop_timer;
 } MilterManagerDaemon;
 
 typedef struct {
@@ -81,6 +92,11 @@ void milter_manager_daemon_apply_reloadable (MilterManagerDaemon *daemon,
                                              const MilterManagerDaemonSettings *settings,
                                              MilterManagerConfiguration *configuration);
 
+/* The current model's maintained or event_loop_created hooks; each
+ * failure is logged ([configuration][maintain][error],
+ * [configuration][event-loop-created][error]). */
+void milter_manager_daemon_run_hooks (MilterManagerDaemon *daemon, MilterManagerRubyHooks hooks);
+
 /* milter-manager-reload.c: build the new configuration beside the old
  * and swap it in only when everything loaded; FALSE keeps the old. */
 gboolean milter_manager_daemon_reload (MilterManagerDaemon *daemon, GError **error);
@@ -97,9 +113,26 @@ typedef enum {
 /* Which catalogued start-up row an error of milter_client_run is. */
 MilterManagerStartupFailure milter_manager_startup_failure_classify (const GError *error);
 
-/* milter-manager-signals.c */
-void milter_manager_daemon_signals_install (MilterManagerDaemon *daemon,
-                                            MilterEventLoop *loop);
+/* milter-manager-signals.c: handlers before the run (SIGTERM and SIGINT
+ * too when stop_signals), the pipe watched once the loop exists. */
+void milter_manager_daemon_signals_prepare (MilterManagerDaemon *daemon,
+                                            gboolean stop_signals);
+void milter_manager_daemon_signals_watch (MilterManagerDaemon *daemon,
+                                          MilterEventLoop *loop);
 void milter_manager_daemon_signals_uninstall (MilterManagerDaemon *daemon);
+
+/* milter-manager-stop.c: the graceful stop. */
+#define MILTER_MANAGER_STOP_TIMEOUT 30.0
+typedef enum {
+  MILTER_MANAGER_STOP_WAIT,        /* sessions in flight: check again */
+  MILTER_MANAGER_STOP_NOW,         /* none left, or a second signal */
+  MILTER_MANAGER_STOP_TIMED_OUT    /* the bound is reached: close them */
+} MilterManagerStopAction;
+MilterManagerStopAction milter_manager_stop_decide (guint n_processing,
+                                                    gdouble elapsed,
+                                                    gdouble limit,
+                                                    guint n_signals);
+void milter_manager_daemon_stop (MilterManagerDaemon *daemon);
+gboolean milter_manager_daemon_is_stopping (MilterManagerDaemon *daemon);
 
 G_END_DECLS

@@ -50,6 +50,8 @@ milter_manager_daemon_reload (MilterManagerDaemon *daemon, GError **error)
   daemon->configuration = g_steal_pointer (&loaded.configuration);
   g_clear_pointer (&daemon->settings, milter_manager_daemon_settings_free);
   daemon->settings = g_steal_pointer (&loaded.settings);
+  g_clear_pointer (&daemon->ruby, milter_manager_ruby_configuration_free);
+  daemon->ruby = g_steal_pointer (&loaded.ruby);
   milter_manager_loaded_clear (&loaded);
 
   g_autofree gchar *names = milter_names (daemon->configuration);

@@ -10,7 +10,10 @@
  *   manager.max_file_descriptors -> the client: listen, PID file (as
  *   root, before the drop), daemonize, switch user and group (root
  *   only; a non-root start keeps its user) -> SIGHUP/SIGUSR1 handlers ->
- *   sessions until SIGTERM/SIGINT.
+ *   sessions until SIGTERM/SIGINT (a graceful stop, milter-manager-stop.c). The Ruby hooks manager.event_loop_created
+ *   run once listening started, manager.maintained at each maintenance
+ *   (the client's "maintain", every manager.maintenance_interval
+ *   finished sessions).
  *
  * DIAGNOSTICS (log-catalogue.tsv, module manager)
  *   error [manager][configuration][reload][command-line-load-path][error]
@@ -38,6 +41,7 @@
 #include <glib/gstdio.h>
 
 #include <milter/client/milter-client-process.h>
+#include <milter/core/milter-agent.h>
 #include <milter/core/milter-logger.h>
 #include <milter/core/milter-socket.h>
 #include "src/milter-manager-daemon.h"
@@ -141,7 +145,19 @@ on_connection_established (MilterClient *client, MilterClientContext *context, g
 {
   MilterManagerDaemon *daemon = data;
   (void) client;
+  /* Stopping: no new session (milter-manager-stop.c). */
+  if (milter_manager_daemon_is_stopping (daemon)) {
+    milter_agent_shutdown (MILTER_AGENT (context));
+    return;
+  }
   milter_manager_leader_attach (daemon->configuration, context);
+}
+
+static void
+on_maintain (MilterClient *client, gpointer data)
+{
+  (void) client;
+  milter_manager_daemon_run_hooks (data, MILTER_MANAGER_RUBY_HOOKS_MAINTAINED);
 }
 
 static void
@@ -149,8 +165,9 @@ on_listen_started (MilterClient *client, gpointer data)
 {
   MilterManagerDaemon *daemon = data;
   MilterEventLoop *loop = milter_client_get_event_loop (client);
+  milter_manager_daemon_run_hooks (daemon, MILTER_MANAGER_RUBY_HOOKS_EVENT_LOOP_CREATED);
   if (milter_client_get_n_workers (client) == 0 && loop) {
-    milter_manager_daemon_signals_install (daemon, loop);
+    milter_manager_daemon_signals_watch (daemon, loop);
   } else {
     /* A multi-worker master has no loop of its own to reload in; a
      * SIGHUP must not kill it (send it to the workers). */
@@ -185,9 +202,16 @@ configure_client (MilterManagerDaemon *daemon, GError **error)
                  "effective user and group are not switched to");
   }
   milter_manager_daemon_apply_reloadable (daemon, settings, daemon->configuration);
+  /* One process: our handlers stop it gracefully. A multi-worker master
+   * is the client library's (it stops its workers). */
+  if (settings->n_workers == 0) {
+    milter_client_set_handle_signals (client, FALSE);
+    milter_manager_daemon_signals_prepare (daemon, TRUE);
+  }
   g_signal_connect (client, "connection-established",
                     G_CALLBACK (on_connection_established), daemon);
   g_signal_connect (client, "listen-started", G_CALLBACK (on_listen_started), daemon);
+  g_signal_connect (client, "maintain", G_CALLBACK (on_maintain), daemon);
   return TRUE;
 }
 
@@ -230,7 +254,7 @@ milter_manager_daemon_start (MilterManagerDaemon *daemon)
   }
   daemon->configuration = g_steal_pointer (&loaded.configuration);
   daemon->settings = g_steal_pointer (&loaded.settings);
-  milter_manager_loaded_clear (&loaded);
+  daemon->ruby = g_steal_pointer (&loaded.ruby);
   if (!milter_manager_daemon_apply_log (daemon, daemon->settings, &error))
     return fail (error);
 

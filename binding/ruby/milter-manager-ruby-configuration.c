@@ -124,6 +124,28 @@ milter_manager_ruby_configuration_override (MilterManagerRubyConfiguration *conf
   return TRUE;
 }
 
+gchar **
+milter_manager_ruby_configuration_run_hooks (MilterManagerRubyConfiguration *configuration,
+                                             MilterManagerRubyHooks hooks,
+                                             GError **error)
+{
+  VALUE problems;
+  const gchar *method = hooks == MILTER_MANAGER_RUBY_HOOKS_MAINTAINED ?
+    "maintain" : "event_loop_created";
+  if (!milter_manager_ruby_call (milter_manager_ruby_embedded_module (), method,
+                                 &problems, error, 1, configuration->model))
+    return NULL;
+  GPtrArray *messages = g_ptr_array_new ();
+  for (long i = 0; RB_TYPE_P (problems, T_ARRAY) && i < RARRAY_LEN (problems); i++) {
+    VALUE message = rb_ary_entry (problems, i);
+    if (RB_TYPE_P (message, T_STRING))
+      g_ptr_array_add (messages, g_strndup (RSTRING_PTR (message),
+                                            (gsize) RSTRING_LEN (message)));
+  }
+  g_ptr_array_add (messages, NULL);
+  return (gchar **) g_ptr_array_free (messages, FALSE);
+}
+
 gchar *
 milter_manager_ruby_configuration_dump (MilterManagerRubyConfiguration *configuration,
                                         GError **error)

@@ -85,6 +85,16 @@ milter_manager_ruby_configuration_load (const gchar *const *directories,
 gboolean milter_manager_ruby_configuration_override (MilterManagerRubyConfiguration *configuration,
                                                      GVariant *overrides,
                                                      GError **error);
+typedef enum {
+  MILTER_MANAGER_RUBY_HOOKS_MAINTAINED,        /* manager.maintained */
+  MILTER_MANAGER_RUBY_HOOKS_EVENT_LOOP_CREATED /* manager.event_loop_created (loop: nil) */
+} MilterManagerRubyHooks;
+/* Runs those hooks of the configuration; every one runs even when one
+ * raises. Returns the failures' messages (with backtraces), an empty
+ * list when all went well, NULL on error. */
+gchar **milter_manager_ruby_configuration_run_hooks (MilterManagerRubyConfiguration *configuration,
+                                                     MilterManagerRubyHooks hooks,
+                                                     GError **error);
 gchar *milter_manager_ruby_configuration_dump (MilterManagerRubyConfiguration *configuration,
                                                GError **error);
 GVariant *milter_manager_ruby_configuration_to_variant (MilterManagerRubyConfiguration *configuration,

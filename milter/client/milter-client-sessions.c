@@ -76,6 +76,9 @@ static void
 start_context (MilterClient *self, MilterClientContext *context)
 {
   g_autoptr (GError) error = NULL;
+  /* A handler may shut the context down; "finished" then drops the
+   * session's reference, so hold one until we are done with it. */
+  g_autoptr (MilterClientContext) hold = g_object_ref (context);
 
   _milter_client_emit_connection_established (self, context);
   if (!milter_agent_is_shut_down (MILTER_AGENT (context)) &&

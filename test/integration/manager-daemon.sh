@@ -22,36 +22,34 @@ unset MILTER_LOG_LEVEL
 export MILTER_MANAGER_RUBYLIB MILTER_MANAGER_CONFIG_DIR
 FIXTURES=$S/test/daemon/fixtures
 W=$IT_WORK
-tap_plan 36
+tap_plan 42
 
-# wait_grep FILE PATTERN [SECS]: poll until FILE has a line matching PATTERN.
-wait_grep() {
-    _ticks=$((${3:-10} * 10))
+# poll SECS CMD ARG...: run CMD every 0.1 s until it succeeds (bounded).
+poll() {
+    _ticks=$(($1 * 10))
+    shift
     while [ $_ticks -gt 0 ]; do
-        grep -q -- "$2" "$1" 2>/dev/null && return 0
+        "$@" && return 0
         sleep 0.1
         _ticks=$((_ticks - 1))
     done
     return 1
 }
+has_line() { grep -q -- "$2" "$1" 2>/dev/null; }
+has_lines() { [ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "$3" ]; }
+# wait_grep FILE PATTERN [SECS]: until FILE has a line matching PATTERN.
+wait_grep() { poll "${3:-10}" has_line "$1" "$2"; }
 # wait_count FILE PATTERN N [SECS]: until N lines match.
-wait_count() {
-    _ticks=$((${4:-10} * 10))
-    while [ $_ticks -gt 0 ]; do
-        [ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
-        sleep 0.1
-        _ticks=$((_ticks - 1))
-    done
-    return 1
-}
-wait_gone() {
-    _ticks=$((${2:-10} * 10))
-    while [ $_ticks -gt 0 ]; do
-        it_alive "$1" || return 0
-        sleep 0.1
-        _ticks=$((_ticks - 1))
-    done
-    return 1
+wait_count() { poll "${4:-10}" has_lines "$1" "$2" "$3"; }
+# start_daemon NAME SOCKET ARG...: milter-manager ARG... in the background
+# (output in $W/NAME.log, PID in $pid), then wait until SOCKET listens.
+start_daemon() {
+    _name=$1
+    _socket=$2
+    shift 2
+    it_start "$_name" "$MM" "$@"
+    pid=$IT_PID
+    it_wait_unix "$_socket" 15 "$pid"
 }
 conf() { # conf DIR: write stdin as DIR/milter-manager.conf
     mkdir -p "$1" && cat >"$1/milter-manager.conf"
@@ -191,9 +189,7 @@ EOF
 sock=$W/run/mm.sock
 log=$W/run/mm.log
 run_conf "$W/run" "$sock" "$log" "a" "error|warning|info"
-it_start daemon "$MM" -c "$W/run" --pid-file "$W/run/mm.pid"
-pid=$IT_PID
-it_wait_unix "$sock" 15 "$pid"
+start_daemon daemon "$sock" -c "$W/run" --pid-file "$W/run/mm.pid"
 tap_result $? "starts and listens on the unix socket of manager.connection_spec" ||
     tap_diag_file "$W/daemon.log"
 mode=$(stat -c %a "$sock" 2>/dev/null)
@@ -202,6 +198,13 @@ tap_result $? "the socket has manager.unix_socket_mode (600, got $mode)"
 wait_grep "$W/run/mm.pid" . 5
 [ "$(cat "$W/run/mm.pid" 2>/dev/null)" = "$pid" ]
 tap_result $? "the PID file holds the daemon's PID"
+"$MM" -c "$W/run" -s "unix:$W/second.sock" --pid-file "$W/run/mm.pid" >"$W/second.out" 2>&1
+rc=$?
+# (the file's log.path: the second daemon logs there too)
+[ $rc -eq 1 ] && grep -q ' error: failed to start milter-manager process: PID file' "$log" &&
+    [ "$(cat "$W/run/mm.pid")" = "$pid" ] && [ ! -e "$W/second.sock" ]
+tap_result $? "a second daemon on the same PID file: 'failed to start milter-manager process:' (error), exit 1, the file kept" ||
+    tap_diag_file "$log"
 session "unix:$sock" "$W/session-unix.out"
 tap_result $? "a session through the unix socket (milter-test-server)" ||
     tap_diag_file "$W/session-unix.out"
@@ -236,6 +239,36 @@ kill -HUP "$pid"
 wait_grep "$log" '\[manager\]\[reload\]\[signal\]\[error\]'
 tap_result $? "SIGUSR1 reopens the log file (a new file after rotation)" || tap_diag_file "$log.1"
 
+# A session in flight when SIGTERM comes: it finishes first; a new
+# connection meanwhile is closed at once; then the daemon exits 0.
+cat >"$W/hold.py" <<'EOF'
+import os, socket, struct, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+negotiate = b"O" + struct.pack(">III", 6, 0x1FF, 0x1FFFFF)
+s.sendall(struct.pack(">I", len(negotiate)) + negotiate)
+s.recv(4096)
+open(sys.argv[2], "w").write("negotiated\n")
+deadline = time.time() + 20
+while not os.path.exists(sys.argv[3]) and time.time() < deadline:
+    time.sleep(0.05)
+s.sendall(struct.pack(">I", 1) + b"Q")
+s.close()
+EOF
+"$IT_PYTHON" "$W/hold.py" "$sock" "$W/held" "$W/release" &
+holder=$!
+it_adopt_pid "$holder"
+wait_grep "$W/held" negotiated
+kill -TERM "$pid"
+wait_grep "$log" ' info: \[manager\]\[stop\] stopping: 1 sessions in flight finish first'
+rc=$?
+session "unix:$sock" "$W/during-stop.out"
+during=$?
+[ $rc -eq 0 ] && [ $during -ne 0 ] && it_alive "$pid"
+tap_result $? "SIGTERM with a session in flight: the daemon waits for it; a new connection is closed" ||
+    tap_diag_file "$log"
+: >"$W/release"
+poll 10 sh -c "! kill -0 $pid 2>/dev/null"
 it_stop "$pid"
 st=$IT_STATUS
 [ $st -eq 0 ] && [ ! -e "$sock" ] && [ ! -e "$W/run/mm.pid" ]
@@ -266,6 +299,48 @@ it_stop "$pid"
 [ $IT_STATUS -eq 0 ]
 tap_result $? "SIGTERM on the inet daemon: exit 0"
 
+# ---- workers, libev, socket group from the file ---------------------------
+group=$(id -gn)
+conf "$W/workers" <<EOF
+log.use_syslog = false
+manager.connection_spec = "unix:$W/workers.sock"
+manager.n_workers = 2
+manager.event_loop_backend = "libev"
+manager.unix_socket_group = "$group"
+EOF
+start_daemon workers "$W/workers.sock" -c "$W/workers"
+# The workers are forked after listening.
+two_workers() { [ "$(ps -o pid= --ppid "$pid" | wc -l)" -ge 2 ]; }
+poll 10 two_workers
+n_children=$(ps -o pid= --ppid "$pid" | wc -l)
+session "unix:$W/workers.sock" "$W/session-workers.out"
+rc=$?
+[ $rc -eq 0 ] && [ "$n_children" -eq 2 ] && [ "$(stat -c %G "$W/workers.sock")" = "$group" ]
+tap_result $? "manager.n_workers = 2 (got $n_children workers), libev, unix_socket_group: a session" ||
+    tap_diag_file "$W/workers.log"
+it_stop "$pid"
+[ $IT_STATUS -eq 0 ] && [ ! -e "$W/workers.sock" ]
+tap_result $? "SIGTERM stops the master and its workers: exit 0, socket removed"
+
+# ---- Ruby hooks -----------------------------------------------------------
+conf "$W/hooks" <<'EOF'
+log.use_syslog = false
+manager.maintenance_interval = 1
+manager.event_loop_created { |loop| raise "loop hook failed" }
+manager.maintained { raise "maintenance hook failed" }
+manager.maintained { $stderr.puts "second maintained hook ran" }
+EOF
+start_daemon hooks "$W/hooks.sock" -c "$W/hooks" -s "unix:$W/hooks.sock"
+grep -q ' error: \[configuration\]\[event-loop-created\]\[error\] loop hook failed' "$W/hooks.log"
+tap_result $? "a raising event_loop_created hook: [configuration][event-loop-created][error]" ||
+    tap_diag_file "$W/hooks.log"
+session "unix:$W/hooks.sock" "$W/session-hooks.out"
+wait_grep "$W/hooks.log" ' error: \[configuration\]\[maintain\]\[error\] maintenance hook failed' &&
+    wait_grep "$W/hooks.log" 'second maintained hook ran'
+tap_result $? "maintenance after a session: [configuration][maintain][error], the next hook still runs" ||
+    tap_diag_file "$W/hooks.log"
+it_stop "$pid"
+
 # ---- start-up rows -------------------------------------------------------
 conf "$W/plain" <<'EOF'
 log.use_syslog = false
@@ -280,9 +355,7 @@ conf "$W/fd" <<'EOF'
 log.use_syslog = false
 manager.max_file_descriptors = 2000000000
 EOF
-it_start fd "$MM" -c "$W/fd" -s "unix:$W/fd.sock"
-pid=$IT_PID
-it_wait_unix "$W/fd.sock" 15 "$pid"
+start_daemon fd "$W/fd.sock" -c "$W/fd" -s "unix:$W/fd.sock"
 grep -q ' error: failed to set limit for RLIMIT_NOFILE: ' "$W/fd.log"
 tap_result $? "an impossible manager.max_file_descriptors: 'failed to set limit for RLIMIT_NOFILE' (error)" ||
     tap_diag_file "$W/fd.log"
@@ -292,9 +365,7 @@ conf "$W/fd2" <<'EOF'
 log.use_syslog = false
 manager.max_file_descriptors = 1234
 EOF
-it_start fd2 "$MM" -c "$W/fd2" -s "unix:$W/fd2.sock"
-pid=$IT_PID
-it_wait_unix "$W/fd2.sock" 15 "$pid"
+start_daemon fd2 "$W/fd2.sock" -c "$W/fd2" -s "unix:$W/fd2.sock"
 grep -q '^Max open files *1234 *1234 ' "/proc/$pid/limits"
 tap_result $? "manager.max_file_descriptors sets RLIMIT_NOFILE soft and hard" ||
     tap_diag "$(grep 'open files' "/proc/$pid/limits")"

@@ -14,6 +14,7 @@
 
 #include "binding/ruby/milter-manager-ruby-apply.h"
 #include "binding/ruby/milter-manager-ruby-configuration.h"
+#include "test/ruby/ruby-test-env.h"
 #include "milter/manager/milter-manager-error.h"
 
 /* One value of the applied objects as text, by its DSL name. */
@@ -368,12 +369,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  const gchar *srcdir = g_getenv ("top_srcdir");
-  const gchar *builddir = g_getenv ("top_builddir");
-  g_autofree gchar *rubylib = g_strdup_printf ("%s/binding/ruby/lib:%s/binding/ruby/lib",
-                                               srcdir ? srcdir : ".",
-                                               builddir ? builddir : ".");
-  g_setenv ("MILTER_MANAGER_RUBYLIB", rubylib, TRUE);
+  milter_test_use_tree_ruby_library ();
 
   g_test_add_func ("/ruby/apply/items", test_items);
   g_test_add_func ("/ruby/apply/refused", test_refused);

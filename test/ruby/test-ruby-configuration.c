@@ -13,6 +13,7 @@
 #include <glib/gstdio.h>
 
 #include "binding/ruby/milter-manager-ruby-configuration.h"
+#include "test/ruby/ruby-test-env.h"
 #include "test/lib/milter-test-log.h"
 
 static gchar *work_dir;
@@ -185,12 +186,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  const gchar *srcdir = g_getenv ("top_srcdir");
-  const gchar *builddir = g_getenv ("top_builddir");
-  g_autofree gchar *rubylib = g_strdup_printf ("%s/binding/ruby/lib:%s/binding/ruby/lib",
-                                               srcdir ? srcdir : ".",
-                                               builddir ? builddir : ".");
-  g_setenv ("MILTER_MANAGER_RUBYLIB", rubylib, TRUE);
+  milter_test_use_tree_ruby_library ();
   work_dir = g_dir_make_tmp ("milter-ruby-XXXXXX", NULL);
   g_assert_nonnull (work_dir);
 

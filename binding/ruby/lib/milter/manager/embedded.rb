@@ -37,6 +37,33 @@ module Milter
         error.message
       end
 
+      # Maintenance (every manager.maintenance_interval sessions): the
+      # manager.maintained hooks. -> the failures' messages. (The original
+      # also forced Ruby's GC here; our sessions allocate no Ruby objects,
+      # so there is nothing to collect, and a forced GC every few sessions
+      # would cost the event loop.)
+      def maintain(configuration)
+        run_hooks(configuration.manager.maintained_hooks)
+      end
+
+      # Once the daemon's event loop exists: the
+      # manager.event_loop_created hooks. There is no Ruby binding of our
+      # event loop, so the hooks get nil. -> the failures' messages.
+      def event_loop_created(configuration)
+        run_hooks(configuration.manager.event_loop_created_hooks, nil)
+      end
+
+      # Every hook runs; one that raises does not stop the others.
+      def run_hooks(hooks, *arguments)
+        hooks.each_with_object([]) do |hook, problems|
+          begin
+            hook.call(*arguments)
+          rescue StandardError, ScriptError => error
+            problems << ([error.message] + (error.backtrace || [])).join("\n  ")
+          end
+        end
+      end
+
       # The model as plain data (Configuration#to_h).
       def to_h(configuration)
         configuration.to_h
