@@ -3,10 +3,13 @@
 # Usage: scripts/deps.sh build|test      (run as root; apt-get update once)
 set -e
 BUILD="build-essential autoconf automake libtool pkg-config libglib2.0-dev libev-dev ruby ruby-dev"
-# Tests also drive real programs: Postfix, miltertest and real milters.
+# Tests also drive real programs: Postfix, miltertest and real milters;
+# python3-cryptography checks DKIM signatures offline, m4 builds the private
+# Sendmail's configuration (its .debs are fetched by apt-get download).
 TEST="$BUILD clang libclang-rt-14-dev valgrind python3 perl \
   postfix miltertest libmilter-dev python3-milter libsendmail-pmilter-perl \
-  opendkim opendkim-tools swaks iproute2 strace"
+  opendkim opendkim-tools swaks iproute2 strace \
+  python3-cryptography m4 bc procps"
 case "${1:-build}" in
   build) want="$BUILD" ;;
   test) want="$TEST" ;;

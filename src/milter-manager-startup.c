@@ -43,8 +43,9 @@
 #include <milter/client/milter-client-process.h>
 #include <milter/core/milter-agent.h>
 #include <milter/core/milter-logger.h>
+#include <milter/core/milter-socket.h>
 #include "src/milter-manager-daemon.h"
-#include "src/milter-manager-leader-placeholder.h"
+#include <milter/manager/milter-manager-leader.h>
 
 MilterManagerStartupFailure
 milter_manager_startup_failure_classify (const GError *error)
@@ -52,6 +53,9 @@ milter_manager_startup_failure_classify (const GError *error)
   if (error->domain == MILTER_CLIENT_ERROR &&
       (error->code == MILTER_CLIENT_ERROR_SPEC || error->code == MILTER_CLIENT_ERROR_LISTEN ||
        error->code == MILTER_CLIENT_ERROR_UNIX_SOCKET))
+    return MILTER_MANAGER_STARTUP_FAILURE_LISTEN;
+  /* The listener passes milter_socket_bind()'s error up unchanged. */
+  if (error->domain == MILTER_SOCKET_ERROR)
     return MILTER_MANAGER_STARTUP_FAILURE_LISTEN;
   if (error->domain == MILTER_CLIENT_PROCESS_ERROR) {
     switch (error->code) {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <milter/client/milter-client-process.h>
+#include <milter/core/milter-socket.h>
 #include "src/milter-manager-command-line.h"
 #include "src/milter-manager-daemon.h"
 #include "test/lib/milter-test-log.h"
@@ -187,6 +188,9 @@ test_startup_failure_rows (void)
     { milter_client_error_quark, MILTER_CLIENT_ERROR_UNIX_SOCKET, MILTER_MANAGER_STARTUP_FAILURE_LISTEN },
     { milter_client_error_quark, MILTER_CLIENT_ERROR_SPEC, MILTER_MANAGER_STARTUP_FAILURE_LISTEN },
     { milter_client_error_quark, MILTER_CLIENT_ERROR_PREPARE, MILTER_MANAGER_STARTUP_FAILURE_OTHER },
+    /* The listener passes milter_socket_bind()'s error up unchanged. */
+    { milter_socket_error_quark, MILTER_SOCKET_ERROR_FAILED, MILTER_MANAGER_STARTUP_FAILURE_LISTEN },
+    { milter_socket_error_quark, MILTER_SOCKET_ERROR_IN_USE, MILTER_MANAGER_STARTUP_FAILURE_LISTEN },
     { milter_client_error_quark, MILTER_CLIENT_ERROR_PROCESS, MILTER_MANAGER_STARTUP_FAILURE_OTHER },
     { milter_client_process_error_quark, MILTER_CLIENT_PROCESS_ERROR_UNKNOWN_USER,
       MILTER_MANAGER_STARTUP_FAILURE_DROP_PRIVILEGE },

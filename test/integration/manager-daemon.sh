@@ -170,6 +170,12 @@ tap_result $? "a broken milter-manager.custom.conf: [configuration][load][custom
     tap_diag_file "$W/custom.out"
 
 # ---- running: unix socket, PID file, reload, signals ---------------------
+# The milters of run_conf are all one real child: a session through the
+# manager needs a child that negotiates (with none, the MTA connection is
+# closed, D1).
+CHILD_PORT=$(it_free_port)
+it_start child "$B/src/milter-test-client" -s "inet:$CHILD_PORT@127.0.0.1" --quiet
+it_wait_port "$CHILD_PORT" 10 "$IT_PID" || tap_diag_file "$W/child.log"
 run_conf() { # run_conf DIR SOCK LOG MILTERS LEVEL
     conf "$1" <<EOF
 manager.connection_spec = "unix:$2"
@@ -177,7 +183,7 @@ manager.unix_socket_mode = 0600
 log.path = "$3"
 log.level = "$5"
 log.use_syslog = false
-$(for m in $4; do printf 'define_milter("%s") do |milter|\n  milter.connection_spec = "inet:1@[127.0.0.1]"\nend\n' "$m"; done)
+$(for m in $4; do printf 'define_milter("%s") do |milter|\n  milter.connection_spec = "inet:%s@[127.0.0.1]"\nend\n' "$m" "$CHILD_PORT"; done)
 EOF
 }
 sock=$W/run/mm.sock
