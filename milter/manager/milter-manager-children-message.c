@@ -257,6 +257,11 @@ pump (MilterManagerChildren *children, MilterStatus *result)
       queue_exhausted (children, result);
       return;
     }
+    /* A child that took over while another command was in flight (its
+     * predecessor failed between two MTA commands) may still owe the
+     * reply to what it was sent: its reply pumps again. */
+    if (milter_manager_child_is_waiting (slot->child))
+      return;
     if (send_next (children, slot, &failed)) {
       if (!failed)
         return;
@@ -267,8 +272,12 @@ pump (MilterManagerChildren *children, MilterStatus *result)
       }
       continue;
     }
-    /* Caught up: the MTA's command is answered with continue. */
-    _milter_manager_children_answer (children, MILTER_STATUS_CONTINUE, result);
+    /* Caught up: the MTA's command, if one waits, is answered with
+     * continue. A child that took over between two commands has nothing
+     * to answer. */
+    if (result || children->answer_owed)
+      _milter_manager_children_answer (children, MILTER_STATUS_CONTINUE,
+                                       result);
     return;
   }
 }
@@ -344,6 +353,7 @@ message_call (MilterManagerChildren *children, MilterServerState stage)
   children->in_call = TRUE;
   pump (children, &status);
   children->in_call = FALSE;
+  children->answer_owed = status == MILTER_STATUS_NOT_CHANGE;
   return status;
 }
 

@@ -52,6 +52,7 @@ struct _MilterManagerChildren {
   GArray *counted;           /* MilterStatus */
   guint n_waiting;
   gboolean in_call;          /* inside an event function: answer by return */
+  gboolean answer_owed;      /* a message command's answer was deferred */
   MilterManagerReplyCodes codes;
   gboolean rejected_recipient; /* the current RCPT was rejected by the MTA */
   gchar *call_reply_code;    /* the code of an answer given by return */

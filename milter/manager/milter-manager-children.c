@@ -300,6 +300,8 @@ _milter_manager_children_answer (MilterManagerChildren *children,
 
   /* A code lives for one reply only (D7). */
   milter_manager_reply_codes_clear (&children->codes);
+  if (!(children->in_call && result))
+    children->answer_owed = FALSE;
   if (children->emulating_data && !(children->in_call && result) &&
       _milter_manager_children_resume_held (children, status))
     return;
