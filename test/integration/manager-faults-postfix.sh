@@ -38,20 +38,14 @@ start_fault() {
     it_wait_port "$FAULT_PORT" 10 "$FAULT_PID"
 }
 start_fault 1
-it_start pymilter "$IT_PYTHON" "$IT_DIR/milters/pymilter-header.py" \
-    "inet:$PYM_PORT@127.0.0.1" X-Pymilter added
-PYM_PID=$IT_PID
+mm_pymilter_start "$PYM_PORT"
 it_wait_port "$PYM_PORT" 15 "$PYM_PID"
 mm_milter fault "inet:$FAULT_PORT@[127.0.0.1]"
 mm_milter pymilter "inet:$PYM_PORT@[127.0.0.1]"
 mm_write_conf
-mm_start && mm_sink_start && mm_postfix_start
-tap_result $? "children, milter-manager, smtp-sink and Postfix listen" ||
-    { tap_diag_file "$IT_WORK/mm.log"; tap_diag_file "$IT_WORK/pf-setup.log"; }
+mm_start_chain
 
-t0=$(date +%s.%N)
-"$IT_PYTHON" "$IT_DIR/smtp-load.py" "127.0.0.1:$SMTPD_PORT" "$MM_N" 20 "$IT_WORK/load.out" &
-LOAD_PID=$!
+mm_load_start "$MM_N"
 mm_sink_wait $((MM_N / 4)) 120
 kill -KILL "$FAULT_PID"
 wait "$FAULT_PID" 2>/dev/null

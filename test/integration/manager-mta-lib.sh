@@ -9,6 +9,10 @@
 #   mm_start                              start the manager on $MM_SOCK or
 #                                         127.0.0.1:$MM_PORT if set ($MM_PID)
 #   mm_postfix_start                      private Postfix in front of it ($PF)
+#   mm_start_chain                        manager, sink and Postfix: one TAP result
+#   mm_pymilter_start PORT                pymilter adding X-Pymilter ($PYM_PID)
+#   mm_load_start N                       smtp-load.py, 20 in parallel, in the
+#                                         background ($LOAD_PID, $t0)
 #   mm_sink_start                         smtp-sink into $SINK ($SINK_PORT)
 #   mm_sink_wait N [SECS]                 until N messages arrived
 #   mm_sink_count_with HEADER-LINE        messages in $SINK carrying it
@@ -120,6 +124,24 @@ mm_postfix_start() {
     it_start master /usr/lib/postfix/sbin/master -c "$PF/etc" -d
     PF_PID=$IT_PID
     it_wait_port "$SMTPD_PORT" 20 "$PF_PID"
+}
+
+mm_start_chain() {
+    mm_start && mm_sink_start && mm_postfix_start
+    tap_result $? "children, milter-manager, smtp-sink and Postfix listen" ||
+        { tap_diag_file "$IT_WORK/mm.log"; tap_diag_file "$IT_WORK/pf-setup.log"; }
+}
+
+mm_pymilter_start() {
+    it_start pymilter "$IT_PYTHON" "$IT_DIR/milters/pymilter-header.py" \
+        "inet:$1@127.0.0.1" X-Pymilter added
+    PYM_PID=$IT_PID
+}
+
+mm_load_start() {
+    t0=$(date +%s.%N)
+    "$IT_PYTHON" "$IT_DIR/smtp-load.py" "127.0.0.1:$SMTPD_PORT" "$1" 20 "$IT_WORK/load.out" &
+    LOAD_PID=$!
 }
 
 mm_sink_n() {

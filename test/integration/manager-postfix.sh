@@ -34,9 +34,7 @@ tap_plan 15
 
 PYM_PORT=$(it_free_port)
 REJ_PORT=$(it_free_port)
-it_start pymilter "$IT_PYTHON" "$IT_DIR/milters/pymilter-header.py" \
-    "inet:$PYM_PORT@127.0.0.1" X-Pymilter added
-PYM_PID=$IT_PID
+mm_pymilter_start "$PYM_PORT"
 it_start rejector "$TEST_CLIENT" -s "inet:$REJ_PORT@127.0.0.1" --quiet \
     --reply-recipient '<2bob@*=reject' --reply-code '550 5.7.1 2bob refused by rejector'
 REJ_PID=$IT_PID

@@ -24,22 +24,16 @@ tap_plan 6
 
 PYM_PORT=$(it_free_port)
 SECOND_PORT=$(it_free_port)
-it_start pymilter "$IT_PYTHON" "$IT_DIR/milters/pymilter-header.py" \
-    "inet:$PYM_PORT@127.0.0.1" X-Pymilter added
-PYM_PID=$IT_PID
+mm_pymilter_start "$PYM_PORT"
 it_start second "$MM_B/src/milter-test-client" -s "inet:$SECOND_PORT@127.0.0.1" --quiet \
     --add-header 'X-Second:added'
 SECOND_PID=$IT_PID
 it_wait_port "$PYM_PORT" 15 "$PYM_PID" && it_wait_port "$SECOND_PORT" 10 "$SECOND_PID"
 mm_milter pymilter "inet:$PYM_PORT@[127.0.0.1]"
 mm_write_conf
-mm_start && mm_sink_start && mm_postfix_start
-tap_result $? "children, milter-manager, smtp-sink and Postfix listen" ||
-    { tap_diag_file "$IT_WORK/mm.log"; tap_diag_file "$IT_WORK/pf-setup.log"; }
+mm_start_chain
 
-t0=$(date +%s.%N)
-"$IT_PYTHON" "$IT_DIR/smtp-load.py" "127.0.0.1:$SMTPD_PORT" "$MM_N" 20 "$IT_WORK/load.out" &
-LOAD_PID=$!
+mm_load_start "$MM_N"
 mm_sink_wait $((MM_N / 3)) 60
 mm_milter second "inet:$SECOND_PORT@[127.0.0.1]"
 mm_write_conf

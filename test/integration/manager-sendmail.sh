@@ -26,9 +26,7 @@ SECOND_PORT=$(it_free_port)
 EOM_PORT=$(it_free_port)
 SM_PORT=$(it_free_port)
 MM_PORT=$(it_free_port)
-it_start pymilter "$IT_PYTHON" "$IT_DIR/milters/pymilter-header.py" \
-    "inet:$PYM_PORT@127.0.0.1" X-Pymilter added
-PYM_PID=$IT_PID
+mm_pymilter_start "$PYM_PORT"
 it_start second "$TEST_CLIENT" -s "inet:$SECOND_PORT@127.0.0.1" --quiet \
     --reply-recipient '<reject@*=reject' --reply-code '550 5.7.1 refused by second' \
     --add-header 'X-Second:added'
