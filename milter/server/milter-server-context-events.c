@@ -205,20 +205,35 @@ milter_server_context_set_macros (MilterServerContext *context,
 {
   MilterServerContextPrivate *priv;
   gint index = macro_index (command);
+  gsize size;
+  gchar *block;
+  gchar **vectors;
+  gchar *strings;
 
   g_return_if_fail (MILTER_IS_SERVER_CONTEXT (context));
   g_return_if_fail (index >= 0);
   priv = PRIV (context);
-  g_clear_pointer (&priv->macro_names[index], g_strfreev);
-  g_clear_pointer (&priv->macro_values[index], g_strfreev);
+  /* One block per command: both vectors, then the strings. */
+  g_clear_pointer (&priv->macro_names[index], g_free);
+  priv->macro_values[index] = NULL;
   if (n == 0)
     return;
-  priv->macro_names[index] = g_new0 (gchar *, n + 1);
-  priv->macro_values[index] = g_new0 (gchar *, n + 1);
+  size = 2 * (n + 1) * sizeof (gchar *);
+  for (guint i = 0; i < n; i++)
+    size += strlen (names[i]) + 1 + (values[i] ? strlen (values[i]) : 0) + 1;
+  block = g_malloc (size);
+  vectors = (gchar **) block;
+  strings = block + 2 * (n + 1) * sizeof (gchar *);
   for (guint i = 0; i < n; i++) {
-    priv->macro_names[index][i] = g_strdup (names[i]);
-    priv->macro_values[index][i] = g_strdup (values[i] ? values[i] : "");
+    vectors[i] = strings;
+    strings = g_stpcpy (strings, names[i]) + 1;
+    vectors[n + 1 + i] = strings;
+    strings = g_stpcpy (strings, values[i] ? values[i] : "") + 1;
   }
+  vectors[n] = NULL;
+  vectors[2 * n + 1] = NULL;
+  priv->macro_names[index] = vectors;
+  priv->macro_values[index] = vectors + n + 1;
 }
 
 /* The define-macro packet for command, if macros were set for it: all of

@@ -79,8 +79,10 @@ typedef struct {
   /* After quit-new-connection: connect may follow. */
   gboolean new_connection;
 
-  GStrv macro_names[MILTER_SERVER_CONTEXT_N_MACRO_COMMANDS];
-  GStrv macro_values[MILTER_SERVER_CONTEXT_N_MACRO_COMMANDS];
+  /* Per command one block owned by macro_names[i]: macro_values[i]
+   * points into it (milter_server_context_set_macros). */
+  gchar **macro_names[MILTER_SERVER_CONTEXT_N_MACRO_COMMANDS];
+  gchar **macro_values[MILTER_SERVER_CONTEXT_N_MACRO_COMMANDS];
   /* Reused for the macros a protocol-6 milter's lists let through. */
   GPtrArray *wanted_names;
   GPtrArray *wanted_values;

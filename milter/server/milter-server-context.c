@@ -374,8 +374,7 @@ milter_server_context_finalize (GObject *object)
   g_clear_pointer (&priv->reply_code, milter_reply_code_free);
   g_clear_error (&priv->reply_code_error);
   for (gsize i = 0; i < MILTER_SERVER_CONTEXT_N_MACRO_COMMANDS; i++) {
-    g_strfreev (priv->macro_names[i]);
-    g_strfreev (priv->macro_values[i]);
+    g_free (priv->macro_names[i]);
   }
   G_OBJECT_CLASS (milter_server_context_parent_class)->finalize (object);
 }
