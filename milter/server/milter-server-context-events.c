@@ -339,7 +339,7 @@ finish_event (MilterServerContext *self, const EventInfo *info,
   gboolean no_reply = event_has_no_reply (self, info);
 
   priv->state = info->state;
-  priv->waiting = !no_reply;
+  set_waiting (self, !no_reply);
   if (!send_output (self, error))
     return FALSE;
   if (no_reply)
@@ -375,7 +375,7 @@ milter_server_context_negotiate (MilterServerContext *context,
                                    priv->offered.version, priv->offered.actions,
                                    priv->offered.steps);
   priv->state = MILTER_SERVER_STATE_NEGOTIATE;
-  priv->waiting = TRUE;
+  set_waiting (context, TRUE);
   if (!send_output (context, error))
     return FALSE;
   arm_reply_timer (context);
@@ -695,7 +695,7 @@ send_no_reply_command (MilterServerContext *self, MilterServerState state,
     return FALSE;
   encode (milter_agent_get_output_buffer (MILTER_AGENT (self)));
   priv->state = state;
-  priv->waiting = FALSE;
+  set_waiting (self, FALSE);
   return send_output (self, error);
 }
 

@@ -62,7 +62,10 @@ typedef struct {
 
   MilterReplyDecoder *decoder;
   MilterServerState state;
+  /* Set through milter_server_context_set_waiting() only. */
   gboolean waiting;
+  /* TCP: quick ACKs while a reply is awaited (see set_waiting). */
+  gboolean quick_ack;
   MilterStatus status;
   MilterOption offered;
   MilterOption negotiated;
@@ -162,6 +165,9 @@ G_GNUC_INTERNAL void
 milter_server_context_disarm_reply_timer (MilterServerContext *context);
 G_GNUC_INTERNAL void
 milter_server_context_start_writing_timer (MilterServerContext *context);
+G_GNUC_INTERNAL void
+milter_server_context_set_waiting (MilterServerContext *context,
+                                   gboolean waiting);
 
 /* Short names the context's files use. */
 static inline void
@@ -180,6 +186,12 @@ static inline void
 disarm_reply_timer (MilterServerContext *context)
 {
   milter_server_context_disarm_reply_timer (context);
+}
+
+static inline void
+set_waiting (MilterServerContext *context, gboolean waiting)
+{
+  milter_server_context_set_waiting (context, waiting);
 }
 
 /* milter-server-context-events.c */

@@ -87,7 +87,7 @@ handle_negotiate_reply (MilterServerContext *self, const MilterReply *reply)
     milter_macros_requests_set_from_string (priv->macros_requests,
                                             reply->negotiate.macro_lists[i].stage,
                                             reply->negotiate.macro_lists[i].names);
-  priv->waiting = FALSE;
+  set_waiting (self, FALSE);
   boxed = milter_option_copy (&answer);
   g_signal_emit (self, signals[SIGNAL_NEGOTIATE_REPLY], 0, boxed,
                  priv->macros_requests);
@@ -99,7 +99,7 @@ emit_verdict (MilterServerContext *self, guint signal_id, MilterStatus status)
 {
   MilterServerContextPrivate *priv = PRIV (self);
 
-  priv->waiting = FALSE;
+  set_waiting (self, FALSE);
   priv->status = status;
   disarm_reply_timer (self);
   drop_body (self);
@@ -126,7 +126,7 @@ handle_reply_code (MilterServerContext *self, const gchar *text)
     emit_verdict (self, SIGNAL_TEMPORARY_FAILURE, status);
     return;
   }
-  priv->waiting = FALSE;
+  set_waiting (self, FALSE);
   priv->status = status;
   disarm_reply_timer (self);
   drop_body (self);
