@@ -53,8 +53,6 @@
 /* The protocol version that brought quit-new-connection ('K'). */
 #define QUIT_NEW_CONNECTION_VERSION 6
 
-static guint *const signals = milter_server_context_signals;
-
 /* The body bytes only, not whether an end-of-message follows them. */
 static void
 clear_body_bytes (MilterServerContextPrivate *priv)
@@ -115,7 +113,7 @@ idle_continue_cb (gpointer user_data)
     return G_SOURCE_REMOVE;
   g_object_ref (self);
   priv->status = MILTER_STATUS_CONTINUE;
-  g_signal_emit (self, signals[SIGNAL_CONTINUE], 0);
+  milter_server_context_emit_simple (self, SIGNAL_CONTINUE);
   g_object_unref (self);
   return G_SOURCE_REMOVE;
 }
@@ -329,7 +327,6 @@ begin_event (MilterServerContext *self, const EventInfo *info,
   *send = TRUE;
   return TRUE;
 }
-
 
 static gboolean
 finish_event (MilterServerContext *self, const EventInfo *info,

@@ -114,6 +114,10 @@ typedef struct {
   gboolean replied_during_write;
   gulong flushed_id;
   guint idle_id;
+
+  /* milter_server_context_set_events(): never NULL (an empty table). */
+  const MilterServerContextEvents *events;
+  gpointer events_data;
 } MilterServerContextPrivate;
 
 /* Private header: short names are safe here. */
@@ -193,6 +197,22 @@ set_waiting (MilterServerContext *context, gboolean waiting)
 {
   milter_server_context_set_waiting (context, waiting);
 }
+
+/* milter-server-context-replies.c: the owner's table function for the
+ * event, else the signal. */
+G_GNUC_INTERNAL void
+milter_server_context_emit_simple (MilterServerContext *context,
+                                   guint signal_index);
+#define EMIT_EVENT(self, field, id, ...)                                 \
+  G_STMT_START {                                                        \
+    MilterServerContextPrivate *emit_priv_ = PRIV (self);               \
+    if (emit_priv_->events->field)                                      \
+      emit_priv_->events->field (self, __VA_ARGS__,                     \
+                                 emit_priv_->events_data);              \
+    else                                                                \
+      g_signal_emit (self, milter_server_context_signals[id], 0,         \
+                     __VA_ARGS__);                                      \
+  } G_STMT_END
 
 /* milter-server-context-events.c */
 G_GNUC_INTERNAL void milter_server_context_drop_body (MilterServerContext *context);

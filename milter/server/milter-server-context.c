@@ -221,8 +221,9 @@ reply_timer_cb (gpointer user_data)
                   "[server][error] [%s] no reply to %s within %g seconds",
                   priv->name, milter_server_state_to_string (priv->state),
                   timeout);
-    g_signal_emit (self, signals[end_of_message ? SIGNAL_END_OF_MESSAGE_TIMEOUT :
-                                 SIGNAL_READING_TIMEOUT], 0);
+    milter_server_context_emit_simple (self, end_of_message ?
+                                       SIGNAL_END_OF_MESSAGE_TIMEOUT :
+                                       SIGNAL_READING_TIMEOUT);
     fail_session (self, g_error_new (MILTER_SERVER_CONTEXT_ERROR,
                                      end_of_message ?
                                      MILTER_SERVER_CONTEXT_ERROR_END_OF_MESSAGE_TIMEOUT :
@@ -248,7 +249,7 @@ writing_timer_cb (gpointer user_data)
                 "[server][error] [%s] could not write %s within %g seconds",
                 priv->name, milter_server_state_to_string (priv->state),
                 priv->writing_timeout);
-  g_signal_emit (self, signals[SIGNAL_WRITING_TIMEOUT], 0);
+  milter_server_context_emit_simple (self, SIGNAL_WRITING_TIMEOUT);
   fail_session (self, g_error_new (MILTER_SERVER_CONTEXT_ERROR,
                                    MILTER_SERVER_CONTEXT_ERROR_WRITING_TIMEOUT,
                                    "%s: could not write %s within %g seconds",
@@ -306,7 +307,7 @@ connection_timer_cb (gpointer user_data)
                 "[server][timeout][connection] [%s] not connected to %s "
                 "within %g seconds", priv->name, spec, priv->connection_timeout);
   close_connecting_fd (self);
-  g_signal_emit (self, signals[SIGNAL_CONNECTION_TIMEOUT], 0);
+  milter_server_context_emit_simple (self, SIGNAL_CONNECTION_TIMEOUT);
   fail_session (self, g_error_new (MILTER_SERVER_CONTEXT_ERROR,
                                    MILTER_SERVER_CONTEXT_ERROR_CONNECTION_TIMEOUT,
                                    "%s: not connected to %s within %g seconds",
@@ -344,6 +345,7 @@ milter_server_context_init (MilterServerContext *self)
 {
   MilterServerContextPrivate *priv = PRIV (self);
 
+  milter_server_context_set_events (self, NULL, NULL);
   priv->name = g_strdup ("milter");
   priv->connection_timeout = MILTER_SERVER_CONTEXT_DEFAULT_CONNECTION_TIMEOUT;
   priv->writing_timeout = MILTER_SERVER_CONTEXT_DEFAULT_WRITING_TIMEOUT;
