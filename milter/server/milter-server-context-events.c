@@ -245,28 +245,42 @@ append_macros (MilterServerContext *self, guint8 command)
   gint index = macro_index (command);
   GStrv names;
   GStrv values;
+  guint n;
+  guint wanted;
 
   if (index < 0 || !priv->macro_names[index])
     return;
   names = priv->macro_names[index];
   values = priv->macro_values[index];
-  g_ptr_array_set_size (priv->wanted_names, 0);
-  g_ptr_array_set_size (priv->wanted_values, 0);
-  for (guint i = 0; names[i]; i++) {
-    if (milter_server_macro_is_wanted (negotiated, priv->macros_requests,
-                                       command, names[i])) {
-      g_ptr_array_add (priv->wanted_names, names[i]);
-      g_ptr_array_add (priv->wanted_values, values[i]);
-    }
+  n = g_strv_length (names);
+  for (wanted = 0; wanted < n; wanted++) {
+    if (!milter_server_macro_is_wanted (negotiated, priv->macros_requests,
+                                        command, names[wanted]))
+      break;
   }
-  /* Nothing asked for at this stage: no packet at all. */
-  if (priv->wanted_names->len == 0)
-    return;
+  /* Usually every macro is wanted: sent from the stored vectors. */
+  if (wanted < n) {
+    g_ptr_array_set_size (priv->wanted_names, 0);
+    g_ptr_array_set_size (priv->wanted_values, 0);
+    for (guint i = 0; i < n; i++) {
+      if (i < wanted ||
+          (i > wanted &&
+           milter_server_macro_is_wanted (negotiated, priv->macros_requests,
+                                          command, names[i]))) {
+        g_ptr_array_add (priv->wanted_names, names[i]);
+        g_ptr_array_add (priv->wanted_values, values[i]);
+      }
+    }
+    /* Nothing asked for at this stage: no packet at all. */
+    if (priv->wanted_names->len == 0)
+      return;
+    names = (GStrv) priv->wanted_names->pdata;
+    values = (GStrv) priv->wanted_values->pdata;
+    n = priv->wanted_names->len;
+  }
   milter_command_encode_define_macro (
     milter_agent_get_output_buffer (MILTER_AGENT (self)), command,
-    (const gchar *const *) priv->wanted_names->pdata,
-    (const gchar *const *) priv->wanted_values->pdata,
-    priv->wanted_names->len);
+    (const gchar *const *) names, (const gchar *const *) values, n);
 }
 
 /* Writes the output buffer; a failure has ended the session already. */
