@@ -112,7 +112,6 @@ typedef struct {
   guint writing_timer_id;
   gboolean write_pending;
   gboolean replied_during_write;
-  gulong flushed_id;
   guint idle_id;
 
   /* milter_server_context_set_events(): never NULL (an empty table). */

@@ -260,8 +260,6 @@ writing_timer_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Called when a write leaves data queued: the writer's "flushed" stops
- * it (writer_flushed below). */
 /* Whether a reply is awaited. Over TCP the reader asks for quick ACKs
  * exactly then: a milter whose reply comes in several writes (Nagle
  * holding the later ones until our ACK) can only be stalled while we wait
@@ -282,6 +280,8 @@ milter_server_context_set_waiting (MilterServerContext *self,
     milter_reader_set_quick_ack (reader, waiting);
 }
 
+/* Called when a write leaves data queued: the writer's "flushed" stops
+ * it (milter_server_context_flushed below). */
 void
 milter_server_context_start_writing_timer (MilterServerContext *self)
 {
@@ -370,14 +370,11 @@ milter_server_context_dispose (GObject *object)
 {
   MilterServerContext *self = MILTER_SERVER_CONTEXT (object);
   MilterServerContextPrivate *priv = PRIV (self);
-  MilterWriter *writer = milter_agent_get_writer (MILTER_AGENT (self));
 
   stop_timers (self);
   close_connecting_fd (self);
   log_body_remained (self);
   g_clear_pointer (&priv->body, g_bytes_unref);
-  if (writer)
-    g_clear_signal_handler (&priv->flushed_id, writer);
   G_OBJECT_CLASS (milter_server_context_parent_class)->dispose (object);
 }
 
@@ -473,6 +470,8 @@ new_signal (GObjectClass *klass, const gchar *name, guint n_params, ...)
                         NULL, NULL, NULL, NULL, G_TYPE_NONE, n_params, types);
 }
 
+static void milter_server_context_flushed (MilterAgent *agent);
+
 static void
 milter_server_context_class_init (MilterServerContextClass *klass)
 {
@@ -488,6 +487,7 @@ milter_server_context_class_init (MilterServerContextClass *klass)
   agent_class->decode_end = milter_server_context_decode_end;
   agent_class->error = milter_server_context_real_error;
   agent_class->finished = milter_server_context_real_finished;
+  agent_class->flushed = milter_server_context_flushed;
 
   /* MilterServerContext:name: the milter's name in every log line. */
   properties[PROP_NAME] =
@@ -719,9 +719,9 @@ milter_server_context_get_body_remaining (MilterServerContext *context)
 /* ---- connection ------------------------------------------------------ */
 
 static void
-writer_flushed (MilterWriter *writer, gpointer user_data)
+milter_server_context_flushed (MilterAgent *agent)
 {
-  MilterServerContext *self = user_data;
+  MilterServerContext *self = MILTER_SERVER_CONTEXT (agent);
   MilterServerContextPrivate *priv = PRIV (self);
 
   if (!priv->write_pending)
@@ -773,9 +773,6 @@ connect_ready_cb (gint fd, GIOCondition condition, gpointer user_data)
   milter_reader_set_quick_ack (milter_agent_get_reader (agent),
                                priv->quick_ack && priv->waiting);
   milter_writer_set_tag (milter_agent_get_writer (agent), priv->name);
-  priv->flushed_id = g_signal_connect (milter_agent_get_writer (agent),
-                                       "flushed", G_CALLBACK (writer_flushed),
-                                       self);
   if (!milter_agent_start (agent, &error)) {
     milter_error (SESSION (self), "[server][error][connected][start] [%s] %s",
                   priv->name, error->message);
