@@ -33,6 +33,28 @@
 #include <test/server/server-test-fake.h>
 
 
+/* A version-6 fake with add-headers that answers answers (if any), then
+ * end-of-message with [progress,] add-header X-Test: yes and accept, and
+ * expects quit. */
+static void
+start_eom_header_fake (ServerTestFake *fake, const gchar *answers,
+                       gboolean progress)
+{
+  GByteArray *eom;
+
+  server_test_fake_negotiate (fake, 6, MILTER_ACTION_ADD_HEADERS, 0);
+  if (answers)
+    server_test_fake_answers (fake, answers);
+  server_test_fake_expect (fake, 'E');
+  eom = server_test_fake_send_buffer (fake);
+  if (progress)
+    milter_reply_encode_progress (eom);
+  milter_reply_encode_add_header (eom, "X-Test", "yes");
+  milter_reply_encode_accept (eom);
+  server_test_fake_expect_quit (fake);
+  server_test_fake_start (fake);
+}
+
 static void
 test_full_session (gconstpointer data)
 {
@@ -44,18 +66,9 @@ test_full_session (gconstpointer data)
   const gchar *names[] = { "j", "{daemon_name}" };
   const gchar *values[] = { "mx.example.net", "test" };
   ServerTestRunner runner;
-  GByteArray *eom;
 
   memset (body, 'x', body_size);
-  server_test_fake_negotiate (fake, 6, MILTER_ACTION_ADD_HEADERS, 0);
-  server_test_fake_answers (fake, "Cc Hc Mc Rc Tc Uc Lc Nc Bc Bc");
-  server_test_fake_expect (fake, 'E');
-  eom = server_test_fake_send_buffer (fake);
-  milter_reply_encode_progress (eom);
-  milter_reply_encode_add_header (eom, "X-Test", "yes");
-  milter_reply_encode_accept (eom);
-  server_test_fake_expect_quit (fake);
-  server_test_fake_start (fake);
+  start_eom_header_fake (fake, "Cc Hc Mc Rc Tc Uc Lc Nc Bc Bc", TRUE);
 
   server_test_runner_init (&runner, data, fake->spec, "OCHMRTULNBEQ");
   runner.body = body;
@@ -111,17 +124,8 @@ test_events_table (gconstpointer data)
 {
   g_autoptr (ServerTestFake) fake = server_test_fake_new ();
   ServerTestRunner runner;
-  GByteArray *eom;
 
-  server_test_fake_negotiate (fake, 6, MILTER_ACTION_ADD_HEADERS, 0);
-  server_test_fake_answers (fake, "Cc");
-  server_test_fake_expect (fake, 'E');
-  eom = server_test_fake_send_buffer (fake);
-  milter_reply_encode_progress (eom);
-  milter_reply_encode_add_header (eom, "X-Test", "yes");
-  milter_reply_encode_accept (eom);
-  server_test_fake_expect_quit (fake);
-  server_test_fake_start (fake);
+  start_eom_header_fake (fake, "Cc", TRUE);
 
   server_test_runner_init (&runner, data, fake->spec, "OCEQ");
   milter_server_context_set_events (runner.context, &table_events, &runner);
@@ -140,15 +144,8 @@ test_events_table_removed (gconstpointer data)
 {
   g_autoptr (ServerTestFake) fake = server_test_fake_new ();
   ServerTestRunner runner;
-  GByteArray *eom;
 
-  server_test_fake_negotiate (fake, 6, MILTER_ACTION_ADD_HEADERS, 0);
-  server_test_fake_expect (fake, 'E');
-  eom = server_test_fake_send_buffer (fake);
-  milter_reply_encode_add_header (eom, "X-Test", "yes");
-  milter_reply_encode_accept (eom);
-  server_test_fake_expect_quit (fake);
-  server_test_fake_start (fake);
+  start_eom_header_fake (fake, NULL, FALSE);
 
   server_test_runner_init (&runner, data, fake->spec, "OEQ");
   milter_server_context_set_events (runner.context, &table_events, &runner);
