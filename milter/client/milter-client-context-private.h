@@ -67,6 +67,10 @@ struct _MilterClientContext {
    * client counts sessions out there without a connection per session). */
   void (*finished_func) (MilterClientContext *context, gpointer user_data);
   gpointer finished_data;
+
+  /* milter_client_context_set_events(): never NULL (an empty table). */
+  const MilterClientContextEvents *events;
+  gpointer events_data;
 };
 
 /* Sets the owner's hook at "finished" (NULL func: none). */

@@ -57,6 +57,8 @@ enum {
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
+/* The table of a context whose owner set none. */
+static const MilterClientContextEvents no_events;
 
 G_DEFINE_TYPE (MilterClientContext, milter_client_context, MILTER_TYPE_AGENT)
 
@@ -282,6 +284,8 @@ static void
 abort_message (MilterClientContext *self, guint8 keep_command)
 {
   forget_event (self);
+  if (self->events->abort)
+    self->events->abort (self, self->events_data);
   g_signal_emit (self, signals[SIGNAL_ABORT], 0);
   clear_stages (self, 'M', keep_command);
 }
@@ -295,6 +299,8 @@ close_connection (MilterClientContext *self, MilterClientState before)
   if (milter_client_state_in_message (before))
     abort_message (self, 0);
   forget_event (self);
+  if (self->events->close)
+    self->events->close (self, self->events_data);
   g_signal_emit (self, signals[SIGNAL_CLOSE], 0);
   for (guint i = 0; i < N_STAGES; i++) {
     if (self->macros[i])
@@ -374,14 +380,29 @@ dispatch_control (MilterClientContext *self,
   }
 }
 
-/* Emits the event's signal; FALSE for a command that is no event. */
+/* The owner's table (milter_client_context_set_events()) takes an event
+ * it has a function for; the signal the others. FALSE for a command that
+ * is no event. */
+#define EVENT(field, id, ...) \
+  G_STMT_START { \
+    if (self->events->field) \
+      *status = self->events->field (self, __VA_ARGS__, self->events_data); \
+    else if (g_signal_has_handler_pending (self, signals[id], 0, FALSE)) \
+      g_signal_emit (self, signals[id], 0, __VA_ARGS__, status); \
+  } G_STMT_END
+#define EVENT0(field, id) \
+  G_STMT_START { \
+    if (self->events->field) \
+      *status = self->events->field (self, self->events_data); \
+    else if (g_signal_has_handler_pending (self, signals[id], 0, FALSE)) \
+      g_signal_emit (self, signals[id], 0, status); \
+  } G_STMT_END
+
 static gboolean
 emit_event (MilterClientContext *self,
             const MilterCommand *command,
             MilterStatus *status)
 {
-  guint signal_id;
-
   switch (command->type) {
   case MILTER_COMMAND_NEGOTIATE:
     milter_option_init (&self->mta_option, command->negotiate.version,
@@ -391,78 +412,61 @@ emit_event (MilterClientContext *self,
      * manager merging its children does not ask the MTA for everything. */
     milter_option_init (&self->wants, MILTER_PROTOCOL_VERSION_MAX,
                         MILTER_ACTION_NONE, MILTER_STEP_NONE);
-    signal_id = SIGNAL_NEGOTIATE;
-    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE)) {
+    if (self->events->negotiate ||
+        g_signal_has_handler_pending (self, signals[SIGNAL_NEGOTIATE], 0,
+                                      FALSE)) {
       if (!self->macros_requests)
         self->macros_requests = milter_macros_requests_new ();
-      g_signal_emit (self, signals[signal_id], 0, &self->mta_option,
-                     &self->wants, self->macros_requests, status);
+      EVENT (negotiate, SIGNAL_NEGOTIATE, &self->mta_option, &self->wants,
+             self->macros_requests);
     }
     return TRUE;
   case MILTER_COMMAND_CONNECT:
-    signal_id = SIGNAL_CONNECT;
-    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
-      g_signal_emit (self, signals[signal_id], 0, command->connect.host,
-                     (gint) command->connect.family,
-                     (guint) command->connect.port, command->connect.address,
-                     status);
+    EVENT (connect, SIGNAL_CONNECT, command->connect.host,
+           (gint) command->connect.family, (guint) command->connect.port,
+           command->connect.address);
     return TRUE;
   case MILTER_COMMAND_HELO:
-    signal_id = SIGNAL_HELO;
-    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
-      g_signal_emit (self, signals[signal_id], 0, command->helo.fqdn, status);
+    EVENT (helo, SIGNAL_HELO, command->helo.fqdn);
     return TRUE;
   case MILTER_COMMAND_ENVELOPE_FROM:
+    clear_stages (self, 'R', 0);
+    EVENT (envelope_from, SIGNAL_ENVELOPE_FROM, command->envelope.argv[0],
+           (const gchar *const *) command->envelope.argv + 1);
+    return TRUE;
   case MILTER_COMMAND_ENVELOPE_RECIPIENT:
-    if (command->type == MILTER_COMMAND_ENVELOPE_FROM) {
-      signal_id = SIGNAL_ENVELOPE_FROM;
-      clear_stages (self, 'R', 0);
-    } else {
-      signal_id = SIGNAL_ENVELOPE_RECIPIENT;
-    }
-    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
-      g_signal_emit (self, signals[signal_id], 0, command->envelope.argv[0],
-                     command->envelope.argv + 1, status);
+    EVENT (envelope_recipient, SIGNAL_ENVELOPE_RECIPIENT,
+           command->envelope.argv[0],
+           (const gchar *const *) command->envelope.argv + 1);
     return TRUE;
   case MILTER_COMMAND_DATA:
-    signal_id = SIGNAL_DATA;
-    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
-      g_signal_emit (self, signals[signal_id], 0, status);
+    EVENT0 (data, SIGNAL_DATA);
     return TRUE;
   case MILTER_COMMAND_UNKNOWN:
-    signal_id = SIGNAL_UNKNOWN;
-    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
-      g_signal_emit (self, signals[signal_id], 0, command->unknown.command,
-                     status);
+    EVENT (unknown, SIGNAL_UNKNOWN, command->unknown.command);
     return TRUE;
   case MILTER_COMMAND_HEADER:
-    signal_id = SIGNAL_HEADER;
-    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
-      g_signal_emit (self, signals[signal_id], 0, command->header.name,
-                     command->header.value, status);
+    EVENT (header, SIGNAL_HEADER, command->header.name, command->header.value);
     return TRUE;
   case MILTER_COMMAND_END_OF_HEADER:
-    signal_id = SIGNAL_END_OF_HEADER;
-    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
-      g_signal_emit (self, signals[signal_id], 0, status);
+    EVENT0 (end_of_header, SIGNAL_END_OF_HEADER);
     return TRUE;
   case MILTER_COMMAND_BODY:
+    EVENT (body, SIGNAL_BODY, (gconstpointer) command->body.data,
+           (guint64) command->body.size);
+    return TRUE;
   case MILTER_COMMAND_END_OF_MESSAGE:
-    if (command->type == MILTER_COMMAND_BODY) {
-      signal_id = SIGNAL_BODY;
-    } else {
-      signal_id = SIGNAL_END_OF_MESSAGE;
-      self->in_end_of_message = TRUE;
-    }
-    if (g_signal_has_handler_pending (self, signals[signal_id], 0, FALSE))
-      g_signal_emit (self, signals[signal_id], 0,
-                     (gconstpointer) command->body.data,
-                     (guint64) command->body.size, status);
+    self->in_end_of_message = TRUE;
+    EVENT (end_of_message, SIGNAL_END_OF_MESSAGE,
+           (gconstpointer) command->body.data, (guint64) command->body.size);
     return TRUE;
   default:
     return FALSE;
   }
 }
+
+#undef EVENT
+#undef EVENT0
 
 static gboolean
 dispatch (const MilterCommand *command, gpointer user_data, GError **error)
@@ -551,6 +555,8 @@ milter_client_context_finished (MilterAgent *agent)
 {
   MilterClientContext *self = MILTER_CLIENT_CONTEXT (agent);
 
+  if (self->events->finished)
+    self->events->finished (self, self->events_data);
   _milter_client_context_stop_timer (self);
   if (self->finished_func)
     self->finished_func (self, self->finished_data);
@@ -569,8 +575,12 @@ _milter_client_context_set_finished_func (MilterClientContext *context,
 static void
 milter_client_context_dispose (GObject *object)
 {
-  _milter_client_context_stop_timer (MILTER_CLIENT_CONTEXT (object));
+  MilterClientContext *self = MILTER_CLIENT_CONTEXT (object);
+
+  _milter_client_context_stop_timer (self);
   G_OBJECT_CLASS (milter_client_context_parent_class)->dispose (object);
+  /* When the signal handlers go: the owner's data may go next. */
+  milter_client_context_set_events (self, NULL, NULL);
 }
 
 static void
@@ -686,9 +696,20 @@ milter_client_context_init (MilterClientContext *self)
   self->output = milter_agent_get_output_buffer (MILTER_AGENT (self));
   self->state = MILTER_CLIENT_STATE_START;
   self->timeout = MILTER_CLIENT_CONTEXT_DEFAULT_TIMEOUT;
+  self->events = &no_events;
   /* An MTA that sends without reading our replies is not read further. */
   milter_agent_set_max_pending_size (MILTER_AGENT (self),
                                      MILTER_AGENT_DEFAULT_MAX_PENDING_SIZE);
+}
+
+void
+milter_client_context_set_events (MilterClientContext *context,
+                                  const MilterClientContextEvents *events,
+                                  gpointer user_data)
+{
+  g_return_if_fail (MILTER_IS_CLIENT_CONTEXT (context));
+  context->events = events ? events : &no_events;
+  context->events_data = events ? user_data : NULL;
 }
 
 MilterClientContext *

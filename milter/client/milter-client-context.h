@@ -168,6 +168,52 @@ const MilterOption *milter_client_context_get_option (MilterClientContext *conte
 /* 0: queue every end-of-message modification until the final reply. */
 void milter_client_context_set_packet_buffer_size (MilterClientContext *context,
                                                   gsize size);
+/* The event handlers of one owner as direct calls, for an owner that
+ * makes a context per session and would otherwise connect a dozen
+ * handlers to each (the manager's leader). Prototypes are those of the
+ * signals. A non-NULL function takes its event instead of the signal
+ * (which is then not emitted); abort and close call the function, then
+ * emit the signal; finished is called after the agent's "finished"
+ * handlers. events must outlive the context (a static table); NULL
+ * removes it. */
+typedef struct {
+  MilterStatus (*negotiate) (MilterClientContext *context,
+                             const MilterOption *offer, MilterOption *wants,
+                             MilterMacrosRequests *requests,
+                             gpointer user_data);
+  MilterStatus (*connect) (MilterClientContext *context, const gchar *host,
+                           gint family, guint port, const gchar *address,
+                           gpointer user_data);
+  MilterStatus (*helo) (MilterClientContext *context, const gchar *fqdn,
+                        gpointer user_data);
+  MilterStatus (*envelope_from) (MilterClientContext *context,
+                                 const gchar *from, const gchar *const *args,
+                                 gpointer user_data);
+  MilterStatus (*envelope_recipient) (MilterClientContext *context,
+                                      const gchar *to,
+                                      const gchar *const *args,
+                                      gpointer user_data);
+  MilterStatus (*data) (MilterClientContext *context, gpointer user_data);
+  MilterStatus (*unknown) (MilterClientContext *context, const gchar *command,
+                           gpointer user_data);
+  MilterStatus (*header) (MilterClientContext *context, const gchar *name,
+                          const gchar *value, gpointer user_data);
+  MilterStatus (*end_of_header) (MilterClientContext *context,
+                                 gpointer user_data);
+  MilterStatus (*body) (MilterClientContext *context, gconstpointer chunk,
+                        guint64 size, gpointer user_data);
+  MilterStatus (*end_of_message) (MilterClientContext *context,
+                                  gconstpointer chunk, guint64 size,
+                                  gpointer user_data);
+  void (*abort) (MilterClientContext *context, gpointer user_data);
+  void (*close) (MilterClientContext *context, gpointer user_data);
+  void (*finished) (MilterClientContext *context, gpointer user_data);
+} MilterClientContextEvents;
+
+void milter_client_context_set_events (MilterClientContext *context,
+                                       const MilterClientContextEvents *events,
+                                       gpointer user_data);
+
 /* Seconds (0: none); arms the timer when the event loop is set. */
 void milter_client_context_set_timeout (MilterClientContext *context,
                                         gdouble seconds);

@@ -250,29 +250,31 @@ writer_error (MilterWriter *writer, GError *error, gpointer user_data)
 }
 
 /* The writer has emptied: the session can end, or the peer may send
- * again. */
+ * again; then the subclass hears of it. */
 static void
 writer_flushed (MilterWriter *writer, gpointer user_data)
 {
   MilterAgent *agent = user_data;
   MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+  MilterAgentClass *klass = MILTER_AGENT_GET_CLASS (agent);
   g_autoptr (GError) error = NULL;
 
+  (void) writer;
+  g_object_ref (agent);
   if (priv->draining) {
     finish (agent);
-    return;
+  } else if (priv->reading_paused) {
+    priv->reading_paused = FALSE;
+    if (priv->reading_wanted && priv->reader && !priv->shut_down &&
+        !milter_reader_start (priv->reader, &error)) {
+      milter_error (priv->session_id, "[agent][error][reader] %s",
+                    error->message);
+      fail (agent, error);
+    }
   }
-  if (!priv->reading_paused)
-    return;
-  priv->reading_paused = FALSE;
-  if (priv->reading_wanted && priv->reader && !priv->shut_down &&
-      !milter_reader_start (priv->reader, &error)) {
-    g_object_ref (agent);
-    milter_error (priv->session_id, "[agent][error][reader] %s",
-                  error->message);
-    fail (agent, error);
-    g_object_unref (agent);
-  }
+  if (klass->flushed)
+    klass->flushed (agent);
+  g_object_unref (agent);
 }
 
 /* Back-pressure: a peer that sends faster than it reads our replies is

@@ -87,7 +87,12 @@ struct _MilterAgentClass {
   void (*error) (MilterAgent *agent, GError *error);
   void (*finished) (MilterAgent *agent);
 
-  gpointer padding[8];
+  /* The writer has written out everything queued, after the agent's own
+   * handling of that (a drain finished, paused reading resumed): a
+   * subclass needs no signal connection per writer. */
+  void (*flushed) (MilterAgent *agent);
+
+  gpointer padding[7];
 };
 
 /* The back-pressure bound for an agent that answers requests (the

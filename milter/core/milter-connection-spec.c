@@ -8,7 +8,10 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/un.h>
 
 #include <glib.h>
@@ -457,4 +460,57 @@ milter_connection_spec_to_socket_address (const MilterConnectionSpec *spec,
       return NULL;
   }
   return g_inet_socket_address_new (address, spec->port);
+}
+
+gboolean
+milter_connection_spec_to_native (const MilterConnectionSpec *spec,
+                                  struct sockaddr_storage *address,
+                                  socklen_t *length,
+                                  GError **error)
+{
+  g_autoptr (GSocketAddress) socket_address = NULL;
+
+  g_return_val_if_fail (spec != NULL, FALSE);
+  g_return_val_if_fail (address != NULL && length != NULL, FALSE);
+
+  memset (address, 0, sizeof (*address));
+  if (spec->type == MILTER_CONNECTION_SPEC_TYPE_UNIX) {
+    struct sockaddr_un *un = (struct sockaddr_un *) address;
+
+    /* parse refuses longer paths; GIO's size is the whole struct. */
+    if (strlen (spec->path) < sizeof (un->sun_path)) {
+      un->sun_family = AF_UNIX;
+      strcpy (un->sun_path, spec->path);
+      *length = (socklen_t) sizeof (*un);
+      return TRUE;
+    }
+  } else if (spec->type == MILTER_CONNECTION_SPEC_TYPE_INET) {
+    struct sockaddr_in *in = (struct sockaddr_in *) address;
+
+    /* The any address is all zeros. */
+    if (!spec->host || inet_pton (AF_INET, spec->host, &in->sin_addr) == 1) {
+      in->sin_family = AF_INET;
+      in->sin_port = htons (spec->port);
+      *length = (socklen_t) sizeof (*in);
+      return TRUE;
+    }
+  } else {
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) address;
+
+    if (!spec->host ||
+        inet_pton (AF_INET6, spec->host, &in6->sin6_addr) == 1) {
+      in6->sin6_family = AF_INET6;
+      in6->sin6_port = htons (spec->port);
+      *length = (socklen_t) sizeof (*in6);
+      return TRUE;
+    }
+  }
+  /* A host name to resolve (or a spec built by hand): through GIO. */
+  memset (address, 0, sizeof (*address));
+  socket_address = milter_connection_spec_to_socket_address (spec, error);
+  if (!socket_address)
+    return FALSE;
+  *length = (socklen_t) g_socket_address_get_native_size (socket_address);
+  return g_socket_address_to_native (socket_address, address,
+                                     sizeof (*address), error);
 }

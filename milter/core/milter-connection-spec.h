@@ -8,6 +8,8 @@
  *   void milter_connection_spec_free (MilterConnectionSpec *spec);
  *   gchar *milter_connection_spec_to_string (spec);
  *   GSocketAddress *milter_connection_spec_to_socket_address (spec, &error);
+ *   gboolean milter_connection_spec_to_native (spec, &address, &length,
+ *                                              &error);
  *
  * DESCRIPTION
  *   A connection spec names where a milter listens. Accepted forms:
@@ -32,7 +34,10 @@
  *   IPv4 addresses without. Addresses are stored normalised ("::1", not
  *   "0:0:0:0:0:0:0:1") and without brackets; host names as written.
  *
- *   to_socket_address turns a spec into an address to bind or connect to.
+ *   to_socket_address turns a spec into an address to bind or connect to;
+ *   to_native into the sockaddr itself, the same bytes, without the GIO
+ *   objects for a unix path or a numeric address (a connection per child
+ *   per session is made from it).
  *   A host name is resolved synchronously (see the .c file).
  *
  * DIAGNOSTICS
@@ -45,6 +50,8 @@
  *   to an address of the spec's family.
  */
 #pragma once
+
+#include <sys/socket.h>
 
 #include <gio/gio.h>
 
@@ -84,6 +91,10 @@ MilterConnectionSpec *
 milter_connection_spec_copy (const MilterConnectionSpec *spec);
 void milter_connection_spec_free (MilterConnectionSpec *spec);
 gchar *milter_connection_spec_to_string (const MilterConnectionSpec *spec);
+gboolean milter_connection_spec_to_native (const MilterConnectionSpec *spec,
+                                           struct sockaddr_storage *address,
+                                           socklen_t *length,
+                                           GError **error);
 GSocketAddress *
 milter_connection_spec_to_socket_address (const MilterConnectionSpec *spec,
                                           GError **error);

@@ -3,7 +3,8 @@
  *
  * Lists are short (a handful of names per stage), so lookups are linear
  * scans over NULL-terminated pointer arrays that can be handed out as
- * they are.
+ * they are. A stage's array is made on its first name: every server
+ * context has a set, and most milters ask for few stages or none.
  */
 #include "config.h"
 
@@ -16,7 +17,8 @@
 #include <milter/core/milter-macros-requests.h>
 
 struct _MilterMacrosRequests {
-  GPtrArray *names[MILTER_MACRO_STAGE_COUNT];  /* of gchar *, NULL-terminated */
+  /* of gchar *, NULL-terminated; NULL while the stage has no name */
+  GPtrArray *names[MILTER_MACRO_STAGE_COUNT];
 };
 
 G_DEFINE_BOXED_TYPE (MilterMacrosRequests, milter_macros_requests,
@@ -56,10 +58,25 @@ names_match (const gchar *a, const gchar *b)
   return a_length == b_length && memcmp (a_start, b_start, a_length) == 0;
 }
 
+static guint
+list_length (const GPtrArray *list)
+{
+  return list ? list->len : 0;
+}
+
+/* The stage's array, made if it has none yet. */
+static GPtrArray *
+stage_list (MilterMacrosRequests *requests, MilterMacroStage stage)
+{
+  if (!requests->names[stage])
+    requests->names[stage] = g_ptr_array_new_null_terminated (0, g_free, TRUE);
+  return requests->names[stage];
+}
+
 static gboolean
 list_contains (const GPtrArray *list, const gchar *name)
 {
-  for (guint i = 0; i < list->len; i++) {
+  for (guint i = 0; i < list_length (list); i++) {
     if (names_match (g_ptr_array_index (list, i), name))
       return TRUE;
   }
@@ -85,11 +102,7 @@ list_add_len (GPtrArray *list, const gchar *name, gsize length)
 MilterMacrosRequests *
 milter_macros_requests_new (void)
 {
-  MilterMacrosRequests *requests = g_new0 (MilterMacrosRequests, 1);
-
-  for (guint stage = 0; stage < MILTER_MACRO_STAGE_COUNT; stage++)
-    requests->names[stage] = g_ptr_array_new_null_terminated (0, g_free, TRUE);
-  return requests;
+  return g_new0 (MilterMacrosRequests, 1);
 }
 
 MilterMacrosRequests *
@@ -100,8 +113,8 @@ milter_macros_requests_copy (const MilterMacrosRequests *requests)
   for (guint stage = 0; stage < MILTER_MACRO_STAGE_COUNT; stage++) {
     const GPtrArray *list = requests->names[stage];
 
-    for (guint i = 0; i < list->len; i++)
-      g_ptr_array_add (copy->names[stage],
+    for (guint i = 0; i < list_length (list); i++)
+      g_ptr_array_add (stage_list (copy, (MilterMacroStage) stage),
                        g_strdup (g_ptr_array_index (list, i)));
   }
   return copy;
@@ -112,8 +125,10 @@ milter_macros_requests_free (MilterMacrosRequests *requests)
 {
   if (!requests)
     return;
-  for (guint stage = 0; stage < MILTER_MACRO_STAGE_COUNT; stage++)
-    g_ptr_array_unref (requests->names[stage]);
+  for (guint stage = 0; stage < MILTER_MACRO_STAGE_COUNT; stage++) {
+    if (requests->names[stage])
+      g_ptr_array_unref (requests->names[stage]);
+  }
   g_free (requests);
 }
 
@@ -125,7 +140,7 @@ milter_macros_requests_add (MilterMacrosRequests *requests,
   g_return_val_if_fail (stage_is_valid (stage), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
 
-  return list_add_len (requests->names[stage], name, strlen (name));
+  return list_add_len (stage_list (requests, stage), name, strlen (name));
 }
 
 void
@@ -138,10 +153,11 @@ milter_macros_requests_set_from_string (MilterMacrosRequests *requests,
 
   g_return_if_fail (stage_is_valid (stage));
 
-  list = requests->names[stage];
-  g_ptr_array_set_size (list, 0);
-  if (!names)
+  if (requests->names[stage])
+    g_ptr_array_set_size (requests->names[stage], 0);
+  if (!names || !*names)
     return;
+  list = stage_list (requests, stage);
 
   p = names;
   while (*p) {
@@ -166,7 +182,7 @@ milter_macros_requests_get (const MilterMacrosRequests *requests,
 
   list = requests->names[stage];
   /* A NULL-terminated GPtrArray that never held anything has no pdata. */
-  if (list->len == 0 || !list->pdata)
+  if (list_length (list) == 0 || !list->pdata)
     return empty_names;
   return (const gchar * const *) list->pdata;
 }
@@ -198,10 +214,11 @@ milter_macros_requests_merge_union (MilterMacrosRequests *dest,
   for (guint stage = 0; stage < MILTER_MACRO_STAGE_COUNT; stage++) {
     const GPtrArray *from = src->names[stage];
 
-    for (guint i = 0; i < from->len; i++) {
+    for (guint i = 0; i < list_length (from); i++) {
       const gchar *name = g_ptr_array_index (from, i);
 
-      list_add_len (dest->names[stage], name, strlen (name));
+      list_add_len (stage_list (dest, (MilterMacroStage) stage), name,
+                    strlen (name));
     }
   }
 }
@@ -214,9 +231,9 @@ milter_macros_requests_equal (const MilterMacrosRequests *a,
     const GPtrArray *a_list = a->names[stage];
     const GPtrArray *b_list = b->names[stage];
 
-    if (a_list->len != b_list->len)
+    if (list_length (a_list) != list_length (b_list))
       return FALSE;
-    for (guint i = 0; i < a_list->len; i++) {
+    for (guint i = 0; i < list_length (a_list); i++) {
       if (!names_match (g_ptr_array_index (a_list, i),
                         g_ptr_array_index (b_list, i)))
         return FALSE;
@@ -229,7 +246,7 @@ gboolean
 milter_macros_requests_is_empty (const MilterMacrosRequests *requests)
 {
   for (guint stage = 0; stage < MILTER_MACRO_STAGE_COUNT; stage++) {
-    if (requests->names[stage]->len > 0)
+    if (list_length (requests->names[stage]) > 0)
       return FALSE;
   }
   return TRUE;
@@ -241,7 +258,7 @@ milter_macros_requests_foreach (const MilterMacrosRequests *requests,
                                 gpointer user_data)
 {
   for (guint stage = 0; stage < MILTER_MACRO_STAGE_COUNT; stage++) {
-    if (requests->names[stage]->len == 0)
+    if (list_length (requests->names[stage]) == 0)
       continue;
     func ((MilterMacroStage) stage,
           milter_macros_requests_get (requests, (MilterMacroStage) stage),

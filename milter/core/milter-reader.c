@@ -175,15 +175,20 @@ ready_cb (MilterStream *stream, gint fd, GIOCondition condition)
     gssize size = read (fd, buffer, buffer_size);
 
     if (size > 0) {
+      flow (self, buffer, (gsize) size);
+      /* A handler may have closed the descriptor: its number is not ours
+       * to touch any more. */
+      if (milter_stream_get_watch_id (stream) != watch_id)
+        break;
+      /* After the flow, which may have switched it off (the owner has all
+       * it waited for). Linux clears TCP_QUICKACK after each ACK: renew
+       * it per read. */
       if (self->quick_ack) {
         gint on = 1;
 
-        /* Linux clears TCP_QUICKACK after each ACK: renew it per read. */
         setsockopt (fd, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof (on));
       }
-      flow (self, buffer, (gsize) size);
-      if (milter_stream_get_watch_id (stream) != watch_id ||
-          (gsize) size < buffer_size)
+      if ((gsize) size < buffer_size)
         break;
     } else if (size == 0) {
       milter_stream_unwatch (stream);
@@ -369,6 +374,13 @@ milter_reader_set_quick_ack (MilterReader *reader, gboolean quick_ack)
 {
   g_return_if_fail (MILTER_IS_READER (reader));
   reader->quick_ack = quick_ack;
+}
+
+gboolean
+milter_reader_get_quick_ack (MilterReader *reader)
+{
+  g_return_val_if_fail (MILTER_IS_READER (reader), FALSE);
+  return reader->quick_ack;
 }
 
 gsize

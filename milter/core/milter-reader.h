@@ -100,8 +100,11 @@ gsize milter_reader_get_buffer_size (MilterReader *reader);
  * writes one reply in several small writes without TCP_NODELAY (libmilter
  * at end-of-message, Sendmail::PMilter always) otherwise has its later
  * writes held by Nagle until our delayed ACK, ~40 ms on loopback. Costs
- * one setsockopt per read; off by default. */
+ * one setsockopt per read; off by default. Read after the flow function
+ * and the flow signal ran, so an owner that switches it off there once it
+ * has all it waited for saves the call for that read. */
 void milter_reader_set_quick_ack (MilterReader *reader, gboolean quick_ack);
+gboolean milter_reader_get_quick_ack (MilterReader *reader);
 
 /* Replaces (and notifies) any previous function; func may be NULL. */
 void milter_reader_set_flow_func (MilterReader *reader,

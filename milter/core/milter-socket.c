@@ -142,16 +142,10 @@ open_socket (const MilterConnectionSpec *spec,
              socklen_t *length,
              GError **error)
 {
-  g_autoptr (GSocketAddress) socket_address = NULL;
   gint family;
   gint fd;
 
-  socket_address = milter_connection_spec_to_socket_address (spec, error);
-  if (!socket_address)
-    return -1;
-  *length = (socklen_t) g_socket_address_get_native_size (socket_address);
-  if (!g_socket_address_to_native (socket_address, address, sizeof (*address),
-                                   error))
+  if (!milter_connection_spec_to_native (spec, address, length, error))
     return -1;
   family = address->ss_family;
   fd = socket (family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -53,8 +53,6 @@
 /* The protocol version that brought quit-new-connection ('K'). */
 #define QUIT_NEW_CONNECTION_VERSION 6
 
-static guint *const signals = milter_server_context_signals;
-
 /* The body bytes only, not whether an end-of-message follows them. */
 static void
 clear_body_bytes (MilterServerContextPrivate *priv)
@@ -115,7 +113,7 @@ idle_continue_cb (gpointer user_data)
     return G_SOURCE_REMOVE;
   g_object_ref (self);
   priv->status = MILTER_STATUS_CONTINUE;
-  g_signal_emit (self, signals[SIGNAL_CONTINUE], 0);
+  milter_server_context_emit_simple (self, SIGNAL_CONTINUE);
   g_object_unref (self);
   return G_SOURCE_REMOVE;
 }
@@ -205,20 +203,35 @@ milter_server_context_set_macros (MilterServerContext *context,
 {
   MilterServerContextPrivate *priv;
   gint index = macro_index (command);
+  gsize size;
+  gchar *block;
+  gchar **vectors;
+  gchar *strings;
 
   g_return_if_fail (MILTER_IS_SERVER_CONTEXT (context));
   g_return_if_fail (index >= 0);
   priv = PRIV (context);
-  g_clear_pointer (&priv->macro_names[index], g_strfreev);
-  g_clear_pointer (&priv->macro_values[index], g_strfreev);
+  /* One block per command: both vectors, then the strings. */
+  g_clear_pointer (&priv->macro_names[index], g_free);
+  priv->macro_values[index] = NULL;
   if (n == 0)
     return;
-  priv->macro_names[index] = g_new0 (gchar *, n + 1);
-  priv->macro_values[index] = g_new0 (gchar *, n + 1);
+  size = 2 * (n + 1) * sizeof (gchar *);
+  for (guint i = 0; i < n; i++)
+    size += strlen (names[i]) + 1 + (values[i] ? strlen (values[i]) : 0) + 1;
+  block = g_malloc (size);
+  vectors = (gchar **) block;
+  strings = block + 2 * (n + 1) * sizeof (gchar *);
   for (guint i = 0; i < n; i++) {
-    priv->macro_names[index][i] = g_strdup (names[i]);
-    priv->macro_values[index][i] = g_strdup (values[i] ? values[i] : "");
+    vectors[i] = strings;
+    strings = g_stpcpy (strings, names[i]) + 1;
+    vectors[n + 1 + i] = strings;
+    strings = g_stpcpy (strings, values[i] ? values[i] : "") + 1;
   }
+  vectors[n] = NULL;
+  vectors[2 * n + 1] = NULL;
+  priv->macro_names[index] = vectors;
+  priv->macro_values[index] = vectors + n + 1;
 }
 
 /* The define-macro packet for command, if macros were set for it: all of
@@ -232,28 +245,42 @@ append_macros (MilterServerContext *self, guint8 command)
   gint index = macro_index (command);
   GStrv names;
   GStrv values;
+  guint n;
+  guint wanted;
 
   if (index < 0 || !priv->macro_names[index])
     return;
   names = priv->macro_names[index];
   values = priv->macro_values[index];
-  g_ptr_array_set_size (priv->wanted_names, 0);
-  g_ptr_array_set_size (priv->wanted_values, 0);
-  for (guint i = 0; names[i]; i++) {
-    if (milter_server_macro_is_wanted (negotiated, priv->macros_requests,
-                                       command, names[i])) {
-      g_ptr_array_add (priv->wanted_names, names[i]);
-      g_ptr_array_add (priv->wanted_values, values[i]);
-    }
+  n = g_strv_length (names);
+  for (wanted = 0; wanted < n; wanted++) {
+    if (!milter_server_macro_is_wanted (negotiated, priv->macros_requests,
+                                        command, names[wanted]))
+      break;
   }
-  /* Nothing asked for at this stage: no packet at all. */
-  if (priv->wanted_names->len == 0)
-    return;
+  /* Usually every macro is wanted: sent from the stored vectors. */
+  if (wanted < n) {
+    g_ptr_array_set_size (priv->wanted_names, 0);
+    g_ptr_array_set_size (priv->wanted_values, 0);
+    for (guint i = 0; i < n; i++) {
+      if (i < wanted ||
+          (i > wanted &&
+           milter_server_macro_is_wanted (negotiated, priv->macros_requests,
+                                          command, names[i]))) {
+        g_ptr_array_add (priv->wanted_names, names[i]);
+        g_ptr_array_add (priv->wanted_values, values[i]);
+      }
+    }
+    /* Nothing asked for at this stage: no packet at all. */
+    if (priv->wanted_names->len == 0)
+      return;
+    names = (GStrv) priv->wanted_names->pdata;
+    values = (GStrv) priv->wanted_values->pdata;
+    n = priv->wanted_names->len;
+  }
   milter_command_encode_define_macro (
     milter_agent_get_output_buffer (MILTER_AGENT (self)), command,
-    (const gchar *const *) priv->wanted_names->pdata,
-    (const gchar *const *) priv->wanted_values->pdata,
-    priv->wanted_names->len);
+    (const gchar *const *) names, (const gchar *const *) values, n);
 }
 
 /* Writes the output buffer; a failure has ended the session already. */
@@ -316,7 +343,6 @@ begin_event (MilterServerContext *self, const EventInfo *info,
   return TRUE;
 }
 
-
 static gboolean
 finish_event (MilterServerContext *self, const EventInfo *info,
               GError **error)
@@ -325,7 +351,7 @@ finish_event (MilterServerContext *self, const EventInfo *info,
   gboolean no_reply = event_has_no_reply (self, info);
 
   priv->state = info->state;
-  priv->waiting = !no_reply;
+  set_waiting (self, !no_reply);
   if (!send_output (self, error))
     return FALSE;
   if (no_reply)
@@ -361,7 +387,7 @@ milter_server_context_negotiate (MilterServerContext *context,
                                    priv->offered.version, priv->offered.actions,
                                    priv->offered.steps);
   priv->state = MILTER_SERVER_STATE_NEGOTIATE;
-  priv->waiting = TRUE;
+  set_waiting (context, TRUE);
   if (!send_output (context, error))
     return FALSE;
   arm_reply_timer (context);
@@ -681,7 +707,7 @@ send_no_reply_command (MilterServerContext *self, MilterServerState state,
     return FALSE;
   encode (milter_agent_get_output_buffer (MILTER_AGENT (self)));
   priv->state = state;
-  priv->waiting = FALSE;
+  set_waiting (self, FALSE);
   return send_output (self, error);
 }
 

@@ -62,7 +62,10 @@ typedef struct {
 
   MilterReplyDecoder *decoder;
   MilterServerState state;
+  /* Set through milter_server_context_set_waiting() only. */
   gboolean waiting;
+  /* TCP: quick ACKs while a reply is awaited (see set_waiting). */
+  gboolean quick_ack;
   MilterStatus status;
   MilterOption offered;
   MilterOption negotiated;
@@ -79,8 +82,10 @@ typedef struct {
   /* After quit-new-connection: connect may follow. */
   gboolean new_connection;
 
-  GStrv macro_names[MILTER_SERVER_CONTEXT_N_MACRO_COMMANDS];
-  GStrv macro_values[MILTER_SERVER_CONTEXT_N_MACRO_COMMANDS];
+  /* Per command one block owned by macro_names[i]: macro_values[i]
+   * points into it (milter_server_context_set_macros). */
+  gchar **macro_names[MILTER_SERVER_CONTEXT_N_MACRO_COMMANDS];
+  gchar **macro_values[MILTER_SERVER_CONTEXT_N_MACRO_COMMANDS];
   /* Reused for the macros a protocol-6 milter's lists let through. */
   GPtrArray *wanted_names;
   GPtrArray *wanted_values;
@@ -108,8 +113,11 @@ typedef struct {
   guint writing_timer_id;
   gboolean write_pending;
   gboolean replied_during_write;
-  gulong flushed_id;
   guint idle_id;
+
+  /* milter_server_context_set_events(): never NULL (an empty table). */
+  const MilterServerContextEvents *events;
+  gpointer events_data;
 } MilterServerContextPrivate;
 
 /* Private header: short names are safe here. */
@@ -161,6 +169,9 @@ G_GNUC_INTERNAL void
 milter_server_context_disarm_reply_timer (MilterServerContext *context);
 G_GNUC_INTERNAL void
 milter_server_context_start_writing_timer (MilterServerContext *context);
+G_GNUC_INTERNAL void
+milter_server_context_set_waiting (MilterServerContext *context,
+                                   gboolean waiting);
 
 /* Short names the context's files use. */
 static inline void
@@ -180,6 +191,28 @@ disarm_reply_timer (MilterServerContext *context)
 {
   milter_server_context_disarm_reply_timer (context);
 }
+
+static inline void
+set_waiting (MilterServerContext *context, gboolean waiting)
+{
+  milter_server_context_set_waiting (context, waiting);
+}
+
+/* milter-server-context-replies.c: the owner's table function for the
+ * event, else the signal. */
+G_GNUC_INTERNAL void
+milter_server_context_emit_simple (MilterServerContext *context,
+                                   guint signal_index);
+#define EMIT_EVENT(self, field, id, ...)                                 \
+  G_STMT_START {                                                        \
+    MilterServerContextPrivate *emit_priv_ = PRIV (self);               \
+    if (emit_priv_->events->field)                                      \
+      emit_priv_->events->field (self, __VA_ARGS__,                     \
+                                 emit_priv_->events_data);              \
+    else                                                                \
+      g_signal_emit (self, milter_server_context_signals[id], 0,         \
+                     __VA_ARGS__);                                      \
+  } G_STMT_END
 
 /* milter-server-context-events.c */
 G_GNUC_INTERNAL void milter_server_context_drop_body (MilterServerContext *context);

@@ -87,10 +87,67 @@ handle_negotiate_reply (MilterServerContext *self, const MilterReply *reply)
     milter_macros_requests_set_from_string (priv->macros_requests,
                                             reply->negotiate.macro_lists[i].stage,
                                             reply->negotiate.macro_lists[i].names);
-  priv->waiting = FALSE;
+  set_waiting (self, FALSE);
+  if (priv->events->negotiate_reply) {
+    priv->events->negotiate_reply (self, &answer, priv->macros_requests,
+                                   priv->events_data);
+    return;
+  }
   boxed = milter_option_copy (&answer);
   g_signal_emit (self, signals[SIGNAL_NEGOTIATE_REPLY], 0, boxed,
                  priv->macros_requests);
+}
+
+typedef void (*SimpleFunc) (MilterServerContext *context, gpointer user_data);
+
+/* The table's function for an event without arguments, NULL if none. */
+static SimpleFunc
+simple_func (const MilterServerContextEvents *events, guint signal_index)
+{
+  switch (signal_index) {
+  case SIGNAL_CONTINUE: return events->continue_;
+  case SIGNAL_ACCEPT: return events->accept;
+  case SIGNAL_REJECT: return events->reject;
+  case SIGNAL_TEMPORARY_FAILURE: return events->temporary_failure;
+  case SIGNAL_DISCARD: return events->discard;
+  case SIGNAL_SKIP: return events->skip;
+  case SIGNAL_PROGRESS: return events->progress;
+  case SIGNAL_SHUTDOWN: return events->shutdown;
+  case SIGNAL_CONNECTION_FAILURE: return events->connection_failure;
+  case SIGNAL_CONNECTION_TIMEOUT: return events->connection_timeout;
+  case SIGNAL_WRITING_TIMEOUT: return events->writing_timeout;
+  case SIGNAL_READING_TIMEOUT: return events->reading_timeout;
+  case SIGNAL_END_OF_MESSAGE_TIMEOUT: return events->end_of_message_timeout;
+  default: return NULL;
+  }
+}
+
+void
+milter_server_context_emit_simple (MilterServerContext *self,
+                                   guint signal_index)
+{
+  MilterServerContextPrivate *priv = PRIV (self);
+  SimpleFunc func = simple_func (priv->events, signal_index);
+
+  if (func)
+    func (self, priv->events_data);
+  else
+    g_signal_emit (self, signals[signal_index], 0);
+}
+
+static const MilterServerContextEvents no_events;
+
+void
+milter_server_context_set_events (MilterServerContext *context,
+                                  const MilterServerContextEvents *events,
+                                  gpointer user_data)
+{
+  MilterServerContextPrivate *priv;
+
+  g_return_if_fail (MILTER_IS_SERVER_CONTEXT (context));
+  priv = PRIV (context);
+  priv->events = events ? events : &no_events;
+  priv->events_data = events ? user_data : NULL;
 }
 
 /* A verdict ends the wait for this event (and any body still unsent). */
@@ -99,11 +156,11 @@ emit_verdict (MilterServerContext *self, guint signal_id, MilterStatus status)
 {
   MilterServerContextPrivate *priv = PRIV (self);
 
-  priv->waiting = FALSE;
+  set_waiting (self, FALSE);
   priv->status = status;
   disarm_reply_timer (self);
   drop_body (self);
-  g_signal_emit (self, signals[signal_id], 0);
+  milter_server_context_emit_simple (self, signal_id);
 }
 
 /* A malformed reply code counts as a temporary failure, as in Postfix;
@@ -128,11 +185,11 @@ handle_reply_code (MilterServerContext *self, const gchar *text)
     emit_verdict (self, SIGNAL_TEMPORARY_FAILURE, status);
     return;
   }
-  priv->waiting = FALSE;
+  set_waiting (self, FALSE);
   priv->status = status;
   disarm_reply_timer (self);
   drop_body (self);
-  g_signal_emit (self, signals[SIGNAL_REPLY_CODE], 0, text);
+  EMIT_EVENT (self, reply_code, SIGNAL_REPLY_CODE, text);
 }
 
 /* Counts what a modification makes the caller hold; over the bound the
@@ -171,20 +228,20 @@ emit_header (MilterServerContext *self, const MilterReply *reply)
 
   switch (reply->type) {
   case MILTER_REPLY_ADD_HEADER:
-    g_signal_emit (self, signals[SIGNAL_ADD_HEADER], 0,
-                   reply->header.name, value);
+    EMIT_EVENT (self, add_header, SIGNAL_ADD_HEADER, reply->header.name,
+                value);
     break;
   case MILTER_REPLY_INSERT_HEADER:
-    g_signal_emit (self, signals[SIGNAL_INSERT_HEADER], 0,
-                   reply->header.index, reply->header.name, value);
+    EMIT_EVENT (self, insert_header, SIGNAL_INSERT_HEADER,
+                reply->header.index, reply->header.name, value);
     break;
   default:
     if (reply->header.value[0] == '\0')
-      g_signal_emit (self, signals[SIGNAL_DELETE_HEADER], 0,
-                     reply->header.name, reply->header.index);
+      EMIT_EVENT (self, delete_header, SIGNAL_DELETE_HEADER,
+                  reply->header.name, reply->header.index);
     else
-      g_signal_emit (self, signals[SIGNAL_CHANGE_HEADER], 0,
-                     reply->header.name, reply->header.index, value);
+      EMIT_EVENT (self, change_header, SIGNAL_CHANGE_HEADER,
+                  reply->header.name, reply->header.index, value);
     break;
   }
 }
@@ -251,7 +308,7 @@ dispatch_reply (MilterServerContext *self, const MilterReply *reply)
     break;
   case MILTER_REPLY_PROGRESS:
     arm_reply_timer (self);
-    g_signal_emit (self, signals[SIGNAL_PROGRESS], 0);
+    milter_server_context_emit_simple (self, SIGNAL_PROGRESS);
     break;
   case MILTER_REPLY_ADD_HEADER:
   case MILTER_REPLY_INSERT_HEADER:
@@ -266,36 +323,36 @@ dispatch_reply (MilterServerContext *self, const MilterReply *reply)
     arm_reply_timer (self);
     if (hold (self, milter_reply_get_name (reply),
               strings_size (reply->recipient.recipient, reply->recipient.args)))
-      g_signal_emit (self, signals[SIGNAL_ADD_RECIPIENT], 0,
-                     reply->recipient.recipient, reply->recipient.args);
+      EMIT_EVENT (self, add_recipient, SIGNAL_ADD_RECIPIENT,
+                  reply->recipient.recipient, reply->recipient.args);
     break;
   case MILTER_REPLY_DELETE_RECIPIENT:
     arm_reply_timer (self);
     if (hold (self, milter_reply_get_name (reply),
               strings_size (reply->recipient.recipient, NULL)))
-      g_signal_emit (self, signals[SIGNAL_DELETE_RECIPIENT], 0,
-                     reply->recipient.recipient);
+      EMIT_EVENT (self, delete_recipient, SIGNAL_DELETE_RECIPIENT,
+                  reply->recipient.recipient);
     break;
   case MILTER_REPLY_CHANGE_FROM:
     arm_reply_timer (self);
     if (hold (self, milter_reply_get_name (reply),
               strings_size (reply->change_from.from, reply->change_from.args)))
-      g_signal_emit (self, signals[SIGNAL_CHANGE_FROM], 0,
-                     reply->change_from.from, reply->change_from.args);
+      EMIT_EVENT (self, change_from, SIGNAL_CHANGE_FROM,
+                  reply->change_from.from, reply->change_from.args);
     break;
   case MILTER_REPLY_REPLACE_BODY:
     arm_reply_timer (self);
     if (hold (self, milter_reply_get_name (reply), reply->replace_body.size))
-      g_signal_emit (self, signals[SIGNAL_REPLACE_BODY], 0,
-                     (gpointer) reply->replace_body.data,
-                     (guint64) reply->replace_body.size);
+      EMIT_EVENT (self, replace_body, SIGNAL_REPLACE_BODY,
+                  (gconstpointer) reply->replace_body.data,
+                  (guint64) reply->replace_body.size);
     break;
   case MILTER_REPLY_QUARANTINE:
     arm_reply_timer (self);
     if (hold (self, milter_reply_get_name (reply),
               strings_size (reply->quarantine.reason, NULL)))
-      g_signal_emit (self, signals[SIGNAL_QUARANTINE], 0,
-                     reply->quarantine.reason);
+      EMIT_EVENT (self, quarantine, SIGNAL_QUARANTINE,
+                  reply->quarantine.reason);
     break;
   default:
     break;

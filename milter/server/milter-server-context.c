@@ -104,7 +104,7 @@ mark_ended (MilterServerContext *self)
   MilterServerContextPrivate *priv = PRIV (self);
 
   priv->ended = TRUE;
-  priv->waiting = FALSE;
+  set_waiting (self, FALSE);
   stop_timers (self);
   close_connecting_fd (self);
   log_body_remained (self);
@@ -221,8 +221,9 @@ reply_timer_cb (gpointer user_data)
                   "[server][error] [%s] no reply to %s within %g seconds",
                   priv->name, milter_server_state_to_string (priv->state),
                   timeout);
-    g_signal_emit (self, signals[end_of_message ? SIGNAL_END_OF_MESSAGE_TIMEOUT :
-                                 SIGNAL_READING_TIMEOUT], 0);
+    milter_server_context_emit_simple (self, end_of_message ?
+                                       SIGNAL_END_OF_MESSAGE_TIMEOUT :
+                                       SIGNAL_READING_TIMEOUT);
     fail_session (self, g_error_new (MILTER_SERVER_CONTEXT_ERROR,
                                      end_of_message ?
                                      MILTER_SERVER_CONTEXT_ERROR_END_OF_MESSAGE_TIMEOUT :
@@ -248,7 +249,7 @@ writing_timer_cb (gpointer user_data)
                 "[server][error] [%s] could not write %s within %g seconds",
                 priv->name, milter_server_state_to_string (priv->state),
                 priv->writing_timeout);
-  g_signal_emit (self, signals[SIGNAL_WRITING_TIMEOUT], 0);
+  milter_server_context_emit_simple (self, SIGNAL_WRITING_TIMEOUT);
   fail_session (self, g_error_new (MILTER_SERVER_CONTEXT_ERROR,
                                    MILTER_SERVER_CONTEXT_ERROR_WRITING_TIMEOUT,
                                    "%s: could not write %s within %g seconds",
@@ -259,8 +260,28 @@ writing_timer_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Whether a reply is awaited. Over TCP the reader asks for quick ACKs
+ * exactly then: a milter whose reply comes in several writes (Nagle
+ * holding the later ones until our ACK) can only be stalled while we wait
+ * for it. Once the reply is complete, the next command carries the ACK,
+ * and a no-op session makes no setsockopt at all. */
+void
+milter_server_context_set_waiting (MilterServerContext *self,
+                                   gboolean waiting)
+{
+  MilterServerContextPrivate *priv = PRIV (self);
+  MilterReader *reader;
+
+  priv->waiting = waiting;
+  if (!priv->quick_ack)
+    return;
+  reader = milter_agent_get_reader (MILTER_AGENT (self));
+  if (reader)
+    milter_reader_set_quick_ack (reader, waiting);
+}
+
 /* Called when a write leaves data queued: the writer's "flushed" stops
- * it (writer_flushed below). */
+ * it (milter_server_context_flushed below). */
 void
 milter_server_context_start_writing_timer (MilterServerContext *self)
 {
@@ -286,7 +307,7 @@ connection_timer_cb (gpointer user_data)
                 "[server][timeout][connection] [%s] not connected to %s "
                 "within %g seconds", priv->name, spec, priv->connection_timeout);
   close_connecting_fd (self);
-  g_signal_emit (self, signals[SIGNAL_CONNECTION_TIMEOUT], 0);
+  milter_server_context_emit_simple (self, SIGNAL_CONNECTION_TIMEOUT);
   fail_session (self, g_error_new (MILTER_SERVER_CONTEXT_ERROR,
                                    MILTER_SERVER_CONTEXT_ERROR_CONNECTION_TIMEOUT,
                                    "%s: not connected to %s within %g seconds",
@@ -324,6 +345,7 @@ milter_server_context_init (MilterServerContext *self)
 {
   MilterServerContextPrivate *priv = PRIV (self);
 
+  milter_server_context_set_events (self, NULL, NULL);
   priv->name = g_strdup ("milter");
   priv->connection_timeout = MILTER_SERVER_CONTEXT_DEFAULT_CONNECTION_TIMEOUT;
   priv->writing_timeout = MILTER_SERVER_CONTEXT_DEFAULT_WRITING_TIMEOUT;
@@ -348,14 +370,11 @@ milter_server_context_dispose (GObject *object)
 {
   MilterServerContext *self = MILTER_SERVER_CONTEXT (object);
   MilterServerContextPrivate *priv = PRIV (self);
-  MilterWriter *writer = milter_agent_get_writer (MILTER_AGENT (self));
 
   stop_timers (self);
   close_connecting_fd (self);
   log_body_remained (self);
   g_clear_pointer (&priv->body, g_bytes_unref);
-  if (writer)
-    g_clear_signal_handler (&priv->flushed_id, writer);
   G_OBJECT_CLASS (milter_server_context_parent_class)->dispose (object);
 }
 
@@ -375,8 +394,7 @@ milter_server_context_finalize (GObject *object)
   g_clear_error (&priv->reply_code_error);
   g_clear_pointer (&priv->reply_code_text, g_free);
   for (gsize i = 0; i < MILTER_SERVER_CONTEXT_N_MACRO_COMMANDS; i++) {
-    g_strfreev (priv->macro_names[i]);
-    g_strfreev (priv->macro_values[i]);
+    g_free (priv->macro_names[i]);
   }
   G_OBJECT_CLASS (milter_server_context_parent_class)->finalize (object);
 }
@@ -453,6 +471,8 @@ new_signal (GObjectClass *klass, const gchar *name, guint n_params, ...)
                         NULL, NULL, NULL, NULL, G_TYPE_NONE, n_params, types);
 }
 
+static void milter_server_context_flushed (MilterAgent *agent);
+
 static void
 milter_server_context_class_init (MilterServerContextClass *klass)
 {
@@ -468,6 +488,7 @@ milter_server_context_class_init (MilterServerContextClass *klass)
   agent_class->decode_end = milter_server_context_decode_end;
   agent_class->error = milter_server_context_real_error;
   agent_class->finished = milter_server_context_real_finished;
+  agent_class->flushed = milter_server_context_flushed;
 
   /* MilterServerContext:name: the milter's name in every log line. */
   properties[PROP_NAME] =
@@ -706,9 +727,9 @@ milter_server_context_get_body_remaining (MilterServerContext *context)
 /* ---- connection ------------------------------------------------------ */
 
 static void
-writer_flushed (MilterWriter *writer, gpointer user_data)
+milter_server_context_flushed (MilterAgent *agent)
 {
-  MilterServerContext *self = user_data;
+  MilterServerContext *self = MILTER_SERVER_CONTEXT (agent);
   MilterServerContextPrivate *priv = PRIV (self);
 
   if (!priv->write_pending)
@@ -755,13 +776,11 @@ connect_ready_cb (gint fd, GIOCondition condition, gpointer user_data)
   milter_reader_set_tag (milter_agent_get_reader (agent), priv->name);
   /* Many milters write one reply in several writes without TCP_NODELAY:
    * measured 43 ms -> 1.5 ms per session against pymilter, 90 ms -> 3 ms
-   * against Sendmail::PMilter. */
+   * against Sendmail::PMilter. Switched on while a reply is awaited. */
+  priv->quick_ack = priv->spec->type != MILTER_CONNECTION_SPEC_TYPE_UNIX;
   milter_reader_set_quick_ack (milter_agent_get_reader (agent),
-                               priv->spec->type != MILTER_CONNECTION_SPEC_TYPE_UNIX);
+                               priv->quick_ack && priv->waiting);
   milter_writer_set_tag (milter_agent_get_writer (agent), priv->name);
-  priv->flushed_id = g_signal_connect (milter_agent_get_writer (agent),
-                                       "flushed", G_CALLBACK (writer_flushed),
-                                       self);
   if (!milter_agent_start (agent, &error)) {
     milter_error (SESSION (self), "[server][error][connected][start] [%s] %s",
                   priv->name, error->message);

@@ -181,6 +181,60 @@ struct _MilterServerContextClass {
   gpointer padding[8];
 };
 
+/* The reply and timeout handlers of one owner as direct calls, for an
+ * owner that makes contexts per session (the manager's children): no
+ * signal wiring per context and no signal emission per reply. Prototypes
+ * are those of the signals ("continue" is continue_). A non-NULL function
+ * takes its event instead of the signal (which is then not emitted).
+ * events must outlive its use (a static table); NULL removes it. */
+typedef struct {
+  void (*negotiate_reply) (MilterServerContext *context,
+                           const MilterOption *option,
+                           MilterMacrosRequests *requests,
+                           gpointer user_data);
+  void (*continue_) (MilterServerContext *context, gpointer user_data);
+  void (*accept) (MilterServerContext *context, gpointer user_data);
+  void (*reject) (MilterServerContext *context, gpointer user_data);
+  void (*temporary_failure) (MilterServerContext *context, gpointer user_data);
+  void (*discard) (MilterServerContext *context, gpointer user_data);
+  void (*skip) (MilterServerContext *context, gpointer user_data);
+  void (*reply_code) (MilterServerContext *context, const gchar *code,
+                      gpointer user_data);
+  void (*progress) (MilterServerContext *context, gpointer user_data);
+  void (*shutdown) (MilterServerContext *context, gpointer user_data);
+  void (*connection_failure) (MilterServerContext *context,
+                              gpointer user_data);
+  void (*add_header) (MilterServerContext *context, const gchar *name,
+                      const gchar *value, gpointer user_data);
+  void (*insert_header) (MilterServerContext *context, guint index,
+                         const gchar *name, const gchar *value,
+                         gpointer user_data);
+  void (*change_header) (MilterServerContext *context, const gchar *name,
+                         guint index, const gchar *value, gpointer user_data);
+  void (*delete_header) (MilterServerContext *context, const gchar *name,
+                         guint index, gpointer user_data);
+  void (*add_recipient) (MilterServerContext *context, const gchar *recipient,
+                         const gchar *args, gpointer user_data);
+  void (*delete_recipient) (MilterServerContext *context,
+                            const gchar *recipient, gpointer user_data);
+  void (*change_from) (MilterServerContext *context, const gchar *from,
+                       const gchar *args, gpointer user_data);
+  void (*replace_body) (MilterServerContext *context, gconstpointer data,
+                        guint64 size, gpointer user_data);
+  void (*quarantine) (MilterServerContext *context, const gchar *reason,
+                      gpointer user_data);
+  void (*connection_timeout) (MilterServerContext *context,
+                              gpointer user_data);
+  void (*writing_timeout) (MilterServerContext *context, gpointer user_data);
+  void (*reading_timeout) (MilterServerContext *context, gpointer user_data);
+  void (*end_of_message_timeout) (MilterServerContext *context,
+                                  gpointer user_data);
+} MilterServerContextEvents;
+
+void milter_server_context_set_events (MilterServerContext *context,
+                                       const MilterServerContextEvents *events,
+                                       gpointer user_data);
+
 /* name labels every log line ("[NAME]"); NULL means "milter". The event
  * loop defaults to a GLib loop on the thread-default main context. */
 MilterServerContext *milter_server_context_new (const gchar *name);

@@ -190,6 +190,91 @@ test_events (Fixture *f, gconstpointer data)
   g_assert_cmpuint (client_test_mta_n_replies (f->mta), ==, 12);
 }
 
+/* An owner's table of direct calls (milter_client_context_set_events). */
+static MilterStatus
+table_helo (MilterClientContext *context, const gchar *fqdn,
+            gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  (void) context;
+  g_string_append_printf (f->events, "table-helo %s;", fqdn);
+  return MILTER_STATUS_TEMPORARY_FAILURE;
+}
+
+static void
+table_abort (MilterClientContext *context, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  (void) context;
+  g_string_append (f->events, "table-abort;");
+}
+
+static void
+table_close (MilterClientContext *context, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  (void) context;
+  g_string_append (f->events, "table-close;");
+}
+
+static void
+table_finished (MilterClientContext *context, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  (void) context;
+  g_string_append (f->events, "table-finished;");
+}
+
+static const MilterClientContextEvents table_events = {
+  .helo = table_helo,
+  .abort = table_abort,
+  .close = table_close,
+  .finished = table_finished,
+};
+
+/* A function of the table takes its event instead of the signal and
+ * decides the reply; events without one still go to the signal; abort and
+ * close reach both, the table first; finished comes last. */
+static void
+test_events_table (Fixture *f, gconstpointer data)
+{
+  (void) data;
+  connect_all (f);
+  milter_client_context_set_events (f->context, &table_events, f);
+  start_session (f);
+  assert_reply (f, 1, "continue");
+  assert_reply (f, 2, "temporary-failure");
+  assert_reply (f, 3, "continue");
+  milter_command_encode_abort (out (f));
+  milter_command_encode_quit (out (f));
+  client_test_mta_pump (f->mta, f->loop, 4, 1000);
+  wait_finished (f);
+  g_assert_cmpstr (f->events->str, ==,
+                   "connect client.example 4 2525 192.0.2.1 j=mta.example;"
+                   "table-helo client.example;"
+                   "from <alice@example.test> [SIZE=100,BODY=8BITMIME] "
+                   "mail_addr=alice@example.test;"
+                   "table-abort;abort;table-close;close;table-finished;");
+}
+
+/* NULL gives every event back to the signals. */
+static void
+test_events_table_removed (Fixture *f, gconstpointer data)
+{
+  (void) data;
+  milter_client_context_set_events (f->context, &table_events, f);
+  milter_client_context_set_events (f->context, NULL, NULL);
+  start_recorded_session (f);
+  assert_reply (f, 2, "continue");
+  g_assert_true (g_str_has_prefix (f->events->str,
+                                   "connect client.example 4 2525 192.0.2.1 "
+                                   "j=mta.example;helo client.example;"));
+}
+
 static void
 test_no_handler_continues (Fixture *f, gconstpointer data)
 {
@@ -571,6 +656,8 @@ main (int argc, char **argv)
             test_negotiate_lenient);
   ADD ("events/all", test_events);
   ADD ("events/no-handler", test_no_handler_continues);
+  ADD ("events/table", test_events_table);
+  ADD ("events/table-removed", test_events_table_removed);
   ADD ("reply/code", test_reply_code);
   ADD ("reply/no-reply-steps", test_no_reply_steps);
   ADD ("reply/skip", test_skip);

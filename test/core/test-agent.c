@@ -37,6 +37,7 @@ struct _TestEchoAgent {
   gsize eom_size;
   guint n_errors;
   guint n_finished;
+  guint n_flushed;
   GError *error;
 };
 
@@ -104,6 +105,12 @@ echo_finished (MilterAgent *agent)
 }
 
 static void
+echo_flushed (MilterAgent *agent)
+{
+  TEST_ECHO_AGENT (agent)->n_flushed++;
+}
+
+static void
 test_echo_agent_finalize (GObject *object)
 {
   TestEchoAgent *agent = TEST_ECHO_AGENT (object);
@@ -131,6 +138,7 @@ test_echo_agent_class_init (TestEchoAgentClass *klass)
   agent_class->decode_end = echo_decode_end;
   agent_class->error = echo_error;
   agent_class->finished = echo_finished;
+  agent_class->flushed = echo_flushed;
 }
 
 typedef struct {
@@ -676,6 +684,7 @@ test_back_pressure (gconstpointer backend)
   g_assert_cmpuint (milter_agent_get_max_pending_size (agent), ==, 64 * 1024);
   send_big_end_of_message (&fixture, 1024 * 1024);
   g_assert_true (milter_agent_is_reading_paused (agent));
+  g_assert_cmpuint (fixture.agent->n_flushed, ==, 0);
   send_helo (&fixture);
   iterate_a_while (&fixture);
   g_assert_null (strstr (fixture.agent->seen->str, "late.example.org"));
@@ -691,6 +700,8 @@ test_back_pressure (gconstpointer backend)
   g_assert_cmpint (reply[4], ==, MILTER_REPLY_CONTINUE);
   g_assert_nonnull (strstr (fixture.agent->seen->str, "late.example.org"));
   g_assert_false (milter_agent_is_reading_paused (agent));
+  /* The subclass heard of the drain (the "flushed" virtual function). */
+  g_assert_cmpuint (fixture.agent->n_flushed, >=, 1);
   fixture_teardown (&fixture);
 }
 

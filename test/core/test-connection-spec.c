@@ -399,6 +399,63 @@ test_family_mismatch_address (void)
                   MILTER_CONNECTION_SPEC_ERROR_INVALID_HOST);
 }
 
+/* to_native gives the bytes (and length) GIO's route gives: the fast
+ * path for unix paths and numeric addresses, GIO for names. */
+static const gchar *const native_cases[] = {
+  "unix:/tmp/milter.sock",
+  "unix:relative/milter.sock",
+  "inet:10025",
+  "inet:10025@127.0.0.1",
+  "inet:10025@192.0.2.7",
+  "inet6:10025",
+  "inet6:10025@[::1]",
+  "inet6:10025@[2001:db8::1]",
+  "inet:10025@localhost",
+};
+
+static void
+test_native (gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MilterConnectionSpec) spec =
+    milter_connection_spec_parse (data, &error);
+  g_autoptr (GSocketAddress) socket_address = NULL;
+  struct sockaddr_storage native;
+  struct sockaddr_storage expected;
+  socklen_t length = 0;
+  gsize expected_length;
+
+  g_assert_no_error (error);
+  socket_address = milter_connection_spec_to_socket_address (spec, &error);
+  g_assert_no_error (error);
+  memset (&expected, 0, sizeof (expected));
+  expected_length = (gsize) g_socket_address_get_native_size (socket_address);
+  g_assert_true (g_socket_address_to_native (socket_address, &expected,
+                                             sizeof (expected), &error));
+  g_assert_true (milter_connection_spec_to_native (spec, &native, &length,
+                                                   &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (length, ==, expected_length);
+  g_assert_cmpmem (&native, length, &expected, expected_length);
+}
+
+/* A host that does not resolve fails with the resolver's error, as
+ * to_socket_address does. */
+static void
+test_native_unresolvable (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MilterConnectionSpec) spec =
+    milter_connection_spec_parse ("inet:10025@no-such-host.invalid", &error);
+  struct sockaddr_storage native;
+  socklen_t length = 0;
+
+  g_assert_no_error (error);
+  g_assert_false (milter_connection_spec_to_native (spec, &native, &length,
+                                                    &error));
+  g_assert_error (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -420,6 +477,13 @@ main (int argc, char **argv)
       g_strdup_printf ("/core/connection-spec/socket-address/inet/%u", i);
     g_test_add_data_func (path, &inet_address_cases[i], test_inet_address);
   }
+  for (i = 0; i < G_N_ELEMENTS (native_cases); i++) {
+    g_autofree gchar *path =
+      g_strdup_printf ("/core/connection-spec/native/%u", i);
+    g_test_add_data_func (path, native_cases[i], test_native);
+  }
+  g_test_add_func ("/core/connection-spec/native/unresolvable",
+                   test_native_unresolvable);
   g_test_add_func ("/core/connection-spec/null", test_null);
   g_test_add_func ("/core/connection-spec/longest-unix-path",
                    test_longest_unix_path);

@@ -34,6 +34,7 @@ typedef struct {
   gboolean done;
   gboolean stop_in_flow;
   gboolean unref_in_flow;
+  gboolean quick_ack_off_in_flow;
   /* The owner's hooks (milter_reader_set_event_funcs), and whether each
    * signal found its hook already called. */
   guint n_hook_finished;
@@ -53,6 +54,8 @@ flow_func (MilterReader *reader, const guint8 *data, gsize size,
   fixture->done = TRUE;
   if (fixture->stop_in_flow)
     milter_reader_stop (reader);
+  if (fixture->quick_ack_off_in_flow)
+    milter_reader_set_quick_ack (reader, FALSE);
 }
 
 static void
@@ -414,6 +417,24 @@ test_stop_in_flow (Fixture *fixture, gconstpointer backend)
                    "onetwo", 6);
 }
 
+/* Off by default; an owner may switch it off from its flow function (the
+ * server context does once the reply it waited for is complete), and the
+ * reader, which looks at it after the flow, leaves it off. */
+static void
+test_quick_ack_off_in_flow (Fixture *fixture, gconstpointer backend)
+{
+  g_assert_false (milter_reader_get_quick_ack (fixture->reader));
+  milter_reader_set_quick_ack (fixture->reader, TRUE);
+  g_assert_true (milter_reader_get_quick_ack (fixture->reader));
+  fixture->quick_ack_off_in_flow = TRUE;
+  start (fixture);
+  io_test_write_all (fixture->io.fds[1], "one", 3);
+  io_test_iterate_until (fixture->io.loop, &fixture->done);
+  g_assert_false (milter_reader_get_quick_ack (fixture->reader));
+  g_assert_true (milter_reader_is_watching (fixture->reader));
+  g_assert_cmpmem (fixture->received->data, fixture->received->len, "one", 3);
+}
+
 static void
 test_unref_in_flow (Fixture *fixture, gconstpointer backend)
 {
@@ -565,6 +586,7 @@ main (int argc, char **argv)
   ADD ("close-on-shutdown", setup, test_close_on_shutdown);
   ADD ("stop-in-flow", setup, test_stop_in_flow);
   ADD ("unref-in-flow", setup, test_unref_in_flow);
+  ADD ("quick-ack-off-in-flow", setup, test_quick_ack_off_in_flow);
   ADD ("nested-iteration", setup, test_nested_iteration);
   ADD ("nested-iteration-grows", setup, test_nested_iteration_grows);
   io_test_add ("/io/reader", "buffer-size", test_buffer_size);

@@ -33,6 +33,28 @@
 #include <test/server/server-test-fake.h>
 
 
+/* A version-6 fake with add-headers that answers answers (if any), then
+ * end-of-message with [progress,] add-header X-Test: yes and accept, and
+ * expects quit. */
+static void
+start_eom_header_fake (ServerTestFake *fake, const gchar *answers,
+                       gboolean progress)
+{
+  GByteArray *eom;
+
+  server_test_fake_negotiate (fake, 6, MILTER_ACTION_ADD_HEADERS, 0);
+  if (answers)
+    server_test_fake_answers (fake, answers);
+  server_test_fake_expect (fake, 'E');
+  eom = server_test_fake_send_buffer (fake);
+  if (progress)
+    milter_reply_encode_progress (eom);
+  milter_reply_encode_add_header (eom, "X-Test", "yes");
+  milter_reply_encode_accept (eom);
+  server_test_fake_expect_quit (fake);
+  server_test_fake_start (fake);
+}
+
 static void
 test_full_session (gconstpointer data)
 {
@@ -44,18 +66,9 @@ test_full_session (gconstpointer data)
   const gchar *names[] = { "j", "{daemon_name}" };
   const gchar *values[] = { "mx.example.net", "test" };
   ServerTestRunner runner;
-  GByteArray *eom;
 
   memset (body, 'x', body_size);
-  server_test_fake_negotiate (fake, 6, MILTER_ACTION_ADD_HEADERS, 0);
-  server_test_fake_answers (fake, "Cc Hc Mc Rc Tc Uc Lc Nc Bc Bc");
-  server_test_fake_expect (fake, 'E');
-  eom = server_test_fake_send_buffer (fake);
-  milter_reply_encode_progress (eom);
-  milter_reply_encode_add_header (eom, "X-Test", "yes");
-  milter_reply_encode_accept (eom);
-  server_test_fake_expect_quit (fake);
-  server_test_fake_start (fake);
+  start_eom_header_fake (fake, "Cc Hc Mc Rc Tc Uc Lc Nc Bc Bc", TRUE);
 
   server_test_runner_init (&runner, data, fake->spec, "OCHMRTULNBEQ");
   runner.body = body;
@@ -75,6 +88,74 @@ test_full_session (gconstpointer data)
                    MILTER_STATUS_ACCEPT);
   g_assert_cmpuint (milter_test_log_capture_count (capture, MILTER_LOG_LEVEL_DEFAULT,
                                                    NULL), ==, 0);
+  server_test_runner_clear (&runner);
+}
+
+/* An owner's table (milter_server_context_set_events): progress and
+ * add-header go to its functions instead of the signals (which the runner
+ * records), the verdicts it has no function for still to the signals. */
+static void
+table_progress (MilterServerContext *context, gpointer user_data)
+{
+  ServerTestRunner *runner = user_data;
+
+  (void) context;
+  g_string_append (runner->events, " table-progress");
+}
+
+static void
+table_add_header (MilterServerContext *context, const gchar *name,
+                  const gchar *value, gpointer user_data)
+{
+  ServerTestRunner *runner = user_data;
+
+  (void) context;
+  g_string_append_printf (runner->events, " table-add-header(%s: %s)", name,
+                          value);
+}
+
+static const MilterServerContextEvents table_events = {
+  .progress = table_progress,
+  .add_header = table_add_header,
+};
+
+static void
+test_events_table (gconstpointer data)
+{
+  g_autoptr (ServerTestFake) fake = server_test_fake_new ();
+  ServerTestRunner runner;
+
+  start_eom_header_fake (fake, "Cc", TRUE);
+
+  server_test_runner_init (&runner, data, fake->spec, "OCEQ");
+  milter_server_context_set_events (runner.context, &table_events, &runner);
+  server_test_runner_run (&runner);
+  g_assert_no_error (runner.error);
+  g_assert_cmpstr (runner.events->str, ==,
+                   "ready negotiate-reply(v6) continue table-progress "
+                   "table-add-header(X-Test: yes) accept finished");
+  server_test_fake_join (fake);
+  server_test_runner_clear (&runner);
+}
+
+/* NULL gives the events back to the signals. */
+static void
+test_events_table_removed (gconstpointer data)
+{
+  g_autoptr (ServerTestFake) fake = server_test_fake_new ();
+  ServerTestRunner runner;
+
+  start_eom_header_fake (fake, NULL, FALSE);
+
+  server_test_runner_init (&runner, data, fake->spec, "OEQ");
+  milter_server_context_set_events (runner.context, &table_events, &runner);
+  milter_server_context_set_events (runner.context, NULL, NULL);
+  server_test_runner_run (&runner);
+  g_assert_no_error (runner.error);
+  g_assert_cmpstr (runner.events->str, ==,
+                   "ready negotiate-reply(v6) add-header(X-Test: yes) accept "
+                   "finished");
+  server_test_fake_join (fake);
   server_test_runner_clear (&runner);
 }
 
@@ -886,6 +967,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/server/context/misuse", test_misuse);
   server_test_add_both ("full-session", test_full_session);
+  server_test_add_both ("events-table", test_events_table);
+  server_test_add_both ("events-table-removed", test_events_table_removed);
   for (gsize i = 0; i < G_N_ELEMENTS (session_cases); i++)
     server_test_add_both_data (session_cases[i].name, &session_cases[i],
                                test_session);
