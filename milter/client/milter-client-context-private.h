@@ -61,7 +61,6 @@ struct _MilterClientContext {
   gdouble timeout;
   guint timer_id;
   gint64 last_activity;
-  gsize pending_seen;
 
   /* The owner's hook at "finished", after the signal's handlers (the
    * client counts sessions out there without a connection per session). */

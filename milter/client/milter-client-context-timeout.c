@@ -17,18 +17,18 @@
  *   the moment the timeout would run out, checks what happened since.
  *
  *   The session is closed when, for the whole timeout, the MTA sent
- *   nothing and did not take any of a reply left waiting in the writer
- *   (the writer's pending size did not shrink). While the milter's own
- *   code owes a deferred reply and nothing waits to be written, the MTA
- *   is waiting for us: that time does not count.
+ *   nothing while nothing waited to be written and the milter's code owed
+ *   no deferred reply (then the MTA is waiting for us: that time does not
+ *   count). A reply the MTA does not take is bounded by the writer's own
+ *   timeout, set to the same value: one mechanism for stalled writes.
  *
  *   The timer needs the agent's event loop: it is armed by set_timeout()
  *   when the loop is set, and otherwise by the first input.
  *
  * DIAGNOSTICS
  *   [client][error][timeout]         nothing from the MTA for the timeout
- *   [client][error][timeout][write]  the MTA read none of a pending reply
- *                                    for the timeout
+ *   a stalled write fails with MILTER_WRITER_ERROR_TIMEOUT, logged by the
+ *   writer and the agent with their catalogued rows.
  */
 #include "config.h"
 
@@ -59,33 +59,24 @@ on_timer (gpointer user_data)
   MilterClientContext *self = user_data;
   MilterAgent *agent = MILTER_AGENT (self);
   MilterWriter *writer = milter_agent_get_writer (agent);
-  gsize pending = writer ? milter_writer_get_pending_size (writer) : 0;
   gint64 now = g_get_monotonic_time ();
   gdouble idle;
 
   self->timer_id = 0;
-  if (pending != self->pending_seen) {
-    /* The MTA took some of the reply (or all of it) since last time. */
-    if (pending < self->pending_seen)
-      self->last_activity = now;
-    self->pending_seen = pending;
-  }
-  if (pending == 0 && self->reply_pending)
+  /* While output waits for the MTA, the writer's own timeout (set to the
+   * same value) bounds the stall; while the milter's code owes a reply,
+   * the MTA is not the one being slow. */
+  if ((writer && milter_writer_get_pending_size (writer) > 0) ||
+      self->reply_pending)
     self->last_activity = now;
   idle = (gdouble) (now - self->last_activity) / G_USEC_PER_SEC;
   if (idle < self->timeout) {
     arm (self, self->timeout - idle);
     return G_SOURCE_REMOVE;
   }
-  if (pending > 0)
-    milter_error (milter_agent_get_session_id (agent),
-                  "[client][error][timeout][write] the MTA read nothing of "
-                  "%" G_GSIZE_FORMAT " pending byte(s) for %g seconds",
-                  pending, self->timeout);
-  else
-    milter_error (milter_agent_get_session_id (agent),
-                  "[client][error][timeout] nothing from the MTA for %g "
-                  "seconds", self->timeout);
+  milter_error (milter_agent_get_session_id (agent),
+                "[client][error][timeout] nothing from the MTA for %g "
+                "seconds", self->timeout);
   g_object_ref (self);
   milter_agent_shutdown (agent);
   g_object_unref (self);
@@ -113,10 +104,7 @@ _milter_client_context_note_input (MilterClientContext *self)
 void
 _milter_client_context_note_written (MilterClientContext *self)
 {
-  MilterWriter *writer = milter_agent_get_writer (MILTER_AGENT (self));
-
   self->last_activity = g_get_monotonic_time ();
-  self->pending_seen = writer ? milter_writer_get_pending_size (writer) : 0;
 }
 
 void
@@ -128,6 +116,8 @@ milter_client_context_set_timeout (MilterClientContext *context,
 
   context->timeout = seconds;
   context->last_activity = g_get_monotonic_time ();
+  /* A stalled write is the writer's to time out (one mechanism). */
+  milter_agent_set_writing_timeout (MILTER_AGENT (context), seconds);
   arm (context, seconds);
 }
 

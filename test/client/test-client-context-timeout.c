@@ -137,7 +137,7 @@ test_stalled_write_closed (Fixture *f, gconstpointer data)
     milter_event_loop_iterate (f->loop, TRUE);
   g_assert_true (f->finished);
   milter_test_assert_logged (f->capture, MILTER_LOG_LEVEL_ERROR, SESSION,
-                             "[client][error][timeout][write]");
+                             "[agent][error][writer] timed out writing");
 }
 
 int
