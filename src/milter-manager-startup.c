@@ -166,15 +166,21 @@ on_listen_started (MilterClient *client, gpointer data)
   MilterManagerDaemon *daemon = data;
   MilterEventLoop *loop = milter_client_get_event_loop (client);
   milter_manager_daemon_run_hooks (daemon, MILTER_MANAGER_RUBY_HOOKS_EVENT_LOOP_CREATED);
-  if (milter_client_get_n_workers (client) == 0 && loop) {
+  /* A multi-worker master has no loop of its own: it passes SIGHUP and
+   * SIGUSR1 on to its workers, which reload and reopen themselves. */
+  if (milter_client_get_n_workers (client) == 0 && loop)
     milter_manager_daemon_signals_watch (daemon, loop);
-  } else {
-    /* A multi-worker master has no loop of its own to reload in, and
-     * the client library does not pass SIGHUP on to its workers yet:
-     * the signal must not kill it (nor the workers, which inherit this),
-     * so with workers a reload needs a restart for now. */
-    signal (SIGHUP, SIG_IGN);
-  }
+}
+
+/* In each worker: its own configuration, so its own reload and reopen.
+ * SIGTERM and SIGINT stay the client library's (the master stops the
+ * workers). */
+static void
+on_worker_started (MilterClient *client, gpointer data)
+{
+  MilterManagerDaemon *daemon = data;
+  milter_manager_daemon_signals_prepare (daemon, FALSE);
+  milter_manager_daemon_signals_watch (daemon, milter_client_get_event_loop (client));
 }
 
 static gboolean
@@ -213,6 +219,7 @@ configure_client (MilterManagerDaemon *daemon, GError **error)
   g_signal_connect (client, "connection-established",
                     G_CALLBACK (on_connection_established), daemon);
   g_signal_connect (client, "listen-started", G_CALLBACK (on_listen_started), daemon);
+  g_signal_connect (client, "worker-started", G_CALLBACK (on_worker_started), daemon);
   g_signal_connect (client, "maintain", G_CALLBACK (on_maintain), daemon);
   return TRUE;
 }

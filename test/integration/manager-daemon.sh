@@ -22,7 +22,7 @@ unset MILTER_LOG_LEVEL
 export MILTER_MANAGER_RUBYLIB MILTER_MANAGER_CONFIG_DIR
 FIXTURES=$S/test/daemon/fixtures
 W=$IT_WORK
-tap_plan 43
+tap_plan 45
 
 # poll SECS CMD ARG...: run CMD every 0.1 s until it succeeds (bounded).
 poll() {
@@ -305,6 +305,7 @@ conf "$W/workers" <<EOF
 log.use_syslog = false
 manager.connection_spec = "unix:$W/workers.sock"
 manager.n_workers = 2
+log.level = "+info"
 manager.event_loop_backend = "libev"
 manager.unix_socket_group = "$group"
 EOF
@@ -318,6 +319,16 @@ rc=$?
 [ $rc -eq 0 ] && [ "$n_children" -eq 2 ] && [ "$(stat -c %G "$W/workers.sock")" = "$group" ]
 tap_result $? "manager.n_workers = 2 (got $n_children workers), libev, unix_socket_group: a session" ||
     tap_diag_file "$W/workers.log"
+# SIGHUP to the master reaches every worker; each reloads its own copy.
+echo 'define_milter("w1") { |m| m.connection_spec = "inet:10025@127.0.0.1" }' \
+    >>"$W/workers/milter-manager.conf"
+kill -HUP "$pid"
+wait_count "$W/workers.log" ' info: \[manager\]\[reload\]\[success\] configuration reloaded: milters: \[w1\]' 2
+tap_result $? "with workers, SIGHUP to the master: both workers reload" ||
+    tap_diag_file "$W/workers.log"
+n_after=$(ps -o pid= --ppid "$pid" | wc -l)
+[ "$n_after" -eq 2 ] && kill -0 "$pid"
+tap_result $? "with workers, the master and its 2 workers survive SIGHUP (got $n_after)"
 it_stop "$pid"
 [ $IT_STATUS -eq 0 ] && [ ! -e "$W/workers.sock" ]
 tap_result $? "SIGTERM stops the master and its workers: exit 0, socket removed"
