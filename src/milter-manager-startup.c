@@ -18,7 +18,10 @@
  * DIAGNOSTICS (log-catalogue.tsv, module manager)
  *   error [manager][configuration][reload][command-line-load-path][error]
  *         the load with a --config-dir failed
+ *   error [manager][reload][custom-load-path][error]
+ *         the load with the effective user's custom directory failed
  *   error failed to find password entry for effective user: NAME
+ *   error failed to get password entry for effective user: NAME: WHY
  *   error failed to create custom configuration directory: DIR: WHY
  *   error failed to change owner and group of configuration directory: DIR: WHY
  *   error failed to get limit for RLIMIT_NOFILE: WHY
@@ -91,38 +94,70 @@ log_startup_failure (const GError *error)
   }
 }
 
+/* The password entry of USER into *entry (strings in *buffer, to be
+ * freed): TRUE when found; FALSE with *lookup_errno 0 when there is no
+ * such user, or the lookup's error (an unreadable /etc/passwd, NSS). */
+static gboolean
+find_password_entry (const gchar *user, struct passwd *entry, gchar **buffer,
+                     gint *lookup_errno)
+{
+  struct passwd *result = NULL;
+  gsize size = 1024;
+  gint rc;
+
+  for (;;) {
+    *buffer = g_malloc (size);
+    rc = getpwnam_r (user, entry, *buffer, size, &result);
+    if (rc != ERANGE || size >= 1024 * 1024)
+      break;
+    g_clear_pointer (buffer, g_free);
+    size *= 4;
+  }
+  /* "Not found" comes back as 0 or as one of these (getpwnam_r(3)). */
+  *lookup_errno = rc == ENOENT || rc == ESRCH || rc == EBADF || rc == EPERM ? 0 : rc;
+  return result != NULL;
+}
+
 /* ~USER/.milter-manager, where the controller will save the custom
  * file: created (0700, owned by the user) when missing, then appended
  * to the load path. Only an effective user known before the load
- * counts (the command line's). */
-static void
+ * counts (the command line's). TRUE when the directory was added. */
+static gboolean
 add_custom_configuration_directory (MilterManagerDaemon *daemon)
 {
   const gchar *user = daemon->command_line.user;
+  struct passwd entry;
+  g_autofree gchar *buffer = NULL;
+  gint lookup_errno;
+
   if (!user || !daemon->is_root)
-    return;
-  struct passwd *entry = getpwnam (user);
-  if (!entry) {
-    milter_error (0, "failed to find password entry for effective user: %s", user);
-    return;
+    return FALSE;
+  if (!find_password_entry (user, &entry, &buffer, &lookup_errno)) {
+    if (lookup_errno)
+      milter_error (0, "failed to get password entry for effective user: %s: %s",
+                    user, g_strerror (lookup_errno));
+    else
+      milter_error (0, "failed to find password entry for effective user: %s", user);
+    return FALSE;
   }
-  g_autofree gchar *directory = g_build_filename (entry->pw_dir, ".milter-manager", NULL);
+  g_autofree gchar *directory = g_build_filename (entry.pw_dir, ".milter-manager", NULL);
   if (!g_file_test (directory, G_FILE_TEST_IS_DIR)) {
     if (g_mkdir (directory, 0700) == -1) {
       milter_error (0, "failed to create custom configuration directory: %s: %s",
                     directory, g_strerror (errno));
-      return;
+      return FALSE;
     }
-    if (chown (directory, entry->pw_uid, entry->pw_gid) == -1) {
+    if (chown (directory, entry.pw_uid, entry.pw_gid) == -1) {
       milter_error (0, "failed to change owner and group of configuration directory: %s: %s",
                     directory, g_strerror (errno));
-      return;
+      return FALSE;
     }
   }
   guint n = g_strv_length (daemon->load_path);
   daemon->load_path = g_renew (gchar *, daemon->load_path, n + 2);
   daemon->load_path[n] = g_steal_pointer (&directory);
   daemon->load_path[n + 1] = NULL;
+  return TRUE;
 }
 
 static void
@@ -246,9 +281,12 @@ milter_manager_daemon_start (MilterManagerDaemon *daemon)
 
   daemon->load_path =
     milter_manager_ruby_configuration_default_load_path (daemon->command_line.config_dir);
-  add_custom_configuration_directory (daemon);
+  gboolean custom_directory = add_custom_configuration_directory (daemon);
   if (!milter_manager_daemon_load (daemon, &loaded, &error)) {
-    if (daemon->command_line.config_dir)
+    /* Which directory the failed load took in, as the original says it. */
+    if (custom_directory)
+      milter_error (0, "[manager][reload][custom-load-path][error] %s", error->message);
+    else if (daemon->command_line.config_dir)
       milter_error (0, "[manager][configuration][reload][command-line-load-path][error] %s",
                     error->message);
     return fail (error);

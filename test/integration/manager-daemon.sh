@@ -7,7 +7,8 @@
 # the PID file, SIGHUP reload (a new configuration, a failed one keeping
 # the old), SIGUSR1 reopening the log file, SIGTERM removing socket and
 # PID file, and the catalogued start-up rows (failed to listen, failed to
-# drop privilege, RLIMIT_NOFILE, the custom configuration directory),
+# drop privilege, RLIMIT_NOFILE, the custom configuration directory, the
+# effective user's lookup failing and its custom directory in the load path),
 # each with its level. Waits are bounded polls.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/test/integration/lib.sh"
 it_init
@@ -22,7 +23,7 @@ unset MILTER_LOG_LEVEL
 export MILTER_MANAGER_RUBYLIB MILTER_MANAGER_CONFIG_DIR
 FIXTURES=$S/test/daemon/fixtures
 W=$IT_WORK
-tap_plan 45
+tap_plan 47
 
 # poll SECS CMD ARG...: run CMD every 0.1 s until it succeeds (bounded).
 poll() {
@@ -442,5 +443,33 @@ EOF
     chmod 700 "$W"
 else
     for i in 1 2 3 4 5 6; do tap_skip "not root"; done
+fi
+
+# ---- the effective user's lookup, in a private mount namespace ------------
+# Our own /etc/passwd (a user whose home is in the work directory) or an
+# unreadable one (the memory file of a process: reads fail with EIO) is
+# bound over the system's only inside the namespace.
+if [ "$(id -u)" = 0 ] && unshare --mount true 2>/dev/null; then
+    mkdir -p "$W/home/.milter-manager"
+    printf '<configuration>\n  <milter>\n' >"$W/home/.milter-manager/milter-manager.custom.conf"
+    { cat /etc/passwd; echo "mmtest:x:65534:65534::$W/home:/usr/sbin/nologin"; } >"$W/passwd"
+    unshare --mount sh -c 'mount --bind "$1" /etc/passwd && exec "$2" -u mmtest -c "$3" --show-config' \
+        sh "$W/passwd" "$MM" "$W/plain" >"$W/custom-user.out" 2>&1
+    rc=$?
+    [ $rc -eq 1 ] &&
+        grep -q " error: \[manager\]\[reload\]\[custom-load-path\]\[error\] $W/home/.milter-manager/milter-manager.custom.conf: invalid XML" "$W/custom-user.out"
+    tap_result $? "a broken custom file in the effective user's directory: [manager][reload][custom-load-path][error], exit 1" ||
+        tap_diag_file "$W/custom-user.out"
+    printf 'passwd: files\ngroup: files\n' >"$W/nsswitch.conf"
+    unshare --mount sh -c 'sleep 60 & s=$!
+        mount --bind "$1" /etc/nsswitch.conf && mount --bind /proc/$s/mem /etc/passwd &&
+            "$2" -u daemon -c "$3" -s "unix:$4"; kill $s' \
+        sh "$W/nsswitch.conf" "$MM" "$W/plain" "$W/eio.sock" >"$W/eio.out" 2>&1
+    grep -q ' error: failed to get password entry for effective user: daemon: Input/output error' "$W/eio.out"
+    tap_result $? "an unreadable /etc/passwd: 'failed to get password entry for effective user' (error) with the reason" ||
+        tap_diag_file "$W/eio.out"
+else
+    tap_skip "needs root and unshare --mount"
+    tap_skip "needs root and unshare --mount"
 fi
 tap_done
