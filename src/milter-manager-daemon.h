@@ -121,6 +121,9 @@ void milter_manager_daemon_signals_watch (MilterManagerDaemon *daemon,
                                           MilterEventLoop *loop);
 void milter_manager_daemon_signals_uninstall (MilterManagerDaemon *daemon);
 
+/* milter-manager-crash.c: the stack trace into the log on SIGSEGV/SIGABRT. */
+void milter_manager_crash_handler_install (void);
+
 /* milter-manager-stop.c: the graceful stop. */
 #define MILTER_MANAGER_STOP_TIMEOUT 30.0
 typedef enum {

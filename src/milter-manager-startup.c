@@ -9,7 +9,8 @@
  *   dump and ends here -> log settings -> RLIMIT_NOFILE from
  *   manager.max_file_descriptors -> the client: listen, PID file (as
  *   root, before the drop), daemonize, switch user and group (root
- *   only; a non-root start keeps its user) -> SIGHUP/SIGUSR1 handlers ->
+ *   only; a non-root start keeps its user) -> SIGHUP/SIGUSR1 handlers
+ *   (and, from the first load on, the crash handler: milter-manager-crash.c) ->
  *   sessions until SIGTERM/SIGINT (a graceful stop, milter-manager-stop.c). The Ruby hooks manager.event_loop_created
  *   run once listening started, manager.maintained at each maintenance
  *   (the client's "maintain", every manager.maintenance_interval
@@ -302,6 +303,8 @@ milter_manager_daemon_start (MilterManagerDaemon *daemon)
   daemon->configuration = g_steal_pointer (&loaded.configuration);
   daemon->settings = g_steal_pointer (&loaded.settings);
   daemon->ruby = g_steal_pointer (&loaded.ruby);
+  /* After the load: Ruby's start-up sets a SIGSEGV handler of its own. */
+  milter_manager_crash_handler_install ();
   if (!milter_manager_daemon_apply_log (daemon, daemon->settings, &error))
     return fail (error);
 

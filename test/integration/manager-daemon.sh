@@ -8,7 +8,8 @@
 # the old), SIGUSR1 reopening the log file, SIGTERM removing socket and
 # PID file, and the catalogued start-up rows (failed to listen, failed to
 # drop privilege, RLIMIT_NOFILE, the custom configuration directory, the
-# effective user's lookup failing and its custom directory in the load path),
+# effective user's lookup failing and its custom directory in the load path,
+# the stack trace of a crash),
 # each with its level. Waits are bounded polls.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/test/integration/lib.sh"
 it_init
@@ -23,7 +24,7 @@ unset MILTER_LOG_LEVEL
 export MILTER_MANAGER_RUBYLIB MILTER_MANAGER_CONFIG_DIR
 FIXTURES=$S/test/daemon/fixtures
 W=$IT_WORK
-tap_plan 47
+tap_plan 49
 
 # poll SECS CMD ARG...: run CMD every 0.1 s until it succeeds (bounded).
 poll() {
@@ -397,6 +398,34 @@ grep -q '^Max open files *1234 *1234 ' "/proc/$pid/limits"
 tap_result $? "manager.max_file_descriptors sets RLIMIT_NOFILE soft and hard" ||
     tap_diag "$(grep 'open files' "/proc/$pid/limits")"
 it_stop "$pid"
+
+# ---- a crash: the stack trace into the log --------------------------------
+gone() { ! it_alive "$1"; }
+it_start segv sh -c 'ulimit -c 0; exec "$0" "$@"' "$MM" -c "$W/plain" -s "unix:$W/segv.sock"
+pid=$IT_PID
+it_wait_unix "$W/segv.sock" 15 "$pid"
+kill -SEGV "$pid"
+poll 10 gone "$pid"
+wait "$pid" 2>/dev/null
+rc=$?
+n_frames=$(grep -c ' critical: .*milter-manager.*(.*)\[0x[0-9a-f]*\]$' "$W/segv.log")
+[ $rc -eq 139 ] && [ "$n_frames" -ge 2 ] && grep -q ' critical: .*(milter_client_run+0x' "$W/segv.log"
+tap_result $? "SIGSEGV: each stack frame logged at critical level, then the default action (rc $rc, $n_frames frames)" ||
+    tap_diag_file "$W/segv.log"
+# No descriptor left below the limit: the trace's pipe cannot be made.
+it_start abort sh -c 'ulimit -c 0; exec "$0" "$@"' "$MM" -c "$W/plain" -s "unix:$W/abort.sock"
+pid=$IT_PID
+it_wait_unix "$W/abort.sock" 15 "$pid"
+lowest_free=$(ls "/proc/$pid/fd" | sort -n | awk 'BEGIN { n = 0 } $1 == n { n++ } END { print n }')
+prlimit --pid "$pid" --nofile="$lowest_free:$lowest_free"
+kill -ABRT "$pid"
+poll 10 gone "$pid"
+wait "$pid" 2>/dev/null
+rc=$?
+[ $rc -eq 134 ] &&
+    grep -q ' critical: \[ABORT\] unable to open pipe for collecting stack trace$' "$W/abort.log"
+tap_result $? "SIGABRT with no descriptor free: '[ABORT] unable to open pipe for collecting stack trace' (critical)" ||
+    tap_diag_file "$W/abort.log"
 
 if [ "$(id -u)" = 0 ]; then
     "$MM" -c "$W/plain" -s "unix:$W/priv.sock" -u no-such-user-mm >"$W/priv.out" 2>&1
