@@ -99,6 +99,15 @@ milter_manager_daemon_load (MilterManagerDaemon *daemon,
   g_autofree gchar *error_file = NULL;
 
   memset (loaded, 0, sizeof (*loaded));
+  /* A failed clear is told and the load goes on: the new model is built
+   * afresh anyway, only once-per-load reports may be missing. */
+  if (!milter_manager_ruby_configuration_clear (&local_error)) {
+    if (daemon->ruby)
+      milter_error (0, "[configuration][load][clear][error] %s", local_error->message);
+    else
+      milter_error (0, "[configuration][new][clear][error] %s", local_error->message);
+    g_clear_error (&local_error);
+  }
   if (load (daemon, loaded, &error_file, &local_error))
     return TRUE;
   if (milter_manager_daemon_is_custom_file (error_file))
