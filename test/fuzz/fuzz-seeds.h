@@ -9,5 +9,6 @@ G_BEGIN_DECLS
 
 void milter_fuzz_write_command_seeds (const gchar *directory);
 void milter_fuzz_write_reply_seeds (const gchar *directory);
+void milter_fuzz_write_launch_seeds (const gchar *directory);
 
 G_END_DECLS
