@@ -535,6 +535,9 @@ milter_manager_launcher_attach (MilterManagerLauncher *launcher, MilterEventLoop
   launcher->writer = milter_writer_new (loop, launcher->command_fd);
   milter_writer_set_close_on_shutdown (launcher->writer, TRUE);
   milter_writer_set_event_funcs (launcher->writer, NULL, writer_error, launcher);
+  /* write() gathers a request, flush() sends it in one system call. */
+  milter_writer_set_packet_buffer_size (launcher->writer,
+                                        2 * MILTER_MANAGER_LAUNCH_MAX_PACKET_SIZE);
   launcher->reader = milter_reader_new (loop, launcher->reply_fd);
   milter_reader_set_close_on_shutdown (launcher->reader, TRUE);
   milter_reader_set_flow_func (launcher->reader, reply_flow, launcher, NULL);

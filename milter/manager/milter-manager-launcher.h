@@ -48,11 +48,13 @@
  *   schedule.
  *
  * DIAGNOSTICS (log-catalogue.tsv, module manager)
+ *   error [children][error][start-child][flush] NAME: MESSAGE   the
+ *         request could not be sent (write() gathers it, flush() makes
+ *         the system call: e.g. EPIPE once the launcher is gone); the
+ *         waiter is not added and the caller gives up the child
  *   error [children][error][start-child][write] NAME: MESSAGE   the
- *         request could not be written (the waiter is not added: the
- *         caller gives up the child)
- *   error [children][error][start-child][flush] NAME: MESSAGE   likewise,
- *         when writing what was queued failed
+ *         writer refused it (it failed before: a later request of the
+ *         same loop turn, before end of file on the reply pipe is seen)
  *   Ours: error [manager][launcher][reply][error] LINE@USER: MESSAGE (an
  *   "error" or "failure" reply), error [manager][launcher][exited] (the
  *   process launcher is gone), debug [children][start-child] [ID]
