@@ -5,10 +5,13 @@
 # (found through PATH) as user nobody is not running. A burst of
 # sessions through the manager (milter-test-server as the MTA) gets it
 # started ONCE, as nobody, and every session answered by it; a later
-# session goes through the running child. A child whose user does not
+# session goes through the running child. The same for a child on TCP
+# (its connect fails in the loop, not at once). A child whose user does not
 # exist is not started: the launcher's error reaches the daemon's log
 # and the session goes on with the child's fallback. The start-up rows
 # of the launcher's pipes are provoked with manager.max_file_descriptors.
+# When the process launcher dies the daemon says launching is off, and
+# sessions go on; it exits with the daemon.
 # Processes are stopped by PID; waits are bounded polls.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/test/integration/lib.sh"
 it_init
@@ -29,7 +32,8 @@ W=$IT_WORK
 # nobody's milter makes its socket and PID file here.
 chmod 755 "$W"
 mkdir -p "$W/run" && chmod 777 "$W/run"
-tap_plan 12
+tap_plan 15
+port=$(it_free_port)
 
 poll() {
     _ticks=$(($1 * 10))
@@ -61,6 +65,13 @@ define_milter("on-demand") do |milter|
                             "--add-header", "X-Launched:yes"]
   milter.user_name = "nobody"
   milter.fallback_status = "reject"
+end
+define_milter("on-demand-tcp") do |milter|
+  milter.connection_spec = "inet:$port@127.0.0.1"
+  milter.command = "milter-test-client"
+  milter.command_options = ["-s", "inet:$port@127.0.0.1", "--pid-file", "$W/run/tcp.pid",
+                            "--add-header", "X-Launched-TCP:yes"]
+  milter.user_name = "nobody"
 end
 define_milter("no-such-user") do |milter|
   milter.connection_spec = "unix:$W/run/missing.sock"
@@ -98,20 +109,24 @@ tap_result $? "the sessions of a burst all finish and the child milter was start
     { tap_diag_file "$W/burst-1.out"; tap_diag_file "$W/manager.log"; }
 child=$(cat "$W/run/child.pid" 2>/dev/null)
 [ -n "$child" ] && it_adopt_pid "$child"
+tcp_child=$(cat "$W/run/tcp.pid" 2>/dev/null)
+[ -n "$tcp_child" ] && it_adopt_pid "$tcp_child"
 
 answered=0
 for i in 1 2 3 4 5; do
     grep -q '^status: accept' "$W/burst-$i.out" && grep -q '^ *+ *X-Launched: yes' "$W/burst-$i.out" &&
-        answered=$((answered + 1))
+        grep -q '^ *+ *X-Launched-TCP: yes' "$W/burst-$i.out" && answered=$((answered + 1))
 done
 [ "$answered" = 5 ]
-tap_result $? "every session of the burst was answered by the started child (its header added)" ||
+tap_result $? "every session of the burst was answered by both started children (unix and TCP: their headers added)" ||
     { tap_diag_file "$W/burst-1.out"; tap_diag "answered: $answered"; }
 
-[ "$(count "$W/manager.log" '\[launcher\]\[start\] milter-test-client')" = 1 ] &&
+[ "$(count "$W/manager.log" '\[launcher\]\[start\] milter-test-client -s unix:')" = 1 ] &&
     [ "$(count "$W/manager.log" '\[children\]\[start-child\] \[on-demand\]')" = 1 ] &&
-    [ "$(pgrep -c -u nobody -f "$W/run/child.sock")" = 1 ]
-tap_result $? "a burst starts one process: one request, one start, one running child" ||
+    [ "$(pgrep -c -u nobody -f "$W/run/child.sock")" = 1 ] &&
+    [ "$(count "$W/manager.log" '\[launcher\]\[start\] milter-test-client -s inet:')" = 1 ] &&
+    [ "$(count "$W/manager.log" '\[children\]\[start-child\] \[on-demand-tcp\]')" = 1 ]
+tap_result $? "a burst starts one process per milter: one request, one start, one running child" ||
     { grep -e 'start-child' -e 'launcher\]' "$W/manager.log" | tap_diag_file /dev/stdin; }
 
 [ -n "$child" ] && [ "$(stat -c %u "/proc/$child")" = "$(id -u nobody)" ] &&
@@ -120,7 +135,7 @@ tap_result $? "the child runs as milter.user_name (nobody), group switched too" 
     tap_diag "child $child: $(stat -c '%u:%g' "/proc/$child" 2>&1)"
 
 has_line "$W/manager.log" 'debug.*\[launcher\]\[child\]\[authority\]\[user\]' &&
-    has_line "$W/manager.log" '\[children\]\[start-child\]\[hold-off\] \[on-demand\]'
+    has_line "$W/manager.log" '\[children\]\[start-child\]\[hold-off\] \[on-demand'
 tap_result $? "debug: the switches and the held-off sessions are logged" ||
     tap_diag_file "$W/manager.log"
 
@@ -135,15 +150,44 @@ tap_result $? "the child with the unknown user was not run"
 
 # ---- later sessions go through the running child ----------------------------
 session "$W/later.out" && grep -q '^ *+ *X-Launched: yes' "$W/later.out" &&
-    [ "$(count "$W/manager.log" '\[launcher\]\[start\] milter-test-client')" = 1 ]
+    grep -q '^ *+ *X-Launched-TCP: yes' "$W/later.out" &&
+    [ "$(count "$W/manager.log" '\[launcher\]\[start\] milter-test-client')" = 2 ]
 tap_result $? "a later session passes through the running child, nothing launched again, the failed launch held off" ||
     tap_diag_file "$W/later.out"
 
+# ---- the process launcher dies ----------------------------------------------
+[ -n "$tcp_child" ] && it_stop "$tcp_child"
+kill -KILL "$helper"
+wait_grep "$W/manager.log" 'error: \[manager\]\[launcher\]\[exited\]'
+tap_result $? "the daemon notices the launcher's death: launching is off (error)" ||
+    tap_diag_file "$W/manager.log"
+# (The unix child dies too once it writes to the stdout the launcher
+# read: SIGPIPE. Its fallback, reject, answers.)
+session "$W/after-death.out" && grep -q '^status: ' "$W/after-death.out" &&
+    ! grep -q 'X-Launched-TCP' "$W/after-death.out" &&
+    [ "$(count "$W/manager.log" '\[launcher\]\[start\] milter-test-client')" = 2 ] &&
+    has_line "$W/manager.log" "\[children\]\[start-child\]\[skip\] \[[0-9]*\] on-demand-tcp: launcher isn't available"
+tap_result $? "then a session goes on without the child that is gone, nothing launched (debug: launcher isn't available)" ||
+    { tap_diag_file "$W/after-death.out"; tap_diag_file "$W/manager.log"; }
 it_stop "$manager"
-[ "$IT_STATUS" = 0 ] && poll 10 sh -c "! kill -0 $helper 2>/dev/null"
-tap_result $? "the process launcher exits when the daemon has stopped" ||
-    tap_diag "helper $helper still there"
+[ "$IT_STATUS" = 0 ]
+tap_result $? "the daemon stops normally after it" || tap_diag "status $IT_STATUS"
 [ -n "$child" ] && it_stop "$child"
+
+# ---- the process launcher ends with the daemon ------------------------------
+conf "$W/plain" <<CONF
+security.privilege_mode = true
+manager.connection_spec = "unix:$W/plain.sock"
+log.use_syslog = false
+CONF
+it_start plain "$MM" --config-dir "$W/plain"
+plain=$IT_PID
+it_wait_unix "$W/plain.sock" 15 "$plain"
+helper=$(pgrep -P "$plain" | head -n 1)
+it_stop "$plain"
+[ -n "$helper" ] && [ "$IT_STATUS" = 0 ] && poll 10 sh -c "! kill -0 $helper 2>/dev/null"
+tap_result $? "the process launcher exits when the daemon has stopped" ||
+    tap_diag "helper ${helper:-none} still there"
 
 # ---- the pipes cannot be created -------------------------------------------
 # Descriptors in use at that point: measured by a daemon that fails later.

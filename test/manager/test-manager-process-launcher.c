@@ -463,7 +463,7 @@ test_reply_not_read (Fixture *fixture, gconstpointer data)
   send_request (fixture, command, NULL);
   g_assert_true (run_until (fixture, logged, "[launcher][start]"));
   milter_test_assert_logged (fixture->capture, MILTER_LOG_LEVEL_ERROR, 0, line);
-  read_record (fixture);
+  g_strfreev (read_record (fixture));
 }
 
 /* ---- switches that fail: in a subprocess without the privilege ------------- */
