@@ -15,6 +15,18 @@
 
 #include "test/fuzz/fuzz-seeds.h"
 
+void
+milter_fuzz_write_seed (const gchar *directory, const gchar *name, GByteArray *buffer)
+{
+  g_autofree gchar *path = g_build_filename (directory, name, NULL);
+  g_autoptr (GError) error = NULL;
+
+  if (!g_file_set_contents (path, (const gchar *) buffer->data,
+                            (gssize) buffer->len, &error))
+    g_warning ("cannot write fuzz seed %s: %s", path, error->message);
+  g_byte_array_set_size (buffer, 0);
+}
+
 int
 main (int argc, char **argv)
 {

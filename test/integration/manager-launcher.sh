@@ -35,18 +35,9 @@ mkdir -p "$W/run" && chmod 777 "$W/run"
 tap_plan 15
 port=$(it_free_port)
 
-poll() {
-    _ticks=$(($1 * 10))
-    shift
-    while [ $_ticks -gt 0 ]; do
-        "$@" && return 0
-        sleep 0.1
-        _ticks=$((_ticks - 1))
-    done
-    return 1
-}
-has_line() { grep -q -- "$2" "$1" 2>/dev/null; }
-wait_grep() { poll "${3:-10}" has_line "$1" "$2"; }
+poll() { it_poll "$@"; }
+has_line() { it_has_line "$@"; }
+wait_grep() { it_wait_grep "$@"; }
 count() { grep -c -- "$2" "$1" 2>/dev/null; }
 conf() { mkdir -p "$1" && cat >"$1/milter-manager.conf"; }
 session() { # session OUT: one session through the manager
