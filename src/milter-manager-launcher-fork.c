@@ -30,6 +30,8 @@
  *         each fails the start-up (the error says the same)
  *   debug [manager][process-launcher][pipe] command:<R:W>, reply:<R:W>
  *   warning [manager][process-launcher][workers] ...   n_workers > 0
+ *   warning [manager][process-launcher][unavailable] ...   a reload turned
+ *         privilege mode on: it needs a restart
  */
 #include "config.h"
 
@@ -96,7 +98,12 @@ milter_manager_daemon_share_launcher (MilterManagerDaemon *daemon,
                                       const MilterManagerDaemonSettings *settings,
                                       MilterManagerConfiguration *configuration)
 {
-  /* Privilege mode switched off by a reload stops new requests. */
+  /* Privilege mode switched off by a reload stops new requests; switched
+   * on, it cannot fork the launcher any more (privileges are dropped):
+   * said at once rather than at each session (launcher.md §6 defect 6). */
+  if (settings->privilege_mode && !daemon->launcher)
+    milter_warning (0, "[manager][process-launcher][unavailable] security.privilege_mode "
+                    "takes effect at start-up only: child milters are not launched");
   milter_manager_configuration_set_launcher (configuration,
                                              settings->privilege_mode ?
                                              daemon->launcher : NULL);

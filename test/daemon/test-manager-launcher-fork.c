@@ -90,6 +90,30 @@ test_not_privileged (Fixture *fixture, gconstpointer data)
   g_assert_null (milter_manager_configuration_get_launcher (fixture->daemon.configuration));
 }
 
+/* A reload: the new configuration gets the launcher only in privilege
+ * mode; privilege mode without a launcher is said at once. */
+static void
+test_share (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (MilterManagerConfiguration) reloaded = milter_manager_configuration_new ();
+  g_autoptr (MilterManagerDaemonSettings) off = milter_manager_daemon_settings_new ();
+
+  (void) data;
+  milter_manager_daemon_share_launcher (&fixture->daemon, fixture->daemon.settings, reloaded);
+  g_assert_null (milter_manager_configuration_get_launcher (reloaded));
+  milter_test_assert_logged (fixture->capture, MILTER_LOG_LEVEL_WARNING, 0,
+                             "[manager][process-launcher][unavailable] ");
+  g_assert_true (milter_manager_daemon_fork_launcher (&fixture->daemon, NULL));
+  milter_manager_daemon_share_launcher (&fixture->daemon, fixture->daemon.settings, reloaded);
+  g_assert_true (milter_manager_configuration_get_launcher (reloaded) == fixture->daemon.launcher);
+  off->privilege_mode = FALSE;
+  milter_manager_daemon_share_launcher (&fixture->daemon, off, reloaded);
+  g_assert_null (milter_manager_configuration_get_launcher (reloaded));
+  g_assert_cmpuint (milter_test_log_capture_count (fixture->capture, MILTER_LOG_LEVEL_WARNING,
+                                                   "[manager][process-launcher][unavailable]"),
+                    ==, 1);
+}
+
 /* The lowest free descriptor after skipping n of them. */
 static gint
 free_fd_after (guint n)
@@ -196,6 +220,8 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/daemon/launcher-fork/not-privileged", Fixture, NULL, fixture_setup,
               test_not_privileged, fixture_teardown);
+  g_test_add ("/daemon/launcher-fork/share", Fixture, NULL, fixture_setup, test_share,
+              fixture_teardown);
   g_test_add_data_func ("/daemon/launcher-fork/failure/command-pipe", &failure_cases[0],
                         test_failure);
   g_test_add_data_func ("/daemon/launcher-fork/failure/reply-pipe", &failure_cases[1],
