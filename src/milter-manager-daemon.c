@@ -19,6 +19,8 @@ milter_manager_daemon_init (MilterManagerDaemon *daemon)
   daemon->ruby = NULL;
   daemon->settings = NULL;
   daemon->client = NULL;
+  daemon->launcher = NULL;
+  daemon->launcher_pid = 0;
   daemon->default_log_levels = milter_logger_get_levels ();
   daemon->is_root = geteuid () == 0;
   daemon->signal_pipe[0] = daemon->signal_pipe[1] = -1;
@@ -37,6 +39,7 @@ milter_manager_daemon_clear (MilterManagerDaemon *daemon)
   daemon->stop_timer = 0;
   milter_manager_daemon_signals_uninstall (daemon);
   g_clear_object (&daemon->client);
+  g_clear_object (&daemon->launcher);
   g_clear_object (&daemon->configuration);
   g_clear_pointer (&daemon->ruby, milter_manager_ruby_configuration_free);
   g_clear_pointer (&daemon->settings, milter_manager_daemon_settings_free);

@@ -7,7 +7,8 @@
  *   directory, then the custom configuration directory of an effective
  *   user given on the command line) -> load -> --show-config prints the
  *   dump and ends here -> log settings -> RLIMIT_NOFILE from
- *   manager.max_file_descriptors -> the client: listen, PID file (as
+ *   manager.max_file_descriptors -> in security.privilege_mode, fork the
+ *   process launcher (milter-manager-launcher-fork.c) -> the client: listen, PID file (as
  *   root, before the drop), daemonize, switch user and group (root
  *   only; a non-root start keeps its user) -> SIGHUP/SIGUSR1 handlers
  *   (and, from the first load on, the crash handler: milter-manager-crash.c) ->
@@ -202,6 +203,8 @@ on_listen_started (MilterClient *client, gpointer data)
   MilterManagerDaemon *daemon = data;
   MilterEventLoop *loop = milter_client_get_event_loop (client);
   milter_manager_daemon_run_hooks (daemon, MILTER_MANAGER_RUBY_HOOKS_EVENT_LOOP_CREATED);
+  if (loop)
+    milter_manager_daemon_attach_launcher (daemon, loop);
   /* A multi-worker master has no loop of its own: it passes SIGHUP and
    * SIGUSR1 on to its workers, which reload and reopen themselves. */
   if (milter_client_get_n_workers (client) == 0 && loop)
@@ -309,6 +312,10 @@ milter_manager_daemon_start (MilterManagerDaemon *daemon)
     return fail (error);
 
   set_file_descriptor_limit (daemon->settings->max_file_descriptors);
+  /* Before the MTA socket and the privilege drop: the launcher keeps
+   * the identity the daemon started with (launcher.md §1). */
+  if (!milter_manager_daemon_fork_launcher (daemon, &error))
+    return fail (error);
   if (!configure_client (daemon, &error))
     return fail (error);
   if (!milter_client_run (daemon->client, &error)) {

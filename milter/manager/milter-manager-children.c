@@ -214,6 +214,8 @@ hatch (MilterManagerChildren *children)
     slot->child = milter_manager_child_new (egg, children->loop,
                                             children->session_id, retry,
                                             &child_callbacks, slot);
+    milter_manager_child_set_launcher (slot->child,
+      milter_manager_configuration_get_launcher (children->configuration));
     g_ptr_array_add (children->slots, slot);
   }
 }
