@@ -168,12 +168,17 @@ on_listen_started (MilterClient *client, gpointer data)
   milter_manager_daemon_run_hooks (daemon, MILTER_MANAGER_RUBY_HOOKS_EVENT_LOOP_CREATED);
   if (milter_client_get_n_workers (client) == 0 && loop) {
     milter_manager_daemon_signals_watch (daemon, loop);
+    /* Now that the loop exists (the original set its controller up
+     * before: it never listened). */
+    milter_manager_daemon_controller_start (daemon, loop);
   } else {
     /* A multi-worker master has no loop of its own to reload in, and
      * the client library does not pass SIGHUP on to its workers yet:
      * the signal must not kill it (nor the workers, which inherit this),
      * so with workers a reload needs a restart for now. */
     signal (SIGHUP, SIG_IGN);
+    if (daemon->settings->controller_connection_spec)
+      milter_warning (0, "[controller][disabled] not available with manager.n_workers > 0");
   }
 }
 
@@ -257,13 +262,17 @@ milter_manager_daemon_start (MilterManagerDaemon *daemon)
   daemon->configuration = g_steal_pointer (&loaded.configuration);
   daemon->settings = g_steal_pointer (&loaded.settings);
   daemon->ruby = g_steal_pointer (&loaded.ruby);
+  daemon->loaded_at = g_get_real_time ();
   if (!milter_manager_daemon_apply_log (daemon, daemon->settings, &error))
     return fail (error);
 
   set_file_descriptor_limit (daemon->settings->max_file_descriptors);
   if (!configure_client (daemon, &error))
     return fail (error);
-  if (!milter_client_run (daemon->client, &error)) {
+  gboolean ran = milter_client_run (daemon->client, &error);
+  /* Its unix socket file goes with the MTA's. */
+  milter_manager_daemon_controller_stop (daemon);
+  if (!ran) {
     log_startup_failure (error);
     return fail (error);
   }

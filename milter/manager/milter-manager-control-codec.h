@@ -29,8 +29,10 @@
  *   during the callback) and checks each packet with
  *   milter_manager_control_decode_packet(), the pure rule: a known word
  *   of the direction, NUL-terminated, and a payload the word allows
- *   (get-configuration, reload, get-status and success carry none;
- *   stop-child carries a non-empty milter name).
+ *   (get-configuration, reload and get-status carry none; stop-child
+ *   carries a non-empty milter name). A success reply may carry a note
+ *   (set-configuration's "reload to apply"); the original's was always
+ *   empty, and an empty one is still what reload sends.
  *
  * DIAGNOSTICS
  *   MILTER_DECODER_ERROR (core's decoder domain): ZERO_LENGTH,
