@@ -278,6 +278,14 @@ resume_accept (gpointer user_data)
 }
 
 static gboolean
+is_listening (gint fd)
+{
+  gint listening = 0;
+  socklen_t length = sizeof (listening);
+  return getsockopt (fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) == 0 && listening;
+}
+
+static gboolean
 on_listen (gint fd, GIOCondition condition, gpointer user_data)
 {
   MilterManagerController *controller = user_data;
@@ -303,6 +311,14 @@ on_listen (gint fd, GIOCondition condition, gpointer user_data)
       return G_SOURCE_CONTINUE;
     milter_error (0, "[controller][error][accept] %s: %s", controller->spec, error->message);
     controller->listen_watch = 0;
+    if (!is_listening (fd)) {
+      /* Shut down under us: a backend that reports no hang-up on a
+       * listening socket (libev) shows it only as readable. */
+      milter_error (0, "[controller][error][watch] %s: the socket is no longer listening: "
+                    "no more controller connections", controller->spec);
+      close_listener (controller, TRUE);
+      return G_SOURCE_REMOVE;
+    }
     controller->accept_pause = milter_event_loop_add_timeout (controller->loop,
                                                               ACCEPT_PAUSE_SECONDS,
                                                               resume_accept, controller, NULL);
