@@ -9,7 +9,9 @@
  *   dump and ends here -> log settings -> RLIMIT_NOFILE from
  *   manager.max_file_descriptors -> the client: listen, PID file (as
  *   root, before the drop), daemonize, switch user and group (root
- *   only; a non-root start keeps its user) -> SIGHUP/SIGUSR1 handlers ->
+ *   only; a non-root start keeps its user) -> SIGHUP/SIGUSR1 handlers
+ *   and the controller socket (milter-manager-controller.c: once the
+ *   loop exists, at listen-started; closed when the run ends) ->
  *   sessions until SIGTERM/SIGINT (a graceful stop, milter-manager-stop.c). The Ruby hooks manager.event_loop_created
  *   run once listening started, manager.maintained at each maintenance
  *   (the client's "maintain", every manager.maintenance_interval
@@ -27,6 +29,7 @@
  *   error failed to drop privilege: WHY
  *   error failed to daemonize: WHY
  *   error failed to start milter-manager process: WHY
+ *   error failed to listen controller socket: WHY  (milter-manager-controller.c)
  */
 #include "config.h"
 
