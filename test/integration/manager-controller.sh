@@ -25,18 +25,6 @@ export MILTER_MANAGER_RUBYLIB
 W=$IT_WORK
 tap_plan 40
 
-poll() {
-    _ticks=$(($1 * 10))
-    shift
-    while [ $_ticks -gt 0 ]; do
-        "$@" && return 0
-        sleep 0.1
-        _ticks=$((_ticks - 1))
-    done
-    return 1
-}
-has_line() { grep -q -- "$2" "$1" 2>/dev/null; }
-wait_grep() { poll "${3:-10}" has_line "$1" "$2"; }
 session() { # session SPEC OUT
     "$TEST_SERVER" -s "$1" -f '<alice@example.test>' -r '<bob@example.net>' \
         -h 'Subject: test' -b 'hello' >"$2" 2>&1 && grep -q '^status: ' "$2"
@@ -360,7 +348,7 @@ write_conf "a" "controller.connection_spec = \"unix:$W/no-such-dir/ctl.sock\""
 it_start badctl "$MM" -c "$D"
 pid=$IT_PID
 it_wait_unix "$SOCK" 15 "$pid"
-wait_grep "$LOG" 'failed to listen controller socket:'
+it_wait_grep "$LOG" 'failed to listen controller socket:'
 session "unix:$SOCK" "$W/session11.out" &&
     grep -q ' error: failed to listen controller socket: ' "$LOG" &&
     grep -q ' error: \[controller\]\[error\]\[listen\] ' "$LOG"
@@ -372,7 +360,7 @@ write_conf "a" "controller.connection_spec = nil"
 it_start noctl "$MM" -c "$D"
 pid=$IT_PID
 it_wait_unix "$SOCK" 15 "$pid"
-wait_grep "$LOG" '\[controller\]\[disabled\]'
+it_wait_grep "$LOG" '\[controller\]\[disabled\]'
 grep -q " info: \[controller\]\[disabled\] connection spec isn't specified" "$LOG"
 tap_result $? "no controller.connection_spec: [controller][disabled] (info)" || tap_diag_file "$LOG"
 "$CTL" -c "$D" status >"$W/noctl.out" 2>&1

@@ -24,21 +24,9 @@ FIXTURES=$S/test/daemon/fixtures
 W=$IT_WORK
 tap_plan 43
 
-# poll SECS CMD ARG...: run CMD every 0.1 s until it succeeds (bounded).
-poll() {
-    _ticks=$(($1 * 10))
-    shift
-    while [ $_ticks -gt 0 ]; do
-        "$@" && return 0
-        sleep 0.1
-        _ticks=$((_ticks - 1))
-    done
-    return 1
-}
-has_line() { grep -q -- "$2" "$1" 2>/dev/null; }
+poll() { it_poll "$@"; }
 has_lines() { [ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "$3" ]; }
-# wait_grep FILE PATTERN [SECS]: until FILE has a line matching PATTERN.
-wait_grep() { poll "${3:-10}" has_line "$1" "$2"; }
+wait_grep() { it_wait_grep "$@"; }
 # wait_count FILE PATTERN N [SECS]: until N lines match.
 wait_count() { poll "${4:-10}" has_lines "$1" "$2" "$3"; }
 # start_daemon NAME SOCKET ARG...: milter-manager ARG... in the background
