@@ -7,7 +7,8 @@
 # uses; a broken configuration refused with its reason, the old one
 # kept), set-configuration (valid: saved, applied by the next reload;
 # invalid and non-XML: refused, nothing saved; unsavable: the save row),
-# stop-child, several clients at once, several commands on one
+# stop-child, reloads during 1000 sessions (none lost), several
+# clients at once, several commands on one
 # connection, a malformed packet, the libev backend, a controller that
 # cannot listen, and the [controller] log rows with their levels.
 # Waits are bounded polls.
@@ -23,7 +24,7 @@ MILTER_MANAGER_RUBYLIB=$S/binding/ruby/lib:$B/binding/ruby/lib
 unset MILTER_LOG_LEVEL MILTER_MANAGER_CONFIG_DIR
 export MILTER_MANAGER_RUBYLIB
 W=$IT_WORK
-tap_plan 40
+tap_plan 41
 
 session() { # session SPEC OUT
     "$TEST_SERVER" -s "$1" -f '<alice@example.test>' -r '<bob@example.net>' \
@@ -214,6 +215,24 @@ tap_result $? "stop-child of an unknown milter: error, exit 1" || tap_diag_file 
 "$CTL" -s "unix:$CSOCK" status >"$W/status7.out"
 [ "$(value "$W/status7.out" milter.a.state)" = enabled ]
 tap_result $? "the next reload brings a back" || tap_diag_file "$W/status7.out"
+
+# ---- reloads while sessions run ---------------------------------------------
+"$CTL" -s "unix:$CSOCK" status >"$W/before-load.out"
+: >"$W/reloads.out"
+( "$TEST_SERVER" -s "unix:$SOCK" --n-sessions 1000 --concurrency 8 >"$W/load.out" 2>&1
+  echo $? >"$W/load.done" ) &
+it_adopt_pid $!
+reloads=0
+while [ ! -e "$W/load.done" ] && [ $reloads -lt 200 ]; do
+    "$CTL" -s "unix:$CSOCK" reload >>"$W/reloads.out" 2>&1 && reloads=$((reloads + 1))
+done
+it_poll 60 test -e "$W/load.done"
+"$CTL" -s "unix:$CSOCK" status >"$W/after-load.out"
+finished=$(($(value "$W/after-load.out" sessions.finished) - $(value "$W/before-load.out" sessions.finished)))
+[ "$(cat "$W/load.done")" = 0 ] && grep -qx 'failed: 0' "$W/load.out" && [ $reloads -ge 2 ] &&
+    [ $finished -eq 1000 ] && ! grep -qv '^reload: done$' "$W/reloads.out"
+tap_result $? "$reloads controller reloads during 1000 sessions (8 at a time): none lost, status counts all 1000 ($finished)" ||
+    { tap_diag_file "$W/load.out"; tap_diag_file "$W/reloads.out"; }
 
 # ---- several clients, several commands, malformed input ----------------------
 cat >"$W/client.py" <<'EOF'
