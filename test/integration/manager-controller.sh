@@ -324,8 +324,19 @@ tap_result $? "no daemon: a clear message, exit 3" || tap_diag_file "$W/down.out
 # ---- inet, libev, command-line override re-applied by reload ---------------
 CPORT=$(it_free_port)
 MPORT=$(it_free_port)
+DEAD_PORT=$(it_free_port)
+SLOW_PORT=$(it_free_port)
+it_start slow "$B/src/milter-test-client" -s "inet:$SLOW_PORT@127.0.0.1" --quiet --sleep=helo=3
+it_wait_port "$SLOW_PORT" 10 "$IT_PID" || tap_diag_file "$W/slow.log"
 write_conf "a" "controller.connection_spec = \"inet:$CPORT@127.0.0.1\"
-manager.event_loop_backend = \"libev\""
+manager.event_loop_backend = \"libev\"
+define_milter(\"dead\") do |milter|
+  milter.connection_spec = \"inet:$DEAD_PORT@[127.0.0.1]\"
+end
+define_milter(\"slow\") do |milter|
+  milter.connection_spec = \"inet:$SLOW_PORT@[127.0.0.1]\"
+  milter.reading_timeout = 0.5
+end"
 : >"$LOG"
 it_start inet "$MM" -c "$D" -s "inet:$MPORT@127.0.0.1" "--log-level=error|warning|info"
 pid=$IT_PID
@@ -333,8 +344,12 @@ it_wait_port "$CPORT" 15 "$pid" && it_wait_port "$MPORT" 15 "$pid"
 tap_result $? "controller on inet:PORT@127.0.0.1 (libev backend)" || tap_diag_file "$W/inet.log"
 session "inet:$MPORT@127.0.0.1" "$W/session9.out"
 "$CTL" -c "$D" status >"$W/status8.out" 2>&1
-[ "$(value "$W/status8.out" milter.a.sessions)" = 1 ] && [ "$(value "$W/status8.out" sessions.finished)" = 1 ]
-tap_result $? "status over inet (spec from the configuration) after a session on libev" ||
+[ "$(value "$W/status8.out" milter.a.sessions)" = 1 ] && [ "$(value "$W/status8.out" sessions.finished)" = 1 ] &&
+    [ "$(value "$W/status8.out" milter.a.errors)" = 0 ] && [ "$(value "$W/status8.out" milter.a.timeouts)" = 0 ] &&
+    [ "$(value "$W/status8.out" milter.dead.errors)" = 1 ] && [ "$(value "$W/status8.out" milter.dead.timeouts)" = 0 ] &&
+    [ "$(value "$W/status8.out" milter.slow.timeouts)" = 1 ] && [ "$(value "$W/status8.out" milter.slow.errors)" = 0 ] &&
+    [ "$(value "$W/status8.out" milter.slow.latency.connect.count)" = 1 ]
+tap_result $? "status over inet (spec from the configuration, libev): a refused child counts an error, a slow one a timeout" ||
     tap_diag_file "$W/status8.out"
 "$CTL" -s "inet:$CPORT@127.0.0.1" reload >"$W/reload3.out" 2>&1
 rc=$?

@@ -265,6 +265,25 @@ test_several_clients (Fixture *fixture, gconstpointer data)
   close (second);
 }
 
+/* inet6: served like the others (skipped without IPv6 loopback). */
+static void
+test_inet6 (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *spec = g_strdup_printf ("inet6:%u@[::1]", milter_test_free_port ());
+
+  (void) data;
+  if (!listen_on (fixture, spec, 0, TRUE, &error)) {
+    g_test_skip (error->message);
+    return;
+  }
+  gint fd = connect_to (spec);
+  send_command (fd, MILTER_MANAGER_CONTROL_RELOAD, NULL);
+  g_autoptr (GPtrArray) replies = read_replies (fixture, fd, 1, FALSE);
+  g_assert_cmpstr (replies->pdata[0], ==, "success=");
+  close (fd);
+}
+
 /* §7 #7: a malformed packet after a good one: the good one's reply, an
  * error naming the problem, then the connection is closed. The next
  * client is served. */
@@ -454,6 +473,7 @@ main (int argc, char **argv)
   add ("unix-socket", test_unix_socket);
   add ("several-commands", test_several_commands);
   add ("several-clients", test_several_clients);
+  add ("inet6", test_inet6);
   add ("malformed", test_malformed);
   add ("write-errors", test_write_errors);
   add ("listen-errors", test_listen_errors);
