@@ -19,6 +19,9 @@
 
 G_DEFINE_QUARK (milter-manager-controller-error-quark, milter_manager_controller_error)
 
+/* A client that stops reading its replies is dropped after this long. */
+#define WRITE_TIMEOUT_SECONDS 60.0
+
 /* How long accepting pauses after accept(2) failed (e.g. EMFILE): the
  * listener stays readable, so retrying at once would spin. */
 #define ACCEPT_PAUSE_SECONDS 0.5
@@ -245,6 +248,7 @@ start_connection (MilterManagerController *controller, gint fd)
   connection->writer = milter_writer_new (controller->loop, fd);
   milter_reader_set_tag (connection->reader, "controller");
   milter_writer_set_tag (connection->writer, "controller");
+  milter_writer_set_timeout (connection->writer, WRITE_TIMEOUT_SECONDS);
   connection->decoder =
     milter_manager_control_decoder_new (MILTER_MANAGER_CONTROL_DECODE_COMMANDS, 0);
   connection->out = g_byte_array_new ();

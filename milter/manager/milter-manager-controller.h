@@ -36,8 +36,9 @@
  *   affected. When the client closes, the replies still owed are
  *   written, then the connection is freed.
  *
- *   Running out of descriptors at accept(2) suspends accepting for a
- *   second (the listener stays).
+ *   Running out of descriptors at accept(2) suspends accepting for half
+ *   a second (the listener stays). A client that stops reading its
+ *   replies for a minute is dropped (writer timeout).
  *
  * DIAGNOSTICS (log-catalogue.tsv, module manager)
  *   error [controller][error][listen]   bind(2)/listen(2) failed (also the
