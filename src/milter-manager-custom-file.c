@@ -12,7 +12,8 @@
  *   first line starts with "<", or a load would ignore it), and the whole
  *   configuration must load with it, by the same loader a reload uses;
  *   for that it is written to a private temporary directory put first in
- *   the load path. Then it is saved to the first of the load-path
+ *   the load path. It may not bring a milter a new command (controller.md
+ *   §7 #6, milter-manager-custom-commands.h). Then it is saved to the first of the load-path
  *   directories (then the custom configuration directory) that takes it,
  *   atomically (temporary file + rename, so a reload never reads half a
  *   file). A directory that refuses it while holding a custom file of its
@@ -32,6 +33,7 @@
 
 #include <glib/gstdio.h>
 
+#include <milter/manager/milter-manager-custom-commands.h>
 #include "src/milter-manager-daemon.h"
 
 #define CUSTOM_FILE "milter-manager.custom.conf"
@@ -120,6 +122,14 @@ check (MilterManagerDaemon *daemon, const gchar *content, gsize size, GError **e
   }
   g_unlink (path);
   g_rmdir (directory);
+  /* §7 #6: no new command through the socket. */
+  if (ok && daemon->configuration &&
+      !milter_manager_custom_commands_check (content, size, daemon->configuration,
+                                             &local_error)) {
+    g_set_error (error, MILTER_MANAGER_DAEMON_ERROR, MILTER_MANAGER_DAEMON_ERROR_INVALID_CUSTOM,
+                 "invalid custom configuration: %s", local_error->message);
+    return FALSE;
+  }
   if (ok)
     return TRUE;
   /* Name the document, not the temporary copy. */

@@ -24,7 +24,7 @@ MILTER_MANAGER_RUBYLIB=$S/binding/ruby/lib:$B/binding/ruby/lib
 unset MILTER_LOG_LEVEL MILTER_MANAGER_CONFIG_DIR
 export MILTER_MANAGER_RUBYLIB
 W=$IT_WORK
-tap_plan 41
+tap_plan 42
 
 session() { # session SPEC OUT
     "$TEST_SERVER" -s "$1" -f '<alice@example.test>' -r '<bob@example.net>' \
@@ -190,6 +190,13 @@ echo 'define_milter("x")' >"$W/ruby.conf"
 rc=$?
 [ $rc -eq 1 ] && grep -q 'invalid custom configuration: not XML' "$W/set4.out"
 tap_result $? "not XML: refused (a load would silently ignore it)" || tap_diag_file "$W/set4.out"
+printf '<configuration>\n  <milters>\n    <milter>\n      <name>a</name>\n      <command>/bin/sh</command>\n      <command-options>-c id</command-options>\n    </milter>\n  </milters>\n</configuration>\n' >"$W/command.xml"
+"$CTL" -s "unix:$CSOCK" set-configuration "$W/command.xml" >"$W/set7.out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "invalid custom configuration: milter 'a': the controller does not take a new command" "$W/set7.out" &&
+    cmp -s "$W/saved.xml" "$D/milter-manager.custom.conf"
+tap_result $? "a new command for a milter: refused (the launcher would run it as root), nothing saved" ||
+    tap_diag_file "$W/set7.out"
 "$CTL" -s "unix:$CSOCK" set-configuration "$W/missing.xml" >"$W/set5.out" 2>&1
 [ $? -eq 2 ] && grep -q "^milter-manager-control: $W/missing.xml: " "$W/set5.out"
 tap_result $? "a FILE that cannot be read: exit 2" || tap_diag_file "$W/set5.out"
