@@ -24,7 +24,7 @@ MILTER_MANAGER_RUBYLIB=$S/binding/ruby/lib:$B/binding/ruby/lib
 unset MILTER_LOG_LEVEL MILTER_MANAGER_CONFIG_DIR
 export MILTER_MANAGER_RUBYLIB
 W=$IT_WORK
-tap_plan 42
+tap_plan 43
 
 session() { # session SPEC OUT
     "$TEST_SERVER" -s "$1" -f '<alice@example.test>' -r '<bob@example.net>' \
@@ -408,6 +408,16 @@ tap_result $? "no controller.connection_spec: [controller][disabled] (info)" || 
 [ $? -eq 3 ] && grep -q 'no controller socket: the configuration has no controller' "$W/noctl.out"
 tap_result $? "milter-manager-control without -s and no controller configured: says so, exit 3" ||
     tap_diag_file "$W/noctl.out"
+it_stop "$pid"
+
+write_conf "a" "manager.n_workers = 2"
+it_start workers "$MM" -c "$D"
+pid=$IT_PID
+it_wait_unix "$SOCK" 15 "$pid"
+it_wait_grep "$LOG" '\[controller\]\[disabled\] not available'
+grep -q ' warning: \[controller\]\[disabled\] not available with manager.n_workers > 0' "$LOG" &&
+    [ ! -e "$CSOCK" ]
+tap_result $? "with manager.n_workers > 0: no controller, a warning says so" || tap_diag_file "$LOG"
 it_stop "$pid"
 
 # ---- the command line of milter-manager-control -----------------------------
