@@ -184,6 +184,30 @@ iterate_for (Fixture *fixture, gdouble seconds)
   }
 }
 
+/* Runs the loop until a row with tags is captured (bounded). */
+static void
+wait_logged (Fixture *fixture, MilterTestLogCapture *capture, const gchar *tags)
+{
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (milter_test_log_capture_count (capture, MILTER_LOG_LEVEL_ERROR, tags) == 0 &&
+         g_get_monotonic_time () < deadline)
+    iterate_for (fixture, 0.01);
+  milter_test_assert_logged (capture, MILTER_LOG_LEVEL_ERROR, 0, tags);
+}
+
+/* One command on a new connection: its reply is expected. */
+static void
+expect_reply (Fixture *fixture, const gchar *spec, MilterManagerControlWord command,
+              const gchar *expected)
+{
+  gint fd = connect_to (spec);
+  send_command (fd, command, NULL);
+  g_autoptr (GPtrArray) replies = read_replies (fixture, fd, 1, FALSE);
+  g_assert_cmpstr (replies->pdata[0], ==, expected);
+  close (fd);
+}
+
+
 static void
 test_unix_socket (Fixture *fixture, gconstpointer data)
 {
@@ -277,11 +301,7 @@ test_inet6 (Fixture *fixture, gconstpointer data)
     g_test_skip (error->message);
     return;
   }
-  gint fd = connect_to (spec);
-  send_command (fd, MILTER_MANAGER_CONTROL_RELOAD, NULL);
-  g_autoptr (GPtrArray) replies = read_replies (fixture, fd, 1, FALSE);
-  g_assert_cmpstr (replies->pdata[0], ==, "success=");
-  close (fd);
+  expect_reply (fixture, spec, MILTER_MANAGER_CONTROL_RELOAD, "success=");
 }
 
 /* §7 #7: a malformed packet after a good one: the good one's reply, an
@@ -311,11 +331,7 @@ test_malformed (Fixture *fixture, gconstpointer data)
   g_assert_cmpstr (again->pdata[0], ==, "error=control command isn't terminated by NULL");
   close (fd);
 
-  fd = connect_to (fixture->spec);
-  send_command (fd, MILTER_MANAGER_CONTROL_RELOAD, NULL);
-  g_autoptr (GPtrArray) after = read_replies (fixture, fd, 1, FALSE);
-  g_assert_cmpstr (after->pdata[0], ==, "success=");
-  close (fd);
+  expect_reply (fixture, fixture->spec, MILTER_MANAGER_CONTROL_RELOAD, "success=");
 }
 
 /* The client is gone when the reply is written: the row of that reply. */
@@ -341,11 +357,7 @@ test_write_errors (Fixture *fixture, gconstpointer data)
     gint fd = connect_to (fixture->spec);
     send_command (fd, cases[i].command, cases[i].payload);
     close (fd);
-    gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
-    while (milter_test_log_capture_count (capture, MILTER_LOG_LEVEL_ERROR, cases[i].tags) == 0 &&
-           g_get_monotonic_time () < deadline)
-      iterate_for (fixture, 0.01);
-    milter_test_assert_logged (capture, MILTER_LOG_LEVEL_ERROR, 0, cases[i].tags);
+    wait_logged (fixture, capture, cases[i].tags);
     iterate_for (fixture, 0.02);
     g_assert_cmpuint (milter_manager_controller_get_n_connections (fixture->controller), ==, 0);
   }
@@ -417,23 +429,15 @@ test_accept_error (Fixture *fixture, gconstpointer data)
   limited = saved;
   limited.rlim_cur = (rlim_t) lowest;
   g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &limited), ==, 0);
-  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
-  while (milter_test_log_capture_count (capture, MILTER_LOG_LEVEL_ERROR,
-                                        "[controller][error][accept]") == 0 &&
-         g_get_monotonic_time () < deadline)
-    iterate_for (fixture, 0.01);
+  wait_logged (fixture, capture, "[controller][error][accept]");
   g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &saved), ==, 0);
-  milter_test_assert_logged (capture, MILTER_LOG_LEVEL_ERROR, 0, "[controller][error][accept]");
   g_assert_cmpuint (milter_test_log_capture_count (capture, MILTER_LOG_LEVEL_ERROR,
                                                    "[controller][error][accept]"), ==, 1);
   /* The listener stays: a new client is served after the pause. (The
    * one that met the failure may have been dropped: under valgrind,
    * which only simulates the limit, accept(2) took it first.) */
-  gint next = connect_to (fixture->spec);
-  send_command (next, MILTER_MANAGER_CONTROL_GET_STATUS, NULL);
-  g_autoptr (GPtrArray) replies = read_replies (fixture, next, 1, FALSE);
-  g_assert_cmpstr (replies->pdata[0], ==, "status=get-status:");
-  close (next);
+  expect_reply (fixture, fixture->spec, MILTER_MANAGER_CONTROL_GET_STATUS,
+                "status=get-status:");
   close (fd);
 }
 
