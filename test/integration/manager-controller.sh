@@ -170,33 +170,33 @@ tap_result $? "not applied before a reload (but <last-modified> shows the file)"
 tap_result $? "after reload: milter c in the configuration and in the next session" ||
     tap_diag_file "$W/status4.out"
 
-# A document that would not load: refused with the reason, nothing saved.
+# refused NAME PATTERN DESCRIPTION: set-configuration of $W/NAME (stdin
+# when NAME ends in .stdin) exits 1 with PATTERN and saves nothing.
+refused() {
+    if [ "${1%.stdin}" != "$1" ]; then
+        "$CTL" -s "unix:$CSOCK" set-configuration - <"$W/$1" >"$W/$1.out" 2>&1
+    else
+        "$CTL" -s "unix:$CSOCK" set-configuration "$W/$1" >"$W/$1.out" 2>&1
+    fi
+    _rc=$?
+    [ $_rc -eq 1 ] && grep -q "$2" "$W/$1.out" && cmp -s "$W/saved.xml" "$D/milter-manager.custom.conf"
+    tap_result $? "$3" || tap_diag_file "$W/$1.out"
+}
+# Documents that would not load, or would give a milter a command:
+# refused with the reason, the saved file untouched.
 cp "$D/milter-manager.custom.conf" "$W/saved.xml"
 printf '<configuration>\n  <bogus/>\n</configuration>\n' >"$W/bad.xml"
-"$CTL" -s "unix:$CSOCK" set-configuration "$W/bad.xml" >"$W/set2.out" 2>&1
-rc=$?
-[ $rc -eq 1 ] && grep -q '^milter-manager-control: set-configuration: error: invalid custom configuration: milter-manager.custom.conf: unexpected element: /configuration/bogus' "$W/set2.out" &&
-    cmp -s "$W/saved.xml" "$D/milter-manager.custom.conf"
-tap_result $? "invalid XML (unexpected element): refused with the reason, the saved file untouched" ||
-    tap_diag_file "$W/set2.out"
-printf '<configuration>\n  <milters>\n    <milter>\n      <name>d</name>\n      <fallback-status>sometimes</fallback-status>\n    </milter>\n  </milters>\n</configuration>\n' >"$W/bad2.xml"
-"$CTL" -s "unix:$CSOCK" set-configuration - <"$W/bad2.xml" >"$W/set3.out" 2>&1
-rc=$?
-[ $rc -eq 1 ] && grep -q 'invalid custom configuration: .*fallback_status' "$W/set3.out" &&
-    cmp -s "$W/saved.xml" "$D/milter-manager.custom.conf"
-tap_result $? "an invalid value (from standard input): refused, nothing saved" || tap_diag_file "$W/set3.out"
+refused bad.xml '^milter-manager-control: set-configuration: error: invalid custom configuration: milter-manager.custom.conf: unexpected element: /configuration/bogus' \
+    "invalid XML (unexpected element): refused with the reason, the saved file untouched"
+printf '<configuration>\n  <milters>\n    <milter>\n      <name>d</name>\n      <fallback-status>sometimes</fallback-status>\n    </milter>\n  </milters>\n</configuration>\n' >"$W/bad2.stdin"
+refused bad2.stdin 'invalid custom configuration: .*fallback_status' \
+    "an invalid value (from standard input): refused, nothing saved"
 echo 'define_milter("x")' >"$W/ruby.conf"
-"$CTL" -s "unix:$CSOCK" set-configuration "$W/ruby.conf" >"$W/set4.out" 2>&1
-rc=$?
-[ $rc -eq 1 ] && grep -q 'invalid custom configuration: not XML' "$W/set4.out"
-tap_result $? "not XML: refused (a load would silently ignore it)" || tap_diag_file "$W/set4.out"
+refused ruby.conf 'invalid custom configuration: not XML' \
+    "not XML: refused (a load would silently ignore it)"
 printf '<configuration>\n  <milters>\n    <milter>\n      <name>a</name>\n      <command>/bin/sh</command>\n      <command-options>-c id</command-options>\n    </milter>\n  </milters>\n</configuration>\n' >"$W/command.xml"
-"$CTL" -s "unix:$CSOCK" set-configuration "$W/command.xml" >"$W/set7.out" 2>&1
-rc=$?
-[ $rc -eq 1 ] && grep -q "invalid custom configuration: milter 'a': the controller does not take a new command" "$W/set7.out" &&
-    cmp -s "$W/saved.xml" "$D/milter-manager.custom.conf"
-tap_result $? "a new command for a milter: refused (the launcher would run it as root), nothing saved" ||
-    tap_diag_file "$W/set7.out"
+refused command.xml "invalid custom configuration: milter 'a': the controller does not take a new command" \
+    "a new command for a milter: refused (the launcher would run it as root), nothing saved"
 "$CTL" -s "unix:$CSOCK" set-configuration "$W/missing.xml" >"$W/set5.out" 2>&1
 [ $? -eq 2 ] && grep -q "^milter-manager-control: $W/missing.xml: " "$W/set5.out"
 tap_result $? "a FILE that cannot be read: exit 2" || tap_diag_file "$W/set5.out"
