@@ -9,6 +9,7 @@
 #include <milter/manager/milter-manager-child.h>
 #include <milter/manager/milter-manager-configuration.h>
 #include <milter/manager/milter-manager-reply-rules.h>
+#include <milter/manager/milter-manager-statistics.h>
 
 typedef enum {
   CHILD_CONNECTING,
@@ -91,6 +92,20 @@ log_end (MilterManagerChild *child)
                      (gdouble) child->elapsed / G_USEC_PER_SEC,
                      child_tag (child),
                      milter_manager_egg_get_name (child->egg));
+  milter_manager_statistics_child_end (milter_manager_statistics_get_current (),
+                                       milter_manager_egg_get_name (child->egg),
+                                       child->aborted ? "abort" : status_name (child->last_status));
+}
+
+/* The reply's latency, for get-status: before stop_timer. */
+static void
+note_latency (MilterManagerChild *child)
+{
+  if (child->timer_start)
+    milter_manager_statistics_child_latency (milter_manager_statistics_get_current (),
+                                             milter_manager_egg_get_name (child->egg),
+                                             child->last_state,
+                                             g_get_monotonic_time () - child->timer_start);
 }
 
 static void
@@ -132,6 +147,8 @@ fail (MilterManagerChild *child, const gchar *message)
 
   if (child->phase >= CHILD_QUITTING)
     return;
+  milter_manager_statistics_child_failure (milter_manager_statistics_get_current (), name,
+                                           child->timeout_kind != NULL);
   if (child->timeout_kind && g_str_equal (child->timeout_kind, "connection")) {
     milter_error (child->session_id,
                   "[children][timeout][connection] [%" G_GUINT64_FORMAT "] %s",
@@ -193,6 +210,7 @@ on_negotiate_reply (MilterServerContext *context,
   g_autoptr (GError) error = NULL;
 
   (void) context;
+  note_latency (child);
   stop_timer (child);
   child->waiting = FALSE;
   if (!milter_manager_reply_rules_child_option (&child->offer, reply,
@@ -211,6 +229,7 @@ report (MilterManagerChild *child, MilterStatus status, const gchar *code)
 {
   if (child->phase != CHILD_ALIVE)
     return;
+  note_latency (child);
   stop_timer (child);
   child->waiting = FALSE;
   child->last_status = status;
