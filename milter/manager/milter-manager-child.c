@@ -432,6 +432,16 @@ log_connection_error (MilterManagerChild *child, const gchar *message)
 
 static gboolean start_launch (MilterManagerChild *child);
 
+/* A connection that failed for good, its row already logged: counted
+ * as the child's failure (the controller's status), then out. */
+static void
+give_up_connecting (MilterManagerChild *child)
+{
+  milter_manager_statistics_child_failure (milter_manager_statistics_get_current (),
+                                           milter_manager_egg_get_name (child->egg), FALSE);
+  go_out (child);
+}
+
 static void
 on_error (MilterServerContext *context, GError *error, gpointer user_data)
 {
@@ -444,7 +454,7 @@ on_error (MilterServerContext *context, GError *error, gpointer user_data)
     log_connection_error (child, error ? error->message : "error");
     if (start_launch (child))
       return;
-    go_out (child);
+    give_up_connecting (child);
     child->callbacks->failed (child, child->user_data);
     return;
   }
@@ -721,7 +731,7 @@ milter_manager_child_start (MilterManagerChild *child,
                                                      retry_cb, child, NULL);
     return TRUE;
   }
-  go_out (child);
+  give_up_connecting (child);
   return FALSE;
 }
 
