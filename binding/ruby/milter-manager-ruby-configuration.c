@@ -168,6 +168,12 @@ milter_manager_ruby_configuration_to_variant (MilterManagerRubyConfiguration *co
   return g_variant_ref_sink (milter_manager_ruby_value_to_variant (data));
 }
 
+VALUE
+milter_manager_ruby_configuration_get_model (MilterManagerRubyConfiguration *configuration)
+{
+  return configuration->model;
+}
+
 void
 milter_manager_ruby_configuration_free (MilterManagerRubyConfiguration *configuration)
 {

@@ -31,6 +31,7 @@ struct _MilterManagerConfiguration {
   gdouble negotiation_timeout;
   GPtrArray *eggs;  /* of MilterManagerEgg *, owned */
   GPtrArray *checkers;  /* of Checker *, owned */
+  GHashTable *conditions;  /* name -> MilterManagerApplicableCondition, owned */
 };
 
 typedef struct {
@@ -79,6 +80,9 @@ milter_manager_configuration_init (MilterManagerConfiguration *configuration)
   reset_items (configuration);
   configuration->eggs = g_ptr_array_new_with_free_func (g_object_unref);
   configuration->checkers = g_ptr_array_new_with_free_func (checker_free);
+  configuration->conditions =
+    g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                           (GDestroyNotify) milter_manager_applicable_condition_unref);
 }
 
 static void
@@ -90,6 +94,7 @@ finalize (GObject *object)
   g_free (configuration->temporary_directory);
   g_ptr_array_unref (configuration->eggs);
   g_ptr_array_unref (configuration->checkers);
+  g_hash_table_unref (configuration->conditions);
   G_OBJECT_CLASS (milter_manager_configuration_parent_class)->finalize (object);
 }
 
@@ -111,6 +116,7 @@ milter_manager_configuration_clear (MilterManagerConfiguration *configuration)
   reset_items (configuration);
   g_ptr_array_set_size (configuration->eggs, 0);
   g_ptr_array_set_size (configuration->checkers, 0);
+  g_hash_table_remove_all (configuration->conditions);
 }
 
 void
@@ -356,4 +362,21 @@ GPtrArray *
 milter_manager_configuration_get_eggs (MilterManagerConfiguration *configuration)
 {
   return configuration->eggs;
+}
+
+void
+milter_manager_configuration_add_applicable_condition (MilterManagerConfiguration *configuration,
+                                                       MilterManagerApplicableCondition *condition)
+{
+  /* The key is the condition's own name: it lives as long as the value. */
+  g_hash_table_replace (configuration->conditions,
+                        (gpointer) milter_manager_applicable_condition_get_name (condition),
+                        milter_manager_applicable_condition_ref (condition));
+}
+
+MilterManagerApplicableCondition *
+milter_manager_configuration_find_applicable_condition (MilterManagerConfiguration *configuration,
+                                                        const gchar *name)
+{
+  return g_hash_table_lookup (configuration->conditions, name);
 }

@@ -65,6 +65,7 @@
 
 #include <milter/client/milter-client-context.h>
 #include <milter/core/milter-status.h>
+#include <milter/manager/milter-manager-applicable-condition.h>
 #include <milter/manager/milter-manager-egg.h>
 
 G_BEGIN_DECLS
@@ -144,5 +145,14 @@ MilterManagerEgg *milter_manager_configuration_find_egg (MilterManagerConfigurat
                                                          const gchar *name);
 /* (transfer none) (element-type MilterManagerEgg): in driving order. */
 GPtrArray *milter_manager_configuration_get_eggs (MilterManagerConfiguration *configuration);
+
+/* Applicable conditions by name (eggs name theirs); the configuration
+ * takes a reference and replaces one of the same name. */
+void milter_manager_configuration_add_applicable_condition (MilterManagerConfiguration *configuration,
+                                                            MilterManagerApplicableCondition *condition);
+/* (transfer none) (nullable) */
+MilterManagerApplicableCondition *
+milter_manager_configuration_find_applicable_condition (MilterManagerConfiguration *configuration,
+                                                        const gchar *name);
 
 G_END_DECLS

@@ -10,7 +10,7 @@
  *       [--negotiation-timeout=S] [--body-memory-threshold=BYTES]
  *       [--temporary-directory=DIR] [--event-loop-backend=glib|libev]
  *       [--log-level=LEVEL] [--log-path=PATH]
- *       [--connection-check-interval=S --client-gone]
+ *       [--connection-check-interval=S --client-gone] [--config-dir=DIR]
  *
  * DESCRIPTION
  *   A MilterClient listening on SPEC; each session goes through
@@ -18,7 +18,9 @@
  *   options. Runs until SIGTERM or SIGINT. --client-gone installs a
  *   connection checker that always reports the SMTP client gone, to
  *   drive manager-behaviour.md §5 (the real checkers are the daemon's
- *   configuration).
+ *   configuration). --config-dir loads DIR/milter-manager.conf with the
+ *   Ruby binding and gives the engine its applicable conditions; a
+ *   --milter item conditions=A+B names those the child carries.
  *
  * DIAGNOSTICS
  *   Exit 1 with a message for a bad option or a failed start.
@@ -30,6 +32,8 @@
 #include <milter/client/milter-client.h>
 #include <milter/core/milter-logger.h>
 #include <milter/manager/milter-manager-leader.h>
+
+#include "binding/ruby/milter-manager-ruby-configuration.h"
 
 static gboolean
 parse_status (const gchar *text, MilterStatus *status, GError **error)
@@ -76,6 +80,10 @@ add_milter (MilterManagerConfiguration *configuration, const gchar *text,
       ok = milter_manager_egg_set_writing_timeout (egg, seconds, error);
     } else if (g_str_has_prefix (p, "reading-timeout=")) {
       ok = milter_manager_egg_set_reading_timeout (egg, seconds, error);
+    } else if (g_str_has_prefix (p, "conditions=")) {
+      g_auto (GStrv) names = g_strsplit (value + 1, "+", -1);
+
+      milter_manager_egg_set_applicable_conditions (egg, (const gchar *const *) names);
     } else if (g_str_has_prefix (p, "end-of-message-timeout=")) {
       ok = milter_manager_egg_set_end_of_message_timeout (egg, seconds, error);
     } else {
@@ -98,6 +106,19 @@ client_gone (MilterClientContext *context, gpointer user_data)
   return FALSE;
 }
 
+/* The applicable conditions of DIR/milter-manager.conf (kept loaded:
+ * their stoppers run in the sessions). */
+static gboolean
+load_conditions (const gchar *directory, MilterManagerConfiguration *configuration,
+                 MilterManagerRubyConfiguration **ruby, GError **error)
+{
+  const gchar *path[] = { directory, NULL };
+
+  *ruby = milter_manager_ruby_configuration_load (path, NULL, NULL, error);
+  return *ruby &&
+         milter_manager_ruby_configuration_add_conditions (*ruby, configuration, error);
+}
+
 static void
 on_connection_established (MilterClient *client, MilterClientContext *context,
                            gpointer user_data)
@@ -116,6 +137,8 @@ main (int argc, char **argv)
   g_autofree gchar *log_level = NULL;
   g_autofree gchar *log_path = NULL;
   g_autofree gchar *temporary_directory = NULL;
+  g_autofree gchar *config_dir = NULL;
+  g_autoptr (MilterManagerRubyConfiguration) ruby = NULL;
   gdouble retry = 0.2, negotiation_timeout = 25.0;
   gint64 threshold = -1;
   gint check_interval = 0;
@@ -133,6 +156,7 @@ main (int argc, char **argv)
     { "log-path", 0, 0, G_OPTION_ARG_STRING, &log_path, "Log file", "PATH" },
     { "connection-check-interval", 0, 0, G_OPTION_ARG_INT, &check_interval, "manager.connection_check_interval", "S" },
     { "client-gone", 0, 0, G_OPTION_ARG_NONE, &gone, "A connection checker that reports the SMTP client gone", NULL },
+    { "config-dir", 0, 0, G_OPTION_ARG_STRING, &config_dir, "Applicable conditions from DIR/milter-manager.conf", "DIR" },
     { NULL, 0, 0, 0, NULL, NULL, NULL }
   };
   g_autoptr (GOptionContext) option_context =
@@ -153,6 +177,8 @@ main (int argc, char **argv)
     milter_logger_set_levels (levels);
   }
   if (log_path && !milter_logger_set_file (log_path, &error))
+    goto fail;
+  if (config_dir && !load_conditions (config_dir, configuration, &ruby, &error))
     goto fail;
   for (guint i = 0; milters && milters[i]; i++)
     if (!add_milter (configuration, milters[i], &error))

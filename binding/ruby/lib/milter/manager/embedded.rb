@@ -64,6 +64,28 @@ module Milter
         end
       end
 
+      # The conditions with stoppers, for the engine:
+      # -> [[NAME, DESCRIPTION or nil, CONDITION, [STAGE names]]]
+      def conditions(configuration)
+        configuration.applicable_conditions.filter_map do |condition|
+          stages = condition.stages
+          next if stages.empty?
+          [condition.name, condition.description, condition, stages.map(&:to_s)]
+        end
+      end
+
+      # One stopper call from the engine: native is the child's context
+      # for this call only; arguments as the engine gives them (connect:
+      # host, family, address, port). -> true (stop) or false.
+      def stop(condition, stage, native, arguments)
+        stage = stage.tr("-", "_").to_sym
+        if stage == :connect
+          host, family, address, port = arguments
+          arguments = [host, SocketAddress.build(family, address, port)]
+        end
+        condition.stop?(stage, ChildContext.new(native), arguments)
+      end
+
       # The model as plain data (Configuration#to_h).
       def to_h(configuration)
         configuration.to_h

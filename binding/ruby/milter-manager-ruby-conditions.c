@@ -1,0 +1,320 @@
+/*
+ * milter-manager-ruby-conditions - the applicable conditions of a loaded
+ * configuration as engine conditions (milter-manager-applicable-
+ * condition.h) whose stop function runs the Ruby stoppers.
+ *
+ * Each engine condition keeps its Ruby ApplicableConditionDefinition
+ * alive (registered with Ruby's GC) for as long as a session's
+ * configuration holds it, so a session started before a reload keeps
+ * the stoppers it started with.
+ *
+ * A stopper call gets a Milter::Manager::ChildContext::Native wrapping
+ * the engine's context; every native made during the call (also those
+ * of children[NAME]) is cut from the engine when the call returns, so
+ * one kept by Ruby code later raises ChildContext::Expired instead of
+ * reaching freed memory. Nothing is built in Ruby for a child without
+ * conditions: the engine calls here only for a child that has some.
+ */
+#include "config.h"
+
+#include <milter/core/milter-logger.h>
+#include <milter/manager/milter-manager-applicable-condition.h>
+
+#include "binding/ruby/milter-manager-ruby-configuration.h"
+#include "binding/ruby/milter-manager-ruby-private.h"
+
+static VALUE native_class = Qnil;
+static VALUE expired_class = Qnil;
+/* The natives of the call in progress (an Array, so the GC sees them). */
+static VALUE call_natives = Qnil;
+
+static const rb_data_type_t native_type = {
+  .wrap_struct_name = "MilterManagerConditionContext",
+  .flags = RUBY_TYPED_FREE_IMMEDIATELY
+};
+
+static VALUE
+native_new (MilterManagerConditionContext *context)
+{
+  VALUE native = TypedData_Wrap_Struct (native_class, &native_type, context);
+
+  rb_ary_push (call_natives, native);
+  return native;
+}
+
+static MilterManagerConditionContext *
+native_context (VALUE self)
+{
+  MilterManagerConditionContext *context =
+    rb_check_typeddata (self, &native_type);
+
+  if (!context)
+    rb_raise (expired_class, "the context is used after its stopper returned");
+  return context;
+}
+
+static VALUE
+string_or_nil (const gchar *text)
+{
+  return text ? rb_str_new_cstr (text) : Qnil;
+}
+
+static VALUE
+native_name (VALUE self)
+{
+  return string_or_nil (milter_manager_condition_context_get_name (native_context (self)));
+}
+
+static VALUE
+native_macro (VALUE self, VALUE name)
+{
+  return string_or_nil (milter_manager_condition_context_get_macro (native_context (self),
+                                                                    StringValueCStr (name)));
+}
+
+static VALUE
+native_set_macro (VALUE self, VALUE name, VALUE value)
+{
+  milter_manager_condition_context_set_macro (native_context (self),
+                                              StringValueCStr (name),
+                                              NIL_P (value) ? NULL : StringValueCStr (value));
+  return value;
+}
+
+static VALUE
+native_status (VALUE self)
+{
+  MilterStatus status = milter_manager_condition_context_get_status (native_context (self));
+
+  return status == MILTER_STATUS_NOT_CHANGE ? Qnil :
+    string_or_nil (milter_status_to_string (status));
+}
+
+static VALUE
+native_quitted (VALUE self)
+{
+  return milter_manager_condition_context_is_quitted (native_context (self)) ? Qtrue : Qfalse;
+}
+
+static VALUE
+native_find (VALUE self, VALUE name)
+{
+  MilterManagerConditionContext *other =
+    milter_manager_condition_context_find (native_context (self), StringValueCStr (name));
+
+  return other ? native_new (other) : Qnil;
+}
+
+static VALUE
+native_n_processing_sessions (VALUE self)
+{
+  return UINT2NUM (milter_manager_condition_context_get_n_processing_sessions (native_context (self)));
+}
+
+static VALUE
+native_shelf_get (VALUE self, VALUE key)
+{
+  GBytes *bytes = milter_manager_condition_context_shelf_get (native_context (self),
+                                                              StringValueCStr (key));
+  gsize size = 0;
+  const gchar *data;
+
+  if (!bytes)
+    return Qnil;
+  data = g_bytes_get_data (bytes, &size);
+  return rb_str_new (data, (long) size);
+}
+
+static VALUE
+native_shelf_set (VALUE self, VALUE key, VALUE value)
+{
+  MilterManagerConditionContext *context = native_context (self);
+  g_autoptr (GBytes) bytes = NULL;
+
+  if (!NIL_P (value)) {
+    StringValue (value);
+    bytes = g_bytes_new (RSTRING_PTR (value), (gsize) RSTRING_LEN (value));
+  }
+  milter_manager_condition_context_shelf_set (context, StringValueCStr (key), bytes);
+  return value;
+}
+
+static VALUE
+native_shelf_keys (VALUE self)
+{
+  g_autoptr (GPtrArray) keys =
+    milter_manager_condition_context_shelf_keys (native_context (self));
+  VALUE list = rb_ary_new_capa ((long) keys->len);
+
+  for (guint i = 0; i < keys->len; i++)
+    rb_ary_push (list, rb_str_new_cstr (g_ptr_array_index (keys, i)));
+  return list;
+}
+
+static void
+define_native_class (void)
+{
+  VALUE milter, manager, child_context;
+
+  if (!NIL_P (native_class))
+    return;
+  milter = rb_const_get (rb_cObject, rb_intern ("Milter"));
+  manager = rb_const_get (milter, rb_intern ("Manager"));
+  child_context = rb_const_get (manager, rb_intern ("ChildContext"));
+  expired_class = rb_const_get (child_context, rb_intern ("Expired"));
+  native_class = rb_define_class_under (child_context, "Native", rb_cObject);
+  rb_undef_alloc_func (native_class);
+  rb_define_method (native_class, "name", native_name, 0);
+  rb_define_method (native_class, "macro", native_macro, 1);
+  rb_define_method (native_class, "set_macro", native_set_macro, 2);
+  rb_define_method (native_class, "status", native_status, 0);
+  rb_define_method (native_class, "quitted?", native_quitted, 0);
+  rb_define_method (native_class, "find", native_find, 1);
+  rb_define_method (native_class, "n_processing_sessions",
+                    native_n_processing_sessions, 0);
+  rb_define_method (native_class, "shelf_get", native_shelf_get, 1);
+  rb_define_method (native_class, "shelf_set", native_shelf_set, 2);
+  rb_define_method (native_class, "shelf_keys", native_shelf_keys, 0);
+  call_natives = rb_ary_new ();
+  rb_gc_register_address (&native_class);
+  rb_gc_register_address (&expired_class);
+  rb_gc_register_address (&call_natives);
+}
+
+/* ---- the engine condition ---------------------------------------------- */
+
+typedef struct {
+  VALUE definition;   /* registered with the GC while this lives */
+} RubyCondition;
+
+static void
+ruby_condition_free (gpointer data)
+{
+  RubyCondition *condition = data;
+
+  rb_gc_unregister_address (&condition->definition);
+  g_free (condition);
+}
+
+static const gchar *
+family_name (MilterFamily family)
+{
+  switch (family) {
+  case MILTER_FAMILY_INET: return "inet";
+  case MILTER_FAMILY_INET6: return "inet6";
+  case MILTER_FAMILY_UNIX: return "unix";
+  default: return "unknown";
+  }
+}
+
+static VALUE
+event_arguments (const MilterManagerStopperEvent *event)
+{
+  switch (event->stage) {
+  case MILTER_SERVER_STATE_CONNECT:
+    return rb_ary_new_from_args (4, string_or_nil (event->host),
+                                 rb_str_new_cstr (family_name (event->family)),
+                                 string_or_nil (event->address),
+                                 UINT2NUM (event->port));
+  case MILTER_SERVER_STATE_HELO:
+  case MILTER_SERVER_STATE_ENVELOPE_FROM:
+  case MILTER_SERVER_STATE_ENVELOPE_RECIPIENT:
+    return rb_ary_new_from_args (1, string_or_nil (event->text));
+  case MILTER_SERVER_STATE_HEADER:
+    return rb_ary_new_from_args (2, string_or_nil (event->text),
+                                 string_or_nil (event->value));
+  case MILTER_SERVER_STATE_BODY:
+    return rb_ary_new_from_args (1, rb_str_new ((const char *) event->chunk,
+                                                (long) event->size));
+  default:
+    return rb_ary_new ();
+  }
+}
+
+static gboolean
+run_stoppers (MilterManagerApplicableCondition *condition,
+           MilterManagerConditionContext *context,
+           const MilterManagerStopperEvent *event,
+           gpointer user_data)
+{
+  RubyCondition *ruby = user_data;
+  g_autoptr (GError) error = NULL;
+  VALUE result = Qfalse;
+  VALUE native = native_new (context);
+  const gchar *stage = milter_server_state_to_string (event->stage);
+  gboolean ok;
+
+  ok = milter_manager_ruby_call (milter_manager_ruby_embedded_module (), "stop",
+                                 &result, &error, 4, ruby->definition,
+                                 rb_str_new_cstr (stage), native,
+                                 event_arguments (event));
+  /* The call is over: every native of it is cut from the engine. */
+  for (long i = 0; i < RARRAY_LEN (call_natives); i++)
+    DATA_PTR (rb_ary_entry (call_natives, i)) = NULL;
+  rb_ary_clear (call_natives);
+  if (!ok) {
+    /* Only an error outside the stoppers gets here (they rescue their
+     * own): it counts as "don't stop" all the same. */
+    milter_error (0, "[applicable-condition][stopper][error] %s: %s: %s",
+                  milter_manager_applicable_condition_get_name (condition),
+                  stage, error->message);
+    return FALSE;
+  }
+  return RTEST (result);
+}
+
+static guint
+stage_bits (VALUE stages)
+{
+  guint bits = 0;
+
+  for (long i = 0; i < RARRAY_LEN (stages); i++) {
+    VALUE name = rb_ary_entry (stages, i);
+    MilterServerState state;
+
+    for (state = MILTER_SERVER_STATE_CONNECT; state <= MILTER_SERVER_STATE_END_OF_MESSAGE; state++) {
+      /* Ruby's stage names are the state names with '_' for '-'. */
+      g_autofree gchar *ruby_name =
+        g_strdelimit (g_strdup (milter_server_state_to_string (state)), "-", '_');
+
+      if (RB_TYPE_P (name, T_STRING) && g_str_equal (ruby_name, StringValueCStr (name)))
+        bits |= MILTER_MANAGER_CONDITION_STAGE (state);
+    }
+  }
+  return bits;
+}
+
+gboolean
+milter_manager_ruby_configuration_add_conditions (MilterManagerRubyConfiguration *configuration,
+                                                  MilterManagerConfiguration *engine,
+                                                  GError **error)
+{
+  VALUE list;
+
+  define_native_class ();
+  if (!milter_manager_ruby_call (milter_manager_ruby_embedded_module (), "conditions",
+                                 &list, error, 1,
+                                 milter_manager_ruby_configuration_get_model (configuration)))
+    return FALSE;
+  for (long i = 0; RB_TYPE_P (list, T_ARRAY) && i < RARRAY_LEN (list); i++) {
+    /* [NAME, DESCRIPTION, CONDITION, [STAGE...]] (embedded.rb) */
+    VALUE entry = rb_ary_entry (list, i);
+    VALUE name = rb_ary_entry (entry, 0);
+    VALUE description = rb_ary_entry (entry, 1);
+    RubyCondition *ruby = g_new0 (RubyCondition, 1);
+    MilterManagerApplicableCondition *condition;
+
+    ruby->definition = rb_ary_entry (entry, 2);
+    rb_gc_register_address (&ruby->definition);
+    condition = milter_manager_applicable_condition_new (StringValueCStr (name),
+                                                         stage_bits (rb_ary_entry (entry, 3)),
+                                                         run_stoppers, ruby,
+                                                         ruby_condition_free);
+    if (RB_TYPE_P (description, T_STRING))
+      milter_manager_applicable_condition_set_description (condition,
+                                                           StringValueCStr (description));
+    milter_manager_configuration_add_applicable_condition (engine, condition);
+    milter_manager_applicable_condition_unref (condition);
+  }
+  return TRUE;
+}
