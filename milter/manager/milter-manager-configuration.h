@@ -55,6 +55,11 @@
  *   to be modified. clear() is the reload's "clear": every item back to
  *   its default and no eggs.
  *
+ *   Applicable conditions (milter-manager-applicable-condition.h):
+ *   add_applicable_condition() keeps one per name (the same name
+ *   replaces it); eggs name theirs and each session resolves the names
+ *   when it creates its children. clear() removes them.
+ *
  * DIAGNOSTICS
  *   Setters fail with MILTER_MANAGER_ERROR_INVALID_VALUE, naming the
  *   item ("manager.chunk_size") and the value.
