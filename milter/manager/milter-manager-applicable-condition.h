@@ -38,6 +38,15 @@
  *   means at each stage is milter_manager_reply_rules_child_effect with
  *   MILTER_STATUS_STOP). The event gives the stage's arguments.
  *
+ *   A stop function that cannot answer at once (a DNS lookup) may, at
+ *   connect only, call milter_manager_condition_context_defer() and
+ *   return: the engine then holds that child's connect, and only that
+ *   session's reply, until milter_manager_condition_ticket_answer() is
+ *   called from the event loop; the child's remaining conditions then
+ *   run. The condition bounds its own wait. Answering a ticket whose
+ *   session is gone is harmless. Deferring elsewhere returns NULL: the
+ *   condition must answer by its return value.
+ *
  *   A MilterManagerConditionContext is one child of one session as a
  *   condition sees it, valid only during the stop call: its name, the
  *   macros it would be sent (get_macro looks at the current stage, then
@@ -140,5 +149,18 @@ void milter_manager_condition_context_shelf_set (MilterManagerConditionContext *
                                                  GBytes *value);
 /* (transfer container): the keys, in no order. */
 GPtrArray *milter_manager_condition_context_shelf_keys (MilterManagerConditionContext *context);
+
+typedef struct _MilterManagerConditionTicket MilterManagerConditionTicket;
+/* During a connect stop call: the answer comes later (the return value
+ * is then ignored). (transfer full) (nullable): NULL at other stages or
+ * outside a stop call. */
+MilterManagerConditionTicket *
+milter_manager_condition_context_defer (MilterManagerConditionContext *context);
+/* From the event loop, once. */
+void milter_manager_condition_ticket_answer (MilterManagerConditionTicket *ticket,
+                                             gboolean stop);
+void milter_manager_condition_ticket_free (MilterManagerConditionTicket *ticket);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MilterManagerConditionTicket,
+                               milter_manager_condition_ticket_free)
 
 G_END_DECLS

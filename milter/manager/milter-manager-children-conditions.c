@@ -101,37 +101,146 @@ take_out (MilterManagerSlot *slot, MilterServerState stage)
   }
 }
 
-gboolean
-_milter_manager_children_stop (MilterManagerSlot *slot,
-                               const MilterManagerStopperEvent *event)
+static void
+log_answer (MilterManagerSlot *slot, MilterServerState stage,
+            MilterManagerApplicableCondition *condition, gboolean stop)
 {
-  MilterManagerChildren *children = slot->children;
-  const gchar *state = milter_server_state_to_string (event->stage);
-  const gchar *name = milter_manager_child_get_name (slot->child);
-  gboolean stop = FALSE;
+  milter_debug (slot->children->session_id,
+                "[server][stop-on-%s][end] [%" G_GUINT64_FORMAT "] %s: %s: stop=%s",
+                milter_server_state_to_string (stage), tag_of (slot),
+                milter_manager_child_get_name (slot->child),
+                milter_manager_applicable_condition_get_name (condition),
+                stop ? "true" : "false");
+}
 
-  if (!slot->conditions)
-    return FALSE;
-  children->condition_stage = event->stage;
-  for (guint i = 0; i < slot->conditions->len && !stop; i++) {
+static void
+stopped (MilterManagerSlot *slot, MilterServerState stage)
+{
+  milter_debug (slot->children->session_id,
+                "[server][stop][%s] [%" G_GUINT64_FORMAT "] %s",
+                milter_server_state_to_string (stage), tag_of (slot),
+                milter_manager_child_get_name (slot->child));
+  take_out (slot, stage);
+}
+
+/* The slot's conditions from the first-th on, until one stops it or
+ * defers its answer. */
+static MilterManagerStopperOutcome
+run_from (MilterManagerSlot *slot, const MilterManagerStopperEvent *event,
+          guint first)
+{
+  for (guint i = first; i < slot->conditions->len; i++) {
     MilterManagerApplicableCondition *condition =
       g_ptr_array_index (slot->conditions, i);
+    gboolean stop;
 
     if (!milter_manager_applicable_condition_has_stopper (condition, event->stage))
       continue;
+    slot->children->condition_stage = event->stage;
+    slot->in_stop_call = TRUE;
     stop = milter_manager_applicable_condition_stop (condition, slot, event);
-    milter_debug (children->session_id,
-                  "[server][stop-on-%s][end] [%" G_GUINT64_FORMAT "] %s: %s: stop=%s",
-                  state, tag_of (slot), name,
-                  milter_manager_applicable_condition_get_name (condition),
-                  stop ? "true" : "false");
+    slot->in_stop_call = FALSE;
+    if (slot->ticket && !slot->early_answer) {
+      slot->pending_condition = i;
+      return MILTER_MANAGER_STOPPER_PENDING;
+    }
+    if (slot->early_answer) {
+      stop = slot->early_answer == 2;
+      slot->early_answer = 0;
+    }
+    log_answer (slot, event->stage, condition, stop);
+    if (stop) {
+      stopped (slot, event->stage);
+      return MILTER_MANAGER_STOPPER_STOPPED;
+    }
   }
-  if (!stop)
-    return FALSE;
-  milter_debug (children->session_id, "[server][stop][%s] [%" G_GUINT64_FORMAT "] %s",
-                state, tag_of (slot), name);
-  take_out (slot, event->stage);
-  return TRUE;
+  return MILTER_MANAGER_STOPPER_GO;
+}
+
+MilterManagerStopperOutcome
+_milter_manager_children_stop (MilterManagerSlot *slot,
+                               const MilterManagerStopperEvent *event)
+{
+  if (!slot->conditions)
+    return MILTER_MANAGER_STOPPER_GO;
+  return run_from (slot, event, 0);
+}
+
+/* ---- deferred answers (connect) ------------------------------------------ */
+
+struct _MilterManagerConditionTicket {
+  MilterManagerSlot *slot;   /* NULL once answered or the slot is gone */
+};
+
+MilterManagerConditionTicket *
+milter_manager_condition_context_defer (MilterManagerConditionContext *context)
+{
+  MilterManagerConditionTicket *ticket;
+
+  if (!context->in_stop_call || context->ticket ||
+      context->children->condition_stage != MILTER_SERVER_STATE_CONNECT)
+    return NULL;
+  ticket = g_new0 (MilterManagerConditionTicket, 1);
+  ticket->slot = context;
+  context->ticket = ticket;
+  return ticket;
+}
+
+void
+_milter_manager_children_forget_ticket (MilterManagerSlot *slot)
+{
+  if (slot->ticket)
+    slot->ticket->slot = NULL;
+  slot->ticket = NULL;
+}
+
+void
+milter_manager_condition_ticket_answer (MilterManagerConditionTicket *ticket,
+                                        gboolean stop)
+{
+  MilterManagerSlot *slot = ticket->slot;
+  MilterManagerChildren *children;
+  MilterManagerStopperEvent event = { .stage = MILTER_SERVER_STATE_CONNECT };
+  MilterManagerStopperOutcome outcome;
+
+  if (!slot)
+    return;
+  _milter_manager_children_forget_ticket (slot);
+  if (slot->in_stop_call) {
+    /* Answered before the stop function returned: as if returned. */
+    slot->early_answer = stop ? 2 : 1;
+    return;
+  }
+  children = slot->children;
+  /* The session moved on (quit, the child failed): nobody waits. */
+  if (!slot->in_fanout || children->stage != MILTER_SERVER_STATE_CONNECT)
+    return;
+  log_answer (slot, MILTER_SERVER_STATE_CONNECT,
+              g_ptr_array_index (slot->conditions, slot->pending_condition), stop);
+  if (stop) {
+    stopped (slot, MILTER_SERVER_STATE_CONNECT);
+    outcome = MILTER_MANAGER_STOPPER_STOPPED;
+  } else {
+    event.host = children->held_connect_host;
+    event.family = children->held_connect_family;
+    event.port = children->held_connect_port;
+    event.address = children->held_connect_address;
+    outcome = run_from (slot, &event, slot->pending_condition + 1);
+    if (outcome == MILTER_MANAGER_STOPPER_PENDING)
+      return;
+  }
+  _milter_manager_children_resume_connect (slot,
+                                           outcome == MILTER_MANAGER_STOPPER_STOPPED);
+}
+
+void
+milter_manager_condition_ticket_free (MilterManagerConditionTicket *ticket)
+{
+  if (!ticket)
+    return;
+  /* Dropped unanswered: the child is not kept waiting for ever. */
+  milter_manager_condition_ticket_answer (ticket, FALSE);
+  g_free (ticket);
 }
 
 /* ---- the context a stopper sees ----------------------------------------- */

@@ -202,7 +202,9 @@ stopped_before (MilterManagerSlot *slot, MilterServerState stage,
     .stage = stage, .text = name, .value = value, .chunk = chunk, .size = size
   };
 
-  return slot->conditions && _milter_manager_children_stop (slot, &event);
+  /* Only connect can be deferred: here the answer is GO or STOPPED. */
+  return slot->conditions &&
+         _milter_manager_children_stop (slot, &event) == MILTER_MANAGER_STOPPER_STOPPED;
 }
 
 /* Sends the live child the next stored item it has not seen. */

@@ -32,6 +32,11 @@ struct _MilterManagerConditionContext {
    * configuration); NULL when none, so a child without conditions
    * costs nothing. */
   GPtrArray *conditions;
+  /* A condition deferred its connect answer (a ticket is out). */
+  MilterManagerConditionTicket *ticket;
+  guint pending_condition;   /* index of that condition */
+  gboolean in_stop_call;
+  gint early_answer;         /* answered inside the call: 1 go, 2 stop */
 };
 
 struct _MilterManagerChildren {
@@ -119,7 +124,17 @@ gboolean _milter_manager_children_resume_held (MilterManagerChildren *children,
 void _milter_manager_children_attach_conditions (MilterManagerSlot *slot);
 void _milter_manager_children_count_session (MilterManagerChildren *children,
                                              gboolean counted);
-/* TRUE: a condition stopped the slot before event; it has been counted
- * and taken out as the stage requires (children's effect of STOP). */
-gboolean _milter_manager_children_stop (MilterManagerSlot *slot,
-                                        const MilterManagerStopperEvent *event);
+typedef enum {
+  MILTER_MANAGER_STOPPER_GO,       /* send the event */
+  MILTER_MANAGER_STOPPER_STOPPED,  /* counted and taken out as the stage
+                                    * requires (the effect of STOP) */
+  MILTER_MANAGER_STOPPER_PENDING   /* a condition answers later (connect) */
+} MilterManagerStopperOutcome;
+MilterManagerStopperOutcome
+_milter_manager_children_stop (MilterManagerSlot *slot,
+                               const MilterManagerStopperEvent *event);
+/* The slot is out of the session: its ticket, if any, answers nobody. */
+void _milter_manager_children_forget_ticket (MilterManagerSlot *slot);
+/* children.c: a deferred connect was answered (stopped or not). */
+void _milter_manager_children_resume_connect (MilterManagerSlot *slot,
+                                              gboolean stopped);

@@ -27,6 +27,7 @@ slot_free (gpointer data)
 {
   MilterManagerSlot *slot = data;
 
+  _milter_manager_children_forget_ticket (slot);
   milter_manager_child_free (slot->child);
   g_clear_pointer (&slot->conditions, g_ptr_array_unref);
   g_free (slot);
@@ -466,8 +467,19 @@ fanout (MilterManagerChildren *children,
     if (!milter_manager_child_is_alive (slot->child) || !want (slot))
       continue;
     n_targets++;
-    if (event && _milter_manager_children_stop (slot, event))
-      continue;
+    if (event && slot->conditions) {
+      MilterManagerStopperOutcome outcome =
+        _milter_manager_children_stop (slot, event);
+
+      if (outcome == MILTER_MANAGER_STOPPER_STOPPED)
+        continue;
+      if (outcome == MILTER_MANAGER_STOPPER_PENDING) {
+        /* Waited for like a reply; resume_connect() goes on. */
+        slot->in_fanout = TRUE;
+        children->n_waiting++;
+        continue;
+      }
+    }
     if (!send (milter_manager_child_get_context (slot->child), data, &error)) {
       slot->in_connection = slot->in_message = FALSE;
       milter_manager_child_fail (slot->child, error);
@@ -633,6 +645,30 @@ send_connect (MilterServerContext *context, gpointer data, GError **error)
                                         children->held_connect_family,
                                         children->held_connect_port,
                                         children->held_connect_address, error);
+}
+
+void
+_milter_manager_children_resume_connect (MilterManagerSlot *slot,
+                                         gboolean stopped)
+{
+  MilterManagerChildren *children = slot->children;
+  g_autoptr (GError) error = NULL;
+
+  /* Not owing anything while it fails: its failure is counted here. */
+  slot->in_fanout = FALSE;
+  if (!stopped) {
+    if (send_connect (milter_manager_child_get_context (slot->child), children,
+                      &error)) {
+      slot->in_fanout = TRUE;
+      milter_manager_child_sent (slot->child);
+      return;
+    }
+    slot->in_connection = slot->in_message = FALSE;
+    milter_manager_child_fail (slot->child, error);
+    count (children, slot, MILTER_STATUS_ERROR);
+  }
+  if (--children->n_waiting == 0)
+    finish_fanout (children, NULL);
 }
 
 static MilterStatus

@@ -37,6 +37,9 @@
 #     child-lacks NAME REGEX  none does
 #     child-count NAME N REGEX  exactly N lines match
 #     log-has REGEX           a line of the engine's log matches
+#     log-before REGEX1 REGEX2
+#                             the engine's log has both, the first line
+#                             matching REGEX1 before the first matching REGEX2
 #     log-row LEVEL SESSION REGEX
 #                             a line at LEVEL whose session prefix is
 #                             [SESSION] ("-": no prefix) is "REGEX..."
@@ -203,6 +206,10 @@ while n>0:
         child-lacks) ! grep -Eq -- "$2" "$dir/$1.out"; check_result $? ;;
         child-count) [ "$(grep -Ec -- "$3" "$dir/$1.out")" = "$2" ]; check_result $? ;;
         log-has) grep -Eq -- "$1" "$dir/engine.log"; check_result $? ;;
+        log-before)
+            a=$(grep -En -- "$1" "$dir/engine.log" | head -n 1 | cut -d: -f1)
+            b=$(grep -En -- "$2" "$dir/engine.log" | head -n 1 | cut -d: -f1)
+            [ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ]; check_result $? ;;
         log-row)
             if [ "$2" = - ]; then prefix=; else prefix="\\[$2\\] "; fi
             grep -Eq -- "^[^ ]+ $1: $prefix$3" "$dir/engine.log"; check_result $? ;;
