@@ -24,6 +24,11 @@
 #include "binding/ruby/milter-manager-ruby-private.h"
 
 static VALUE native_class = Qnil;
+/* Looked up once: a stopper call is per session and child, so it should
+ * not hash names (rb_intern) or build stage names each time. */
+static ID id_stop;
+static VALUE stage_symbols[MILTER_SERVER_STATE_COUNT];
+static VALUE family_symbols[4];   /* inet, inet6, unix, unknown */
 static VALUE expired_class = Qnil;
 /* The natives of the call in progress (an Array, so the GC sees them). */
 static VALUE call_natives = Qnil;
@@ -176,6 +181,18 @@ define_native_class (void)
   rb_define_method (native_class, "shelf_set", native_shelf_set, 2);
   rb_define_method (native_class, "shelf_keys", native_shelf_keys, 0);
   call_natives = rb_ary_new ();
+  id_stop = rb_intern ("stop");
+  for (MilterServerState state = 0; state < MILTER_SERVER_STATE_COUNT; state++) {
+    g_autofree gchar *name =
+      g_strdelimit (g_strdup (milter_server_state_to_string (state)), "-", '_');
+
+    /* Symbols of interned IDs are never collected. */
+    stage_symbols[state] = ID2SYM (rb_intern (name));
+  }
+  family_symbols[0] = ID2SYM (rb_intern ("inet"));
+  family_symbols[1] = ID2SYM (rb_intern ("inet6"));
+  family_symbols[2] = ID2SYM (rb_intern ("unix"));
+  family_symbols[3] = ID2SYM (rb_intern ("unknown"));
   rb_gc_register_address (&native_class);
   rb_gc_register_address (&expired_class);
   rb_gc_register_address (&call_natives);
@@ -196,14 +213,14 @@ ruby_condition_free (gpointer data)
   g_free (condition);
 }
 
-static const gchar *
-family_name (MilterFamily family)
+static VALUE
+family_symbol (MilterFamily family)
 {
   switch (family) {
-  case MILTER_FAMILY_INET: return "inet";
-  case MILTER_FAMILY_INET6: return "inet6";
-  case MILTER_FAMILY_UNIX: return "unix";
-  default: return "unknown";
+  case MILTER_FAMILY_INET: return family_symbols[0];
+  case MILTER_FAMILY_INET6: return family_symbols[1];
+  case MILTER_FAMILY_UNIX: return family_symbols[2];
+  default: return family_symbols[3];
   }
 }
 
@@ -213,7 +230,7 @@ event_arguments (const MilterManagerStopperEvent *event)
   switch (event->stage) {
   case MILTER_SERVER_STATE_CONNECT:
     return rb_ary_new_from_args (4, string_or_nil (event->host),
-                                 rb_str_new_cstr (family_name (event->family)),
+                                 family_symbol (event->family),
                                  string_or_nil (event->address),
                                  UINT2NUM (event->port));
   case MILTER_SERVER_STATE_HELO:
@@ -231,6 +248,19 @@ event_arguments (const MilterManagerStopperEvent *event)
   }
 }
 
+typedef struct {
+  VALUE args[4];
+} StopCall;
+
+static VALUE
+stop_body (VALUE data)
+{
+  StopCall *call = (StopCall *) data;
+
+  return rb_funcallv (milter_manager_ruby_embedded_module (), id_stop, 4,
+                      call->args);
+}
+
 static gboolean
 run_stoppers (MilterManagerApplicableCondition *condition,
            MilterManagerConditionContext *context,
@@ -238,26 +268,28 @@ run_stoppers (MilterManagerApplicableCondition *condition,
            gpointer user_data)
 {
   RubyCondition *ruby = user_data;
-  g_autoptr (GError) error = NULL;
-  VALUE result = Qfalse;
-  VALUE native = native_new (context);
-  const gchar *stage = milter_server_state_to_string (event->stage);
-  gboolean ok;
-
-  ok = milter_manager_ruby_call (milter_manager_ruby_embedded_module (), "stop",
-                                 &result, &error, 4, ruby->definition,
-                                 rb_str_new_cstr (stage), native,
-                                 event_arguments (event));
+  StopCall call = {
+    { ruby->definition, stage_symbols[event->stage], native_new (context),
+      event_arguments (event) }
+  };
+  int state = 0;
+  VALUE result = rb_protect (stop_body, (VALUE) &call, &state);
   /* The call is over: every native of it is cut from the engine. */
   for (long i = 0; i < RARRAY_LEN (call_natives); i++)
     DATA_PTR (rb_ary_entry (call_natives, i)) = NULL;
   rb_ary_clear (call_natives);
-  if (!ok) {
+  if (state != 0) {
     /* Only an error outside the stoppers gets here (they rescue their
      * own): it counts as "don't stop" all the same. */
+    VALUE exception = rb_errinfo ();
+    VALUE message = NIL_P (exception) ? Qnil :
+      rb_protect (rb_obj_as_string, exception, &state);
+
+    rb_set_errinfo (Qnil);
     milter_error (0, "[applicable-condition][stopper][error] %s: %s: %s",
                   milter_manager_applicable_condition_get_name (condition),
-                  stage, error->message);
+                  milter_server_state_to_string (event->stage),
+                  RB_TYPE_P (message, T_STRING) ? StringValueCStr (message) : "unknown error");
     return FALSE;
   }
   return RTEST (result);

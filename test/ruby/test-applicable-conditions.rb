@@ -214,6 +214,13 @@ class TestApplicableConditions < Test::Unit::TestCase
      [["inet6", "fe80::1", 25], "inet6:25@[fe80::1]", true, :ipv6?],
      [["inet6", "fc00::1", 25], "inet6:25@[fc00::1]", false, :ipv6?],
      [["inet6", "2001:db8::1", 25], "inet6:25@[2001:db8::1]", false, :ipv6?],
+     [["inet6", "febf::1", 25], "inet6:25@[febf::1]", true, :ipv6?],
+     [["inet6", "fec0::1", 25], "inet6:25@[fec0::1]", false, :ipv6?],
+     [["inet6", "fe8::1", 25], "inet6:25@[fe8::1]", false, :ipv6?],
+     [["inet6", "0:0:0:0:0:0:0:1", 25], "inet6:25@[0:0:0:0:0:0:0:1]", true, :ipv6?],
+     [["inet", "127.255.0.1", 25], "inet:25@[127.255.0.1]", true, :ipv4?],
+     [["inet", "11.0.0.1", 25], "inet:25@[11.0.0.1]", false, :ipv4?],
+     [["inet", "192.169.0.1", 25], "inet:25@[192.169.0.1]", false, :ipv4?],
      [["unix", "/run/s.sock", 0], "unix:/run/s.sock", true, :unix?],
      [["unknown", nil, 0], "unknown", false, :unknown?]].each do |arguments, text, local, kind|
       address = build.call(*arguments)

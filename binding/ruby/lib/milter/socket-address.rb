@@ -7,13 +7,13 @@ module Milter
   module SocketAddress
     module_function
 
-    # From the engine's connect arguments: family "inet", "inet6",
-    # "unix" or anything else (unknown).
+    # From the engine's connect arguments: family :inet, :inet6, :unix
+    # (or their names) or anything else (unknown).
     def build(family, address, port)
       case family
-      when "inet" then IPv4.new(address, port)
-      when "inet6" then IPv6.new(address, port)
-      when "unix" then Unix.new(address)
+      when :inet, "inet" then IPv4.new(address, port)
+      when :inet6, "inet6" then IPv6.new(address, port)
+      when :unix, "unix" then Unix.new(address)
       else Unknown.new
       end
     end
@@ -41,7 +41,8 @@ module Milter
         nil
       end
 
-      def local?
+      # The general rule, for the shapes the fast paths below leave.
+      def in_local_networks?
         ip = to_ip_address
         !ip.nil? && self.class::LOCAL_NETWORKS.any? { |network| network.include?(ip) }
       end
@@ -58,6 +59,18 @@ module Milter
 
       def ipv4?; true; end
 
+      # Connect stoppers ask this once per session and child: decided on
+      # the dotted octets, without building IPAddr objects.
+      def local?
+        octets = @address.to_s.split(".", 4)
+        return in_local_networks? unless octets.size == 4
+        first = octets[0].to_i
+        second = octets[1].to_i
+        first == 127 || first == 10 ||
+          (first == 172 && second >= 16 && second <= 31) ||
+          (first == 192 && second == 168)
+      end
+
       def to_s
         "inet:#{port}@[#{address}]"
       end
@@ -68,6 +81,16 @@ module Milter
       LOCAL_NETWORKS = ["::1/128", "fe80::/10"].map { |network| IPAddr.new(network) }
 
       def ipv6?; true; end
+
+      # fe80::/10 from a full first group; ::1 and other shapes by IPAddr.
+      def local?
+        group = @address.to_s.split(":", 2).first
+        if group && group.size == 4 && group.match?(/\A\h{4}\z/)
+          (group.to_i(16) & 0xffc0) == 0xfe80
+        else
+          in_local_networks?
+        end
+      end
 
       def to_s
         "inet6:#{port}@[#{address}]"

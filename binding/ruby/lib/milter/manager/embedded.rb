@@ -74,11 +74,12 @@ module Milter
         end
       end
 
-      # One stopper call from the engine: native is the child's context
-      # for this call only; arguments as the engine gives them (connect:
-      # host, family, address, port). -> true (stop) or false.
+      # One stopper call from the engine: stage a Symbol (:envelope_from)
+      # or a name ("envelope-from"); native is the child's context for
+      # this call only; arguments as the engine gives them (connect: host,
+      # family, address, port). -> true (stop) or false.
       def stop(condition, stage, native, arguments)
-        stage = stage.tr("-", "_").to_sym
+        stage = stage.tr("-", "_").to_sym unless stage.is_a?(Symbol)
         if stage == :connect
           host, family, address, port = arguments
           arguments = [host, SocketAddress.build(family, address, port)]
