@@ -27,6 +27,7 @@ static VALUE native_class = Qnil;
 /* Looked up once: a stopper call is per session and child, so it should
  * not hash names (rb_intern) or build stage names each time. */
 static ID id_stop;
+static ID id_stop_first;
 static VALUE stage_symbols[MILTER_SERVER_STATE_COUNT];
 static VALUE family_symbols[4];   /* inet, inet6, unix, unknown */
 static VALUE expired_class = Qnil;
@@ -182,6 +183,7 @@ define_native_class (void)
   rb_define_method (native_class, "shelf_keys", native_shelf_keys, 0);
   call_natives = rb_ary_new ();
   id_stop = rb_intern ("stop");
+  id_stop_first = rb_intern ("stop_first");
   for (MilterServerState state = 0; state < MILTER_SERVER_STATE_COUNT; state++) {
     g_autofree gchar *name =
       g_strdelimit (g_strdup (milter_server_state_to_string (state)), "-", '_');
@@ -249,6 +251,7 @@ event_arguments (const MilterManagerStopperEvent *event)
 }
 
 typedef struct {
+  ID method;
   VALUE args[4];
 } StopCall;
 
@@ -257,42 +260,77 @@ stop_body (VALUE data)
 {
   StopCall *call = (StopCall *) data;
 
-  return rb_funcallv (milter_manager_ruby_embedded_module (), id_stop, 4,
+  return rb_funcallv (milter_manager_ruby_embedded_module (), call->method, 4,
                       call->args);
 }
 
-static gboolean
-run_stoppers (MilterManagerApplicableCondition *condition,
+/* Embedded.METHOD(target, stage, native, arguments) under rb_protect;
+ * Qnil when it raised (logged: the stoppers rescue their own errors, so
+ * only a fault around them gets here; it counts as "don't stop"). */
+static VALUE
+call_ruby (ID method, VALUE target, const gchar *name,
            MilterManagerConditionContext *context,
-           const MilterManagerStopperEvent *event,
-           gpointer user_data)
+           const MilterManagerStopperEvent *event)
 {
-  RubyCondition *ruby = user_data;
   StopCall call = {
-    { ruby->definition, stage_symbols[event->stage], native_new (context),
+    method,
+    { target, stage_symbols[event->stage], native_new (context),
       event_arguments (event) }
   };
   int state = 0;
   VALUE result = rb_protect (stop_body, (VALUE) &call, &state);
+
   /* The call is over: every native of it is cut from the engine. */
   for (long i = 0; i < RARRAY_LEN (call_natives); i++)
     DATA_PTR (rb_ary_entry (call_natives, i)) = NULL;
   rb_ary_clear (call_natives);
   if (state != 0) {
-    /* Only an error outside the stoppers gets here (they rescue their
-     * own): it counts as "don't stop" all the same. */
     VALUE exception = rb_errinfo ();
     VALUE message = NIL_P (exception) ? Qnil :
       rb_protect (rb_obj_as_string, exception, &state);
 
     rb_set_errinfo (Qnil);
     milter_error (0, "[applicable-condition][stopper][error] %s: %s: %s",
-                  milter_manager_applicable_condition_get_name (condition),
-                  milter_server_state_to_string (event->stage),
+                  name, milter_server_state_to_string (event->stage),
                   RB_TYPE_P (message, T_STRING) ? StringValueCStr (message) : "unknown error");
-    return FALSE;
+    return Qnil;
   }
-  return RTEST (result);
+  return result;
+}
+
+static gboolean
+run_stoppers (MilterManagerApplicableCondition *condition,
+              MilterManagerConditionContext *context,
+              const MilterManagerStopperEvent *event,
+              gpointer user_data)
+{
+  RubyCondition *ruby = user_data;
+
+  return RTEST (call_ruby (id_stop, ruby->definition,
+                           milter_manager_applicable_condition_get_name (condition),
+                           context, event));
+}
+
+/* A child's Ruby conditions of one stage in one call: the call's fixed
+ * cost (context, arguments, dispatch) is paid once per child. */
+static gint
+run_batch (MilterManagerApplicableCondition *const *conditions,
+           guint n_conditions,
+           MilterManagerConditionContext *context,
+           const MilterManagerStopperEvent *event)
+{
+  VALUE definitions = rb_ary_new_capa ((long) n_conditions);
+  VALUE index;
+
+  for (guint i = 0; i < n_conditions; i++) {
+    RubyCondition *ruby = milter_manager_applicable_condition_get_user_data (conditions[i]);
+
+    rb_ary_push (definitions, ruby->definition);
+  }
+  index = call_ruby (id_stop_first, definitions,
+                     milter_manager_applicable_condition_get_name (conditions[0]),
+                     context, event);
+  return FIXNUM_P (index) ? FIX2INT (index) : -1;
 }
 
 static guint
@@ -342,6 +380,7 @@ milter_manager_ruby_configuration_add_conditions (MilterManagerRubyConfiguration
                                                          stage_bits (rb_ary_entry (entry, 3)),
                                                          run_stoppers, ruby,
                                                          ruby_condition_free);
+    milter_manager_applicable_condition_set_batch (condition, run_batch);
     if (RB_TYPE_P (description, T_STRING))
       milter_manager_applicable_condition_set_description (condition,
                                                            StringValueCStr (description));

@@ -18,6 +18,7 @@ struct _MilterManagerApplicableCondition {
   MilterManagerStopFunc stop;
   gpointer user_data;
   GDestroyNotify destroy;
+  MilterManagerBatchStopFunc batch;
 };
 
 MilterManagerApplicableCondition *
@@ -93,6 +94,25 @@ milter_manager_applicable_condition_stop (MilterManagerApplicableCondition *cond
   if (!milter_manager_applicable_condition_has_stopper (condition, event->stage))
     return FALSE;
   return condition->stop (condition, context, event, condition->user_data);
+}
+
+gpointer
+milter_manager_applicable_condition_get_user_data (MilterManagerApplicableCondition *condition)
+{
+  return condition->user_data;
+}
+
+void
+milter_manager_applicable_condition_set_batch (MilterManagerApplicableCondition *condition,
+                                               MilterManagerBatchStopFunc batch)
+{
+  condition->batch = batch;
+}
+
+MilterManagerBatchStopFunc
+milter_manager_applicable_condition_get_batch (MilterManagerApplicableCondition *condition)
+{
+  return condition->batch;
 }
 
 guint8

@@ -47,6 +47,10 @@
  *   session is gone is harmless. Deferring elsewhere returns NULL: the
  *   condition must answer by its return value.
  *
+ *   A binding whose calls have a fixed cost (Ruby) can set a batch
+ *   function: the engine then asks all of a child's consecutive
+ *   conditions of that binding in one call per stage.
+ *
  *   A MilterManagerConditionContext is one child of one session as a
  *   condition sees it, valid only during the stop call: its name, the
  *   macros it would be sent (get_macro looks at the current stage, then
@@ -115,6 +119,22 @@ gboolean milter_manager_applicable_condition_has_stopper (MilterManagerApplicabl
 gboolean milter_manager_applicable_condition_stop (MilterManagerApplicableCondition *condition,
                                                    MilterManagerConditionContext *context,
                                                    const MilterManagerStopperEvent *event);
+/* (transfer none): the user_data given to new(). */
+gpointer milter_manager_applicable_condition_get_user_data (MilterManagerApplicableCondition *condition);
+
+/* One call for several conditions of a binding: when a child's
+ * consecutive conditions with stoppers for the stage share the same
+ * batch function, the engine calls it once with all of them (in order)
+ * instead of each stop function. Returns the index of the first one
+ * that stops the child, or -1. A batch never defers. */
+typedef gint (*MilterManagerBatchStopFunc) (MilterManagerApplicableCondition *const *conditions,
+                                            guint n_conditions,
+                                            MilterManagerConditionContext *context,
+                                            const MilterManagerStopperEvent *event);
+void milter_manager_applicable_condition_set_batch (MilterManagerApplicableCondition *condition,
+                                                    MilterManagerBatchStopFunc batch);
+MilterManagerBatchStopFunc
+milter_manager_applicable_condition_get_batch (MilterManagerApplicableCondition *condition);
 
 /* The define-macro command whose set a stage's macros live in, or 0. */
 guint8 milter_manager_condition_stage_macro_command (MilterServerState stage);

@@ -123,6 +123,41 @@ stopped (MilterManagerSlot *slot, MilterServerState stage)
   take_out (slot, stage);
 }
 
+/* The conditions from the first-th on that share its batch function,
+ * asked in one call; *next: where the others start. TRUE: one stopped. */
+static gboolean
+run_batch (MilterManagerSlot *slot, const MilterManagerStopperEvent *event,
+           guint first, guint *next)
+{
+  MilterManagerApplicableCondition *head = g_ptr_array_index (slot->conditions, first);
+  MilterManagerBatchStopFunc batch = milter_manager_applicable_condition_get_batch (head);
+  MilterManagerApplicableCondition **group =
+    g_newa (MilterManagerApplicableCondition *, slot->conditions->len);
+  guint n = 0, i;
+  gint stopper;
+
+  for (i = first; i < slot->conditions->len; i++) {
+    MilterManagerApplicableCondition *condition = g_ptr_array_index (slot->conditions, i);
+
+    if (!milter_manager_applicable_condition_has_stopper (condition, event->stage))
+      continue;
+    if (milter_manager_applicable_condition_get_batch (condition) != batch)
+      break;
+    group[n++] = condition;
+  }
+  *next = i;
+  slot->children->condition_stage = event->stage;
+  slot->in_stop_call = TRUE;
+  stopper = batch (group, n, slot, event);
+  slot->in_stop_call = FALSE;
+  /* A batch answers at once: a ticket taken anyway answers nobody. */
+  _milter_manager_children_forget_ticket (slot);
+  slot->early_answer = 0;
+  for (guint k = 0; k < n && (stopper < 0 || k <= (guint) stopper); k++)
+    log_answer (slot, event->stage, group[k], (gint) k == stopper);
+  return stopper >= 0 && (guint) stopper < n;
+}
+
 /* The slot's conditions from the first-th on, until one stops it or
  * defers its answer. */
 static MilterManagerStopperOutcome
@@ -136,6 +171,16 @@ run_from (MilterManagerSlot *slot, const MilterManagerStopperEvent *event,
 
     if (!milter_manager_applicable_condition_has_stopper (condition, event->stage))
       continue;
+    if (milter_manager_applicable_condition_get_batch (condition)) {
+      guint next;
+
+      if (run_batch (slot, event, i, &next)) {
+        stopped (slot, event->stage);
+        return MILTER_MANAGER_STOPPER_STOPPED;
+      }
+      i = next - 1;
+      continue;
+    }
     slot->children->condition_stage = event->stage;
     slot->in_stop_call = TRUE;
     stop = milter_manager_applicable_condition_stop (condition, slot, event);

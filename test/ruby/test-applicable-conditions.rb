@@ -132,6 +132,22 @@ class TestApplicableConditions < Test::Unit::TestCase
     assert_equal("<r@x>", $got)
   end
 
+  def test_stop_first_asks_conditions_in_order_with_one_context
+    configuration = load_text(<<~CONF)
+      define_applicable_condition("A") { |c| c.define_helo_stopper { |context, fqdn| $seen << [:a, context.object_id]; false } }
+      define_applicable_condition("B") { |c| c.define_helo_stopper { |context, fqdn| $seen << [:b, context.object_id]; fqdn == "x" } }
+      define_applicable_condition("C") { |c| c.define_helo_stopper { |context, fqdn| $seen << [:c, context.object_id]; true } }
+    CONF
+    conditions = %w[A B C].map { |name| configuration.find_applicable_condition(name) }
+    $seen = []
+    assert_equal(1, Milter::Manager::Embedded.stop_first(conditions, :helo, FakeNative.new("a"), ["x"]))
+    assert_equal([:a, :b], $seen.map(&:first))
+    assert_equal(1, $seen.map(&:last).uniq.size, "one context for the call")
+    $seen = []
+    assert_equal(2, Milter::Manager::Embedded.stop_first(conditions, "helo", FakeNative.new("a"), ["y"]))
+    assert_nil(Milter::Manager::Embedded.stop_first(conditions[0, 1], :helo, FakeNative.new("a"), ["x"]))
+  end
+
   def test_redefinition_keeps_only_the_description
     configuration = load_text(<<~CONF)
       define_applicable_condition("C") { |c| c.description = "d"; c.define_connect_stopper { |*| true } }

@@ -79,12 +79,20 @@ module Milter
       # this call only; arguments as the engine gives them (connect: host,
       # family, address, port). -> true (stop) or false.
       def stop(condition, stage, native, arguments)
+        !stop_first([condition], stage, native, arguments).nil?
+      end
+
+      # Several conditions of one child at one stage, in order: -> the
+      # index of the first that stops it, or nil. One context and one
+      # set of arguments serve them all.
+      def stop_first(conditions, stage, native, arguments)
         stage = stage.tr("-", "_").to_sym unless stage.is_a?(Symbol)
         if stage == :connect
           host, family, address, port = arguments
           arguments = [host, SocketAddress.build(family, address, port)]
         end
-        condition.stop?(stage, ChildContext.new(native), arguments)
+        context = ChildContext.new(native)
+        conditions.index { |condition| condition.stop?(stage, context, arguments) }
       end
 
       # The model as plain data (Configuration#to_h).
