@@ -88,6 +88,10 @@ load (MilterManagerDaemon *daemon, const gchar *const *load_path,
   loaded->configuration = milter_manager_ruby_apply (model, &loaded->settings, error);
   if (!loaded->configuration)
     return FALSE;
+  /* The stoppers of the applicable conditions run in the sessions. */
+  if (!milter_manager_ruby_configuration_add_conditions (loaded->ruby, loaded->configuration,
+                                                         error))
+    return FALSE;
   /* Privilege mode starts child milters as other users: root only. It is
    * switched off after loading, so a platform file cannot turn it back
    * on (configuration.md §6 quirk 5). */

@@ -860,6 +860,22 @@ milter_manager_child_note_status (MilterManagerChild *child,
 }
 
 void
+milter_manager_child_note_stop (MilterManagerChild *child,
+                                MilterServerState stage)
+{
+  /* The stage it was stopped at is where it finished: the [milter][end]
+   * row reads [STAGE][stop]. */
+  child->last_state = stage;
+  child->last_status = MILTER_STATUS_STOP;
+}
+
+MilterStatus
+milter_manager_child_get_last_status (MilterManagerChild *child)
+{
+  return child->last_status;
+}
+
+void
 milter_manager_child_abort (MilterManagerChild *child)
 {
   g_autoptr (GError) error = NULL;
