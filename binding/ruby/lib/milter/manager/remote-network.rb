@@ -1,0 +1,70 @@
+# RemoteNetwork - the `remote_network` helper of the "Remote Network"
+# condition: a child runs only for clients connecting from a remote
+# network.
+#
+#   remote_network.add_local_address("192.0.2.0/24")   (String or IPAddr,
+#   remote_network.add_remote_address("2001:db8::1")    address or CIDR)
+#
+# RemoteNetwork.classify is the decision, a pure function over the
+# client's IP, the socket address's own local? answer and the two lists:
+#   no IP: UNIX socket -> :local; unknown socket -> :unknown (neither:
+#   stopped)
+#   in an add_remote_address entry     -> :remote (wins over everything)
+#   socket_address.local? (loopback, private IPv4, link-local IPv6, UNIX)
+#                                      -> :local
+#   in an add_local_address entry      -> :local
+#   otherwise                          -> :remote
+# IPv4-mapped IPv6 addresses (::ffff:192.0.2.1) are compared as the IPv4
+# address they carry, so an IPv4 entry covers a dual-stack listener's
+# clients too.
+require "ipaddr"
+
+module Milter
+  module Manager
+    class RemoteNetwork
+      attr_reader :local_addresses, :remote_addresses
+
+      def initialize
+        @local_addresses = []
+        @remote_addresses = []
+      end
+
+      def add_local_address(address)
+        @local_addresses << RemoteNetwork.ip_address("remote_network.add_local_address", address)
+        self
+      end
+
+      def add_remote_address(address)
+        @remote_addresses << RemoteNetwork.ip_address("remote_network.add_remote_address", address)
+        self
+      end
+
+      def remote?(socket_address)
+        classify(socket_address) == :remote
+      end
+
+      def classify(socket_address)
+        RemoteNetwork.classify(socket_address.to_ip_address, socket_address.local?,
+                               @local_addresses, @remote_addresses)
+      end
+
+      # ip: an IPAddr, or nil for a UNIX-socket client (local: true) or
+      # an unknown one; local: the socket address's local? answer.
+      def self.classify(ip, local, local_addresses, remote_addresses)
+        return(local ? :local : :unknown) if ip.nil?
+        ip = ip.native if ip.ipv4_mapped?
+        return :remote if remote_addresses.any? { |network| network.include?(ip) }
+        return :local if local || local_addresses.any? { |network| network.include?(ip) }
+        :remote
+      end
+
+      def self.ip_address(target, address)
+        return address if address.is_a?(IPAddr)
+        raise InvalidValue, "#{target} should be an IP address or a CIDR network but was #{address.inspect}" unless address.is_a?(String)
+        IPAddr.new(address)
+      rescue IPAddr::Error
+        raise InvalidValue, "#{target} should be an IP address or a CIDR network but was #{address.inspect}"
+      end
+    end
+  end
+end

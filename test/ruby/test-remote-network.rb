@@ -1,0 +1,104 @@
+# Remote Network (spec applicable-conditions.md §5.2): the classification
+# of IPv4, IPv6, UNIX and unknown client addresses with and without
+# CIDR lists, and the bundled remote-network.conf's connect stopper.
+require "helper"
+require "fake-condition-context"
+
+class TestRemoteNetwork < Test::Unit::TestCase
+  include ConfigurationTestHelper
+  include ConditionTestHelper
+
+  setup :setup_work_dir
+  teardown :teardown_work_dir
+
+  RemoteNetwork = Milter::Manager::RemoteNetwork
+
+  def self.v4(address) = FakeSocketAddress.ipv4(address)
+  def self.v6(address) = FakeSocketAddress.ipv6(address)
+
+  # address, expected class, with no list
+  DEFAULTS = {
+    "public IPv4" => [v4("192.0.2.1"), :remote],
+    "loopback" => [v4("127.0.0.1"), :local],
+    "loopback network" => [v4("127.1.2.3"), :local],
+    "10/8" => [v4("10.1.2.3"), :local],
+    "172.16/12" => [v4("172.31.255.254"), :local],
+    "just outside 172.16/12" => [v4("172.32.0.1"), :remote],
+    "192.168/16" => [v4("192.168.1.1"), :local],
+    "link-local IPv4 is not local" => [v4("169.254.1.1"), :remote],
+    "public IPv6" => [v6("2001:db8::1"), :remote],
+    "IPv6 loopback" => [v6("::1"), :local],
+    "IPv6 link-local" => [v6("fe80::1"), :local],
+    "IPv6 unique local is not local" => [v6("fd00::1"), :remote],
+    "UNIX socket" => [FakeSocketAddress.unix, :local],
+    "unknown" => [FakeSocketAddress.unknown, :unknown],
+  }
+
+  data(DEFAULTS)
+  def test_default_classification((address, expected))
+    assert_equal(expected, RemoteNetwork.new.classify(address))
+  end
+
+  data(DEFAULTS)
+  def test_bundled_stopper((address, expected))
+    configuration = load_bundled
+    assert_equal(expected != :remote,
+                 stop?(configuration, "Remote Network", :connect,
+                       FakeConditionContext.new, "host.example.com", address))
+  end
+
+  LISTS = <<~CONF
+    remote_network.add_local_address("192.0.2.0/24")
+    remote_network.add_local_address(IPAddr.new("198.51.100.7"))
+    remote_network.add_local_address("2001:db8::/32")
+    remote_network.add_remote_address("10.0.0.5")
+    remote_network.add_remote_address("192.0.2.128/25")
+    remote_network.add_remote_address("fe80::99")
+  CONF
+
+  # address, expected class, with LISTS
+  WITH_LISTS = {
+    "in a local network" => [v4("192.0.2.1"), :local],
+    "in a remote network inside a local one" => [v4("192.0.2.200"), :remote],
+    "a local IPAddr entry" => [v4("198.51.100.7"), :local],
+    "next to it" => [v4("198.51.100.8"), :remote],
+    "remote entry wins over private" => [v4("10.0.0.5"), :remote],
+    "other private address" => [v4("10.0.0.6"), :local],
+    "IPv6 local network" => [v6("2001:db8:1::1"), :local],
+    "IPv6 outside it" => [v6("2001:db9::1"), :remote],
+    "remote entry wins over link-local" => [v6("fe80::99"), :remote],
+    "IPv4-mapped in a local network" => [v6("::ffff:192.0.2.1"), :local],
+    "IPv4-mapped in a remote network" => [v6("::ffff:192.0.2.200"), :remote],
+    "UNIX socket" => [FakeSocketAddress.unix, :local],
+    "unknown" => [FakeSocketAddress.unknown, :unknown],
+  }
+
+  data(WITH_LISTS)
+  def test_lists((address, expected))
+    configuration = load_bundled(LISTS)
+    assert_equal(expected != :remote,
+                 stop?(configuration, "Remote Network", :connect,
+                       FakeConditionContext.new, "host.example.com", address))
+  end
+
+  def test_classify_is_pure
+    local = [IPAddr.new("192.0.2.0/24")]
+    remote = [IPAddr.new("192.0.2.1")]
+    assert_equal([:remote, :local, :local, :unknown, :local, :remote],
+                 [RemoteNetwork.classify(IPAddr.new("192.0.2.1"), false, local, remote),
+                  RemoteNetwork.classify(IPAddr.new("192.0.2.2"), false, local, remote),
+                  RemoteNetwork.classify(IPAddr.new("203.0.113.1"), true, local, remote),
+                  RemoteNetwork.classify(nil, false, local, remote),
+                  RemoteNetwork.classify(nil, true, local, remote),
+                  RemoteNetwork.classify(IPAddr.new("203.0.113.1"), false, local, remote)])
+  end
+
+  def test_bad_entries_fail_the_load_at_their_line
+    error = load_error("\n\nremote_network.add_local_address(\"192.0.2.0/33\")\n")
+    assert_equal([main_file, 3], [error.file, error.line])
+    assert_match(/remote_network\.add_local_address should be an IP address or a CIDR network but was "192\.0\.2\.0\/33"/,
+                 error.message)
+    error = load_error("remote_network.add_remote_address(42)\n")
+    assert_match(/add_remote_address should be an IP address/, error.message)
+  end
+end
