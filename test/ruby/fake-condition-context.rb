@@ -128,13 +128,19 @@ class FakeSocketAddress
   def unknown?; @family == :unknown; end
 
   def to_ip_address
-    (ipv4? || ipv6?) ? IPAddr.new(@address) : nil
+    return nil unless ipv4? || ipv6?
+    @ip_address ||= IPAddr.new(@address)
   end
 
   LOCAL_IPV4 = ["127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].map { |n| IPAddr.new(n) }
   LOCAL_IPV6 = ["::1", "fe80::/10"].map { |n| IPAddr.new(n) }
 
   def local?
+    return @local if defined?(@local)
+    @local = compute_local
+  end
+
+  def compute_local
     case @family
     when :ipv4 then LOCAL_IPV4.any? { |network| network.include?(to_ip_address) }
     when :ipv6 then LOCAL_IPV6.any? { |network| network.include?(to_ip_address) }

@@ -82,8 +82,8 @@ class TestRemoteNetwork < Test::Unit::TestCase
   end
 
   def test_classify_is_pure
-    local = [IPAddr.new("192.0.2.0/24")]
-    remote = [IPAddr.new("192.0.2.1")]
+    local = [RemoteNetwork.ip_address("local", "192.0.2.0/24")]
+    remote = [RemoteNetwork.ip_address("remote", "192.0.2.1")]
     assert_equal([:remote, :local, :local, :unknown, :local, :remote],
                  [RemoteNetwork.classify(IPAddr.new("192.0.2.1"), false, local, remote),
                   RemoteNetwork.classify(IPAddr.new("192.0.2.2"), false, local, remote),
@@ -91,6 +91,28 @@ class TestRemoteNetwork < Test::Unit::TestCase
                   RemoteNetwork.classify(nil, false, local, remote),
                   RemoteNetwork.classify(nil, true, local, remote),
                   RemoteNetwork.classify(IPAddr.new("203.0.113.1"), false, local, remote)])
+  end
+
+  # network, address, contained? (as IPAddr#include? answers)
+  NETWORKS = [
+    ["0.0.0.0/0", "203.0.113.1", true], ["0.0.0.0/0", "::1", false],
+    ["192.0.2.0/24", "192.0.2.255", true], ["192.0.2.0/24", "192.0.3.0", false],
+    ["192.0.2.77/24", "192.0.2.1", true], # host bits of the entry ignored
+    ["192.0.2.1", "192.0.2.1", true], ["192.0.2.1", "192.0.2.2", false],
+    ["172.16.0.0/12", "172.31.0.1", true], ["172.16.0.0/12", "172.32.0.1", false],
+    ["::/0", "2001:db8::1", true], ["::/0", "192.0.2.1", false],
+    ["2001:db8::/32", "2001:db8:ffff::1", true], ["2001:db8::/32", "2001:db9::", false],
+    ["2001:db8::1", "2001:db8::1", true], ["2001:db8::1/128", "2001:db8::2", false],
+    ["fe80::/10", "febf::1", true], ["fe80::/10", "fec0::1", false],
+  ]
+
+  def test_network_entries_contain_as_ipaddr_does
+    NETWORKS.each do |network, address, expected|
+      entry = RemoteNetwork.ip_address("t", network)
+      ip = IPAddr.new(address)
+      assert_equal([expected, expected], [entry.include?(ip), IPAddr.new(network).include?(ip)],
+                   [network, address].inspect)
+    end
   end
 
   def test_bad_entries_fail_the_load_at_their_line

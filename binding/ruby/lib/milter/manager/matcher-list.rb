@@ -13,6 +13,8 @@ module Milter
 
       def initialize(entries = [])
         @entries = []
+        @strings = {} # String entries, looked up by hash (Trust's domains)
+        @others = []
         entries.each { |entry| add(entry) }
       end
 
@@ -24,11 +26,18 @@ module Milter
                 "a matcher should be a Regexp, a String or a block but was #{matcher.inspect}"
         end
         @entries << matcher
+        if matcher.is_a?(String)
+          @strings[matcher] = true
+        else
+          @others << matcher
+        end
         self
       end
 
       def clear
         @entries.clear
+        @strings.clear
+        @others.clear
         self
       end
 
@@ -41,7 +50,7 @@ module Milter
       end
 
       def match?(value)
-        @entries.any? { |entry| MatcherList.match?(entry, value) }
+        @strings.key?(value) || @others.any? { |entry| MatcherList.match?(entry, value) }
       end
 
       def self.matcher?(entry)

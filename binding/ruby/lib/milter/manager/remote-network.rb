@@ -58,10 +58,24 @@ module Milter
         :remote
       end
 
+      # An entry as integers: IPAddr#include? builds objects on every
+      # call (about 5 us each), this is a mask and a compare.
+      Network = Struct.new(:family, :address, :mask) do
+        def self.from(ip)
+          bits = ip.ipv4? ? 32 : 128
+          mask = ((1 << bits) - 1) ^ ((1 << (bits - ip.prefix)) - 1)
+          new(ip.family, ip.to_i & mask, mask)
+        end
+
+        def include?(ip)
+          ip.family == family && (ip.to_i & mask) == address
+        end
+      end
+
       def self.ip_address(target, address)
-        return address if address.is_a?(IPAddr)
+        return Network.from(address) if address.is_a?(IPAddr)
         raise InvalidValue, "#{target} should be an IP address or a CIDR network but was #{address.inspect}" unless address.is_a?(String)
-        IPAddr.new(address)
+        Network.from(IPAddr.new(address))
       rescue IPAddr::Error
         raise InvalidValue, "#{target} should be an IP address or a CIDR network but was #{address.inspect}"
       end

@@ -36,10 +36,12 @@ module Milter
 
       def connect(context, socket_address)
         return unless context.postfix?
-        if_addr = context["if_addr"] || context["daemon_addr"]
-        port = context["daemon_port"]
-        if (if_addr.nil? || port.nil?) && socket_address.respond_to?(:port) &&
-           (socket_address.ipv4? || socket_address.ipv6?)
+        sent_if_addr = context["if_addr"]
+        sent_port = context["daemon_port"]
+        sent_if_name = context["if_name"]
+        if_addr = sent_if_addr || context["daemon_addr"]
+        port = sent_port
+        if (if_addr.nil? || port.nil?) && (socket_address.ipv4? || socket_address.ipv6?)
           found = SocketTable.lookup(socket_address.to_ip_address, socket_address.port,
                                      @socket_tables)
           if found
@@ -47,9 +49,9 @@ module Milter
             port ||= found[1].to_s
           end
         end
-        context["if_addr"] = if_addr if if_addr && context["if_addr"].nil?
-        context["daemon_port"] = port if port && context["daemon_port"].nil?
-        if if_addr && context["if_name"].nil?
+        context["if_addr"] = if_addr if if_addr && sent_if_addr.nil?
+        context["daemon_port"] = port if port && sent_port.nil?
+        if if_addr && sent_if_name.nil?
           name = server_name(if_addr)
           context["if_name"] = name if name
         end
