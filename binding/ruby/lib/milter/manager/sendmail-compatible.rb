@@ -6,8 +6,10 @@
 #   {if_addr}     the server-side address the client connected to: the
 #                 MTA's {daemon_addr} (Postfix >= 3.2 sends it by
 #                 default), else looked up by the client's address and
-#                 port in the kernel's socket table (SocketTable)
-#   {daemon_port} the server-side port, from the same lookup
+#                 port in the kernel's socket table (SocketTable; about
+#                 5 ms a lookup, so only when {daemon_addr} is missing)
+#   {daemon_port} the server-side port, from the same lookup (Postfix
+#                 >= 3.2 sends it when milter_connect_macros lists it)
 #   {if_name}     the reverse DNS name of {if_addr}, cached (100
 #                 entries, emptied when full; a failure is cached too, so
 #                 a server address without a name costs one lookup, not
@@ -41,7 +43,9 @@ module Milter
         sent_if_name = context["if_name"]
         if_addr = sent_if_addr || context["daemon_addr"]
         port = sent_port
-        if (if_addr.nil? || port.nil?) && (socket_address.ipv4? || socket_address.ipv6?)
+        # Only without an address: reading the table costs milliseconds
+        # (the kernel walks its whole socket hash), too much for a port.
+        if if_addr.nil? && (socket_address.ipv4? || socket_address.ipv6?)
           found = SocketTable.lookup(socket_address.to_ip_address, socket_address.port,
                                      @socket_tables)
           if found
