@@ -84,13 +84,15 @@ class TestRemoteNetwork < Test::Unit::TestCase
   def test_classify_is_pure
     local = [RemoteNetwork.ip_address("local", "192.0.2.0/24")]
     remote = [RemoteNetwork.ip_address("remote", "192.0.2.1")]
-    assert_equal([:remote, :local, :local, :unknown, :local, :remote],
-                 [RemoteNetwork.classify(IPAddr.new("192.0.2.1"), false, local, remote),
-                  RemoteNetwork.classify(IPAddr.new("192.0.2.2"), false, local, remote),
-                  RemoteNetwork.classify(IPAddr.new("203.0.113.1"), true, local, remote),
-                  RemoteNetwork.classify(nil, false, local, remote),
-                  RemoteNetwork.classify(nil, true, local, remote),
-                  RemoteNetwork.classify(IPAddr.new("203.0.113.1"), false, local, remote)])
+    # ip, local?, expected class, local? asked?
+    [["192.0.2.1", false, :remote, false], ["192.0.2.2", false, :local, false],
+     ["203.0.113.1", true, :local, true], [nil, false, :unknown, true], [nil, true, :local, true],
+     ["203.0.113.1", false, :remote, true]].each do |address, local_answer, expected, asked|
+      calls = 0
+      ip = address && IPAddr.new(address)
+      actual = RemoteNetwork.classify(ip, local, remote) { calls += 1; local_answer }
+      assert_equal([expected, asked], [actual, calls == 1], [address, local_answer].inspect)
+    end
   end
 
   # network, address, contained? (as IPAddr#include? answers)
@@ -106,7 +108,7 @@ class TestRemoteNetwork < Test::Unit::TestCase
     ["fe80::/10", "febf::1", true], ["fe80::/10", "fec0::1", false],
   ]
 
-  def test_network_entries_contain_as_ipaddr_does
+  def test_ip_network_contains_as_ipaddr_does
     NETWORKS.each do |network, address, expected|
       entry = RemoteNetwork.ip_address("t", network)
       ip = IPAddr.new(address)

@@ -16,7 +16,7 @@
 #   otherwise                          -> :remote
 # IPv4-mapped IPv6 addresses (::ffff:192.0.2.1) are compared as the IPv4
 # address they carry, so an IPv4 entry covers a dual-stack listener's
-# clients too.
+# clients too. Entries are IPNetworks (cheap to test against).
 require "ipaddr"
 
 module Milter
@@ -44,38 +44,26 @@ module Milter
       end
 
       def classify(socket_address)
-        RemoteNetwork.classify(socket_address.to_ip_address, socket_address.local?,
-                               @local_addresses, @remote_addresses)
+        RemoteNetwork.classify(socket_address.to_ip_address, @local_addresses,
+                               @remote_addresses) { socket_address.local? }
       end
 
-      # ip: an IPAddr, or nil for a UNIX-socket client (local: true) or
-      # an unknown one; local: the socket address's local? answer.
-      def self.classify(ip, local, local_addresses, remote_addresses)
-        return(local ? :local : :unknown) if ip.nil?
+      # ip: an IPAddr, or nil for a UNIX-socket client (local) or an
+      # unknown one; the block answers the socket address's local?, asked
+      # only when the lists do not decide (it may cost more than they do).
+      def self.classify(ip, local_addresses, remote_addresses)
+        return(yield ? :local : :unknown) if ip.nil?
         ip = ip.native if ip.ipv4_mapped?
         return :remote if remote_addresses.any? { |network| network.include?(ip) }
-        return :local if local || local_addresses.any? { |network| network.include?(ip) }
+        return :local if local_addresses.any? { |network| network.include?(ip) } || yield
         :remote
       end
 
-      # An entry as integers: IPAddr#include? builds objects on every
-      # call (about 5 us each), this is a mask and a compare.
-      Network = Struct.new(:family, :address, :mask) do
-        def self.from(ip)
-          bits = ip.ipv4? ? 32 : 128
-          mask = ((1 << bits) - 1) ^ ((1 << (bits - ip.prefix)) - 1)
-          new(ip.family, ip.to_i & mask, mask)
-        end
-
-        def include?(ip)
-          ip.family == family && (ip.to_i & mask) == address
-        end
-      end
-
       def self.ip_address(target, address)
-        return Network.from(address) if address.is_a?(IPAddr)
-        raise InvalidValue, "#{target} should be an IP address or a CIDR network but was #{address.inspect}" unless address.is_a?(String)
-        Network.from(IPAddr.new(address))
+        unless address.is_a?(String) || address.is_a?(IPAddr)
+          raise InvalidValue, "#{target} should be an IP address or a CIDR network but was #{address.inspect}"
+        end
+        IPNetwork.new(address)
       rescue IPAddr::Error
         raise InvalidValue, "#{target} should be an IP address or a CIDR network but was #{address.inspect}"
       end
