@@ -15,6 +15,8 @@ class TestRemoteNetwork < Test::Unit::TestCase
 
   def self.v4(address) = FakeSocketAddress.ipv4(address)
   def self.v6(address) = FakeSocketAddress.ipv6(address)
+  def v4(address) = FakeSocketAddress.ipv4(address)
+  def v6(address) = FakeSocketAddress.ipv6(address)
 
   # address, expected class, with no list
   DEFAULTS = {
@@ -90,7 +92,7 @@ class TestRemoteNetwork < Test::Unit::TestCase
      ["203.0.113.1", false, :remote, true]].each do |address, local_answer, expected, asked|
       calls = 0
       ip = address && IPAddr.new(address)
-      actual = RemoteNetwork.classify(ip, local, remote) { calls += 1; local_answer }
+      actual = RemoteNetwork.classify(ip && [ip.family, ip.to_i], local, remote) { calls += 1; local_answer }
       assert_equal([expected, asked], [actual, calls == 1], [address, local_answer].inspect)
     end
   end
@@ -115,6 +117,22 @@ class TestRemoteNetwork < Test::Unit::TestCase
       assert_equal([expected, expected], [entry.include?(ip), IPAddr.new(network).include?(ip)],
                    [network, address].inspect)
     end
+  end
+
+  def test_ipv4_integer
+    assert_equal([0xcb007105, 0, 0xffffffff, nil, nil, nil, nil],
+                 ["203.0.113.5", "0.0.0.0", "255.255.255.255", "256.0.0.1", "1.2.3",
+                  "::1", "1.2.3.4\n"].map { |text| Milter::Manager::IPNetwork.ipv4_integer(text) })
+  end
+
+  # The key of a client address: [family, integer], IPv4-mapped as IPv4.
+  def test_address_key
+    assert_equal([[Socket::AF_INET, 0xc0000201], [Socket::AF_INET, 0xc0000201],
+                  [Socket::AF_INET6, IPAddr.new("2001:db8::1").to_i], nil, nil],
+                 [v4("192.0.2.1"), v6("::ffff:192.0.2.1"), v6("2001:db8::1"),
+                  FakeSocketAddress.unix, FakeSocketAddress.unknown].map { |address|
+                   RemoteNetwork.address_key(address)
+                 })
   end
 
   def test_bad_entries_fail_the_load_at_their_line

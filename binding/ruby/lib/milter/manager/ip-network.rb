@@ -25,7 +25,21 @@ module Milter
 
       # ip: an IPAddr
       def include?(ip)
-        ip.family == @family && (ip.to_i & @mask) == @address
+        contains?(ip.family, ip.to_i)
+      end
+
+      def contains?(family, integer)
+        family == @family && (integer & @mask) == @address
+      end
+
+      # "203.0.113.5" -> its integer, nil for any other text: a dotted
+      # quad read without IPAddr.new (about 6 us a call here).
+      def self.ipv4_integer(text)
+        match = /\A(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\z/.match(text)
+        return nil unless match
+        octets = match.captures.map(&:to_i)
+        return nil if octets.any? { |octet| octet > 255 }
+        (octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]
       end
     end
   end

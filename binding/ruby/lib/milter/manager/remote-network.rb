@@ -18,6 +18,7 @@
 # address they carry, so an IPv4 entry covers a dual-stack listener's
 # clients too. Entries are IPNetworks (cheap to test against).
 require "ipaddr"
+require "socket"
 
 module Milter
   module Manager
@@ -44,19 +45,30 @@ module Milter
       end
 
       def classify(socket_address)
-        RemoteNetwork.classify(socket_address.to_ip_address, @local_addresses,
+        RemoteNetwork.classify(RemoteNetwork.address_key(socket_address), @local_addresses,
                                @remote_addresses) { socket_address.local? }
       end
 
-      # ip: an IPAddr, or nil for a UNIX-socket client (local) or an
-      # unknown one; the block answers the socket address's local?, asked
-      # only when the lists do not decide (it may cost more than they do).
-      def self.classify(ip, local_addresses, remote_addresses)
-        return(yield ? :local : :unknown) if ip.nil?
-        ip = ip.native if ip.ipv4_mapped?
-        return :remote if remote_addresses.any? { |network| network.include?(ip) }
-        return :local if local_addresses.any? { |network| network.include?(ip) } || yield
+      # key: [family, integer] of the client's IP (IPv4-mapped IPv6 as
+      # IPv4), or nil for a UNIX-socket client (local) or an unknown one;
+      # the block answers the socket address's local?, asked only when
+      # the lists do not decide (it may cost more than they do).
+      def self.classify(key, local_addresses, remote_addresses)
+        return(yield ? :local : :unknown) if key.nil?
+        family, integer = key
+        return :remote if remote_addresses.any? { |network| network.contains?(family, integer) }
+        return :local if local_addresses.any? { |network| network.contains?(family, integer) } || yield
         :remote
+      end
+
+      def self.address_key(socket_address)
+        if socket_address.ipv4? && (integer = IPNetwork.ipv4_integer(socket_address.address))
+          return [Socket::AF_INET, integer]
+        end
+        ip = socket_address.to_ip_address
+        return nil if ip.nil?
+        ip = ip.native if ip.ipv4_mapped?
+        [ip.family, ip.to_i]
       end
 
       def self.ip_address(target, address)
