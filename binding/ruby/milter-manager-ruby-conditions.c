@@ -14,11 +14,15 @@
  * one kept by Ruby code later raises ChildContext::Expired instead of
  * reaching freed memory. Nothing is built in Ruby for a child without
  * conditions: the engine calls here only for a child that has some.
+ *
+ * A definition with a DNSBL stopper (dnsbl.conf) becomes the engine's
+ * native DNSBL condition instead: no Ruby runs in its sessions.
  */
 #include "config.h"
 
 #include <milter/core/milter-logger.h>
 #include <milter/manager/milter-manager-applicable-condition.h>
+#include <milter/manager/milter-manager-dnsbl-condition.h>
 
 #include "binding/ruby/milter-manager-ruby-configuration.h"
 #include "binding/ruby/milter-manager-ruby-private.h"
@@ -354,6 +358,43 @@ stage_bits (VALUE stages)
   return bits;
 }
 
+static VALUE
+hash_get (VALUE hash, const gchar *key)
+{
+  return rb_hash_aref (hash, rb_str_new_cstr (key));
+}
+
+/* {"zones" => [[ZONE, EXPECTED or nil]...], "name_server" => TEXT or nil,
+ * "timeout" => SECONDS, "stop_when_listed" => BOOL} (dnsbl.rb) as the
+ * engine's native DNSBL condition; the Ruby side checked the values. */
+static MilterManagerApplicableCondition *
+dnsbl_condition (const gchar *name, VALUE native, GError **error)
+{
+  VALUE zones = hash_get (native, "zones");
+  VALUE name_server = hash_get (native, "name_server");
+  VALUE timeout = hash_get (native, "timeout");
+  long n = RB_TYPE_P (zones, T_ARRAY) ? RARRAY_LEN (zones) : 0;
+  g_autofree MilterManagerDnsblZone *parsed = g_new0 (MilterManagerDnsblZone, MAX (n, 1));
+
+  for (long i = 0; i < n; i++) {
+    VALUE zone = rb_ary_entry (rb_ary_entry (zones, i), 0);
+    VALUE expected = rb_ary_entry (rb_ary_entry (zones, i), 1);
+    if (!RB_TYPE_P (zone, T_STRING) ||
+        !milter_manager_dnsbl_zone_parse (StringValueCStr (zone),
+                                          RB_TYPE_P (expected, T_STRING) ?
+                                          StringValueCStr (expected) : NULL,
+                                          &parsed[i], error)) {
+      g_prefix_error (error, "%s: ", name);
+      return NULL;
+    }
+  }
+  return milter_manager_dnsbl_condition_new (name, RTEST (hash_get (native, "stop_when_listed")),
+                                             parsed, (guint) n,
+                                             RB_TYPE_P (name_server, T_STRING) ?
+                                             StringValueCStr (name_server) : NULL,
+                                             RB_FLOAT_TYPE_P (timeout) ? RFLOAT_VALUE (timeout) : 5.0);
+}
+
 gboolean
 milter_manager_ruby_configuration_add_conditions (MilterManagerRubyConfiguration *configuration,
                                                   MilterManagerConfiguration *engine,
@@ -367,20 +408,28 @@ milter_manager_ruby_configuration_add_conditions (MilterManagerRubyConfiguration
                                  milter_manager_ruby_configuration_get_model (configuration)))
     return FALSE;
   for (long i = 0; RB_TYPE_P (list, T_ARRAY) && i < RARRAY_LEN (list); i++) {
-    /* [NAME, DESCRIPTION, CONDITION, [STAGE...]] (embedded.rb) */
+    /* [NAME, DESCRIPTION, CONDITION, [STAGE...], NATIVE or nil] (embedded.rb) */
     VALUE entry = rb_ary_entry (list, i);
     VALUE name = rb_ary_entry (entry, 0);
     VALUE description = rb_ary_entry (entry, 1);
-    RubyCondition *ruby = g_new0 (RubyCondition, 1);
+    VALUE native = rb_ary_entry (entry, 4);
     MilterManagerApplicableCondition *condition;
 
-    ruby->definition = rb_ary_entry (entry, 2);
-    rb_gc_register_address (&ruby->definition);
-    condition = milter_manager_applicable_condition_new (StringValueCStr (name),
-                                                         stage_bits (rb_ary_entry (entry, 3)),
-                                                         run_stoppers, ruby,
-                                                         ruby_condition_free);
-    milter_manager_applicable_condition_set_batch (condition, run_batch);
+    if (RB_TYPE_P (native, T_HASH)) {
+      condition = dnsbl_condition (StringValueCStr (name), native, error);
+      if (!condition)
+        return FALSE;
+    } else {
+      RubyCondition *ruby = g_new0 (RubyCondition, 1);
+
+      ruby->definition = rb_ary_entry (entry, 2);
+      rb_gc_register_address (&ruby->definition);
+      condition = milter_manager_applicable_condition_new (StringValueCStr (name),
+                                                           stage_bits (rb_ary_entry (entry, 3)),
+                                                           run_stoppers, ruby,
+                                                           ruby_condition_free);
+      milter_manager_applicable_condition_set_batch (condition, run_batch);
+    }
     if (RB_TYPE_P (description, T_STRING))
       milter_manager_applicable_condition_set_description (condition,
                                                            StringValueCStr (description));

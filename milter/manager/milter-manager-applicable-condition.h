@@ -66,6 +66,7 @@
 
 #include <glib.h>
 
+#include <milter/core/milter-event-loop.h>
 #include <milter/core/milter-protocol.h>
 #include <milter/core/milter-status.h>
 #include <milter/server/milter-server-reply-rules.h>
@@ -143,6 +144,9 @@ guint8 milter_manager_condition_stage_macro_command (MilterServerState stage);
 gchar *milter_manager_condition_macro_wire_name (const gchar *name);
 
 const gchar *milter_manager_condition_context_get_name (MilterManagerConditionContext *context);
+/* The session's event loop, for a condition that answers later. */
+MilterEventLoop *
+milter_manager_condition_context_get_event_loop (MilterManagerConditionContext *context);
 /* The stage the session is at (the stopper's stage during a call). */
 MilterServerState milter_manager_condition_context_get_stage (MilterManagerConditionContext *context);
 /* (nullable) */

@@ -296,6 +296,12 @@ milter_manager_condition_context_get_name (MilterManagerConditionContext *contex
   return milter_manager_child_get_name (context->child);
 }
 
+MilterEventLoop *
+milter_manager_condition_context_get_event_loop (MilterManagerConditionContext *context)
+{
+  return context->children->loop;
+}
+
 MilterServerState
 milter_manager_condition_context_get_stage (MilterManagerConditionContext *context)
 {

@@ -278,20 +278,6 @@ it_wait_unix() {
     it__fail_wait "unix socket $_it_path" "$_it_pid" "$_it_secs"
 }
 
-it_poll() {
-    _it_ticks=$(($1 * 10))
-    shift
-    while [ $_it_ticks -gt 0 ]; do
-        "$@" && return 0
-        sleep 0.1
-        _it_ticks=$((_it_ticks - 1))
-    done
-    return 1
-}
-
-it__has_line() { grep -q -- "$2" "$1" 2>/dev/null; }
-it_wait_grep() { it_poll "${3:-10}" it__has_line "$1" "$2"; }
-
 # ---- building and packages ------------------------------------------------
 
 it_build_c_milter() {

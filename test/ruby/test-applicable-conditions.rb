@@ -72,7 +72,7 @@ class TestApplicableConditions < Test::Unit::TestCase
       end
     CONF
     assert_equal(stages, c.stages)
-    assert_equal(stages.map(&:to_s), Milter::Manager::Embedded.conditions(c.instance_variable_get(:@configuration)).first.last)
+    assert_equal(stages.map(&:to_s), Milter::Manager::Embedded.conditions(c.instance_variable_get(:@configuration)).first[3])
   end
 
   def test_condition_without_stopper_is_not_given_to_the_engine

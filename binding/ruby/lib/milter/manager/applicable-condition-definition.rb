@@ -43,6 +43,10 @@ module Milter
 
       STAGES.each do |stage|
         define_method("define_#{stage}_stopper") do |&block|
+          if @dnsbl
+            raise ConfigurationError.new("a DNSBL condition has no other stopper",
+                                         *@configuration.current_location)
+          end
           unless block
             raise ConfigurationError.new("define_#{stage}_stopper needs a block",
                                          *@configuration.current_location)
@@ -51,8 +55,27 @@ module Milter
         end
       end
 
+      # A native connect stopper (dnsbl.conf): the client is looked up in
+      # the DNS blocklists of the `dnsbl` helper, without blocking the
+      # event loop; the child is stopped when it is listed
+      # (stop_when_listed: true) or when it is not (false). It is the
+      # condition's only stopper.
+      def define_dnsbl_stopper(dnsbl, stop_when_listed:)
+        unless dnsbl.is_a?(Dnsbl) && @stoppers.values.all?(&:empty?)
+          raise ConfigurationError.new("define_dnsbl_stopper needs the dnsbl helper and " \
+                                       "no other stopper", *@configuration.current_location)
+        end
+        @dnsbl = [dnsbl, stop_when_listed]
+      end
+
+      # nil, or what the engine's native DNSBL condition needs.
+      def native
+        @dnsbl && @dnsbl[0].to_native(@dnsbl[1])
+      end
+
       # The stages that have at least one stopper.
       def stages
+        return [:connect] if @dnsbl
         STAGES.select { |stage| @stoppers.key?(stage) && !@stoppers[stage].empty? }
       end
 

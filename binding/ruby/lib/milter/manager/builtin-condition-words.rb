@@ -1,6 +1,7 @@
 # BuiltinConditionWords - the configuration words of the built-in
 # applicable conditions, mixed into ConfigurationLoader:
-#   s25r, remote_network, stress, trust, sendmail_compatible  (helper objects)
+#   s25r, remote_network, stress, trust, sendmail_compatible, dnsbl
+#                                                              (helper objects)
 #   restrict_accounts_by_list, restrict_accounts_generic
 # Each helper is created on first use and belongs to one load (one
 # loader), so a reload starts from the defaults again; the stopper
@@ -27,6 +28,10 @@ module Milter
 
       def sendmail_compatible
         @sendmail_compatible ||= SendmailCompatible.new
+      end
+
+      def dnsbl
+        @dnsbl ||= Dnsbl.new
       end
 
       def restrict_accounts_generic(options = {}, &block)

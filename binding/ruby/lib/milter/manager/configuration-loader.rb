@@ -135,10 +135,6 @@ module Milter
         condition
       end
 
-      def dnsbl
-        PendingFeatures.helper("dnsbl")
-      end
-
       # Undocumented and broken in the original; not reproduced.
       def define_policy(_name, &_block)
         PendingFeatures.report("define_policy")

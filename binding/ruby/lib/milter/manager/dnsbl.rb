@@ -1,29 +1,26 @@
 # Dnsbl - the `dnsbl` helper of the "DNSBL Listed" and "Not DNSBL
-# Listed" conditions: is the client's IPv4 address in a DNS blocklist?
+# Listed" conditions (applicable-conditions.md §5.8): its settings.
 #
 #   dnsbl.add_service("zen.spamhaus.org", "127.0.0.10/31")  (expected
 #                     answer: an address or network; nil: any answer)
 #   dnsbl.name_server = "127.0.0.1"   dnsbl.name_servers = [...]
 #                     (ADDRESS, ADDRESS:PORT or [IPV6]:PORT; only the
-#                     first is asked)
+#                     first is asked; unset: the system's resolv.conf)
 #   dnsbl.timeout = 5
 #
-# The rules are pure functions: Dnsbl.query_name (the reversed address
-# under a zone; nil for anything but IPv4, which is never listed) and
-# Dnsbl.listed_answer? (does an answer match the service's expectation).
-# dnsbl.lookup(socket_address) starts a DnsblLookup: every zone queried
-# at once, answered by an event loop that watches its socket.
-#
-# Not wired into sessions yet: a connect stopper must answer at once,
-# and waiting for DNS there would block the event loop, so the
-# conditions stay reported as not supported until the engine can let a
-# stopper answer later (see doc/applicable-conditions.md).
-require "resolv"
+# The lookups themselves are native (milter/manager/milter-manager-
+# dnsbl.c): every zone asked at once on the session's event loop, so a
+# slow blocklist delays only its own session. A condition takes part
+# with condition.define_dnsbl_stopper(dnsbl, stop_when_listed: BOOL),
+# and the engine gets these settings (#to_native) once the whole
+# configuration is loaded, so milter-manager.local.conf can still
+# change them.
+require "ipaddr"
 
 module Milter
   module Manager
     class Dnsbl
-      Service = Struct.new(:zone, :expected) # expected: IPNetwork or nil
+      Service = Struct.new(:zone, :expected) # expected: the text, or nil
 
       DEFAULT_SERVICES = [
         ["zen.spamhaus.org", "127.0.0.10/31"],
@@ -32,76 +29,74 @@ module Milter
         ["b.barracudacentral.org", "127.0.0.2"],
       ].freeze
       DEFAULT_TIMEOUT = 5.0
+      LABEL = /\A[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\z/
 
       attr_reader :services, :timeout
 
       def initialize
         @services = []
-        @name_servers = nil
+        @name_servers = []
         @timeout = DEFAULT_TIMEOUT
         DEFAULT_SERVICES.each { |zone, expected| add_service(zone, expected) }
       end
 
       def add_service(zone, expected = nil)
         zone = ValueRules.string("dnsbl.add_service zone", zone, nil_allowed: false)
-        begin
-          DnsMessage.encode_name(zone)
-        rescue ArgumentError => error
-          raise InvalidValue, "dnsbl.add_service: #{error.message}"
+        labels = zone.chomp(".").split(".", -1)
+        if zone.length > 200 || labels.empty? || !labels.all? { |label| LABEL.match?(label) }
+          raise InvalidValue, "dnsbl.add_service: invalid zone #{zone.inspect}"
         end
-        expected &&= Dnsbl.network("dnsbl.add_service expected", expected)
+        if expected
+          expected = ValueRules.string("dnsbl.add_service expected", expected.to_s, nil_allowed: false)
+          Dnsbl.ipv4_network("dnsbl.add_service expected", expected)
+        end
         @services << Service.new(zone.downcase, expected)
         self
       end
 
-      # The system resolver's (resolv.conf) unless set.
       def name_servers
-        @name_servers || Resolv::DNS::Config.default_config_hash[:nameserver] || []
+        @name_servers.dup
       end
 
-      def name_servers=(addresses)
-        @name_servers = Array(addresses).map do |server|
-          address, _port = DnsblLookup.split_server(server)
-          Dnsbl.network("dnsbl.name_servers", address)
-          server.to_s
-        end
+      def name_servers=(servers)
+        @name_servers = Array(servers).map { |server| Dnsbl.name_server(server.to_s) }
       end
 
-      def name_server=(address)
-        self.name_servers = [address]
+      def name_server=(server)
+        self.name_servers = [server]
       end
 
       def timeout=(seconds)
         @timeout = ValueRules.seconds("dnsbl.timeout", seconds)
       end
 
-      # -> a started DnsblLookup, or nil when there is nothing to ask
-      # (not IPv4, no service, no name server): not listed.
-      def lookup(socket_address, now = Process.clock_gettime(Process::CLOCK_MONOTONIC))
-        return nil unless socket_address.ipv4?
-        ip = socket_address.to_ip_address
-        server = name_servers.first
-        return nil if ip.nil? || server.nil? || @services.empty?
-        queries = @services.map { |service| [Dnsbl.query_name(ip, service.zone), service.expected] }
-        DnsblLookup.new(queries, server, now + @timeout)
+      # What the engine's native condition needs (binding/ruby/milter-
+      # manager-ruby-conditions.c).
+      def to_native(stop_when_listed)
+        { "zones" => @services.map { |service| [service.zone, service.expected] },
+          "name_server" => @name_servers.first, "timeout" => @timeout.to_f,
+          "stop_when_listed" => stop_when_listed ? true : false }
       end
 
-      # 192.0.2.1 under zen.spamhaus.org -> "1.2.0.192.zen.spamhaus.org"
-      def self.query_name(ip, zone)
-        ip = ip.native if ip.ipv6? && ip.ipv4_mapped?
-        return nil unless ip.ipv4?
-        "#{ip.to_s.split(".").reverse.join(".")}.#{zone}"
-      end
-
-      # answers: the A records; expected: IPNetwork or nil (any answer).
-      def self.listed_answer?(answers, expected)
-        answers.any? { |answer| expected.nil? || expected.include?(IPAddr.new(answer)) }
-      end
-
-      def self.network(target, value)
-        IPNetwork.new(value.is_a?(IPAddr) ? value : ValueRules.string(target, value, nil_allowed: false))
+      # "192.0.2.1", "192.0.2.1:5353", "::1", "[::1]:5353" -> the text
+      def self.name_server(text)
+        address = text[/\A\[([^\]]+)\](?::\d+)?\z/, 1] ||
+                  (text.count(":") == 1 ? text.split(":").first : text)
+        port = text[/(?:\]|\A[^:\[\]]+):(\d+)\z/, 1]
+        IPAddr.new(address)
+        raise IPAddr::InvalidAddressError if port && !(1..65535).cover?(port.to_i)
+        text
       rescue IPAddr::Error
-        raise InvalidValue, "#{target} should be an IP address or a network but was #{value.inspect}"
+        raise InvalidValue, "dnsbl.name_servers should be ADDRESS, ADDRESS:PORT or " \
+                            "[IPV6]:PORT but was #{text.inspect}"
+      end
+
+      def self.ipv4_network(target, text)
+        network = IPAddr.new(text)
+        return network if network.ipv4?
+        raise IPAddr::InvalidAddressError
+      rescue IPAddr::Error
+        raise InvalidValue, "#{target} should be an IPv4 address or network but was #{text.inspect}"
       end
     end
   end

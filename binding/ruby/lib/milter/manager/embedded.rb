@@ -97,7 +97,8 @@ module Milter
         configuration.applicable_conditions.filter_map do |condition|
           stages = condition.stages
           next if stages.empty?
-          [condition.name, condition.description, condition, stages.map(&:to_s)]
+          [condition.name, condition.description, condition, stages.map(&:to_s),
+           condition.native]
         end
       end
 

@@ -1,6 +1,6 @@
 # PendingFeatures - configuration words that belong to later work.
 #
-# The dnsbl helper object of the applicable conditions, define_policy
+# define_policy
 # and the milter detectors of defaults/PLATFORM.conf are accepted, so
 # that a configuration written for the original loads, and each is
 # reported once per load as a warning:
