@@ -119,7 +119,10 @@ final_answer (MilterManagerChildren *children, MilterStatus status,
               0, data, size);
       offset += size;
     }
-    if (error)
+    if (g_error_matches (error, MILTER_MANAGER_ERROR, MILTER_MANAGER_ERROR_BODY_SEEK))
+      milter_error (children->session_id,
+                    "[children][error][body][send][seek] %s", error->message);
+    else if (error)
       milter_error (children->session_id,
                     "[children][error][body][send] %s", error->message);
   }
@@ -249,6 +252,9 @@ send_next (MilterManagerChildren *children, MilterManagerSlot *slot)
     } else if (!error) {
       slot->cursor_body = G_MAXUINT64;
       return send_next (children, slot);
+    } else if (g_error_matches (error, MILTER_MANAGER_ERROR, MILTER_MANAGER_ERROR_BODY_SEEK)) {
+      milter_error (children->session_id, "[children][error][body][read][seek] %s",
+                    error->message);
     } else {
       milter_error (children->session_id, "[children][error][body][read] %s",
                     error->message);
@@ -426,6 +432,10 @@ store_body (MilterManagerChildren *children, const guint8 *data, gsize size)
   if (g_error_matches (error, MILTER_MANAGER_ERROR,
                        MILTER_MANAGER_ERROR_BODY_OPEN))
     milter_error (children->session_id, "[children][error][body][open] %s",
+                  error->message);
+  else if (g_error_matches (error, MILTER_MANAGER_ERROR,
+                            MILTER_MANAGER_ERROR_BODY_ENCODING))
+    milter_error (children->session_id, "[children][error][body][encoding] %s",
                   error->message);
   else
     milter_error (children->session_id, "[children][error][body][write] %s",

@@ -674,6 +674,11 @@ _milter_manager_children_resume_connect (MilterManagerSlot *slot,
       milter_manager_child_sent (slot->child);
       return;
     }
+    /* The connect held for a condition's later answer is the request
+     * the manager kept back. */
+    milter_error (children->session_id,
+                  "[children][error][pending-message-request] %s: the held connect: %s",
+                  milter_manager_child_get_name (slot->child), error->message);
     slot->in_connection = slot->in_message = FALSE;
     milter_manager_child_fail (slot->child, error);
     count (children, slot, MILTER_STATUS_ERROR);

@@ -40,6 +40,9 @@ typedef enum {
   MILTER_MANAGER_ERROR_BODY_OPEN,
   MILTER_MANAGER_ERROR_BODY_WRITE,
   MILTER_MANAGER_ERROR_BODY_READ,
+  /* ... and positioning in it, and making its channel binary. */
+  MILTER_MANAGER_ERROR_BODY_SEEK,
+  MILTER_MANAGER_ERROR_BODY_ENCODING,
   /* A DNS blocklist query could not be sent or its answer decoded. */
   MILTER_MANAGER_ERROR_DNS
 } MilterManagerError;

@@ -51,9 +51,13 @@
  * DIAGNOSTICS
  *   Errors are in MILTER_MANAGER_ERROR: BODY_OPEN (the temporary file
  *   cannot be created or unlinked; the body stays as it was), BODY_WRITE
- *   (a write to it failed; the body then holds what was written) and
- *   BODY_READ. The caller logs [children][error][body][open|write] and
- *   answers with manager.fallback_status.
+ *   (a write to it failed; the body then holds what was written),
+ *   BODY_ENCODING (its channel cannot be made binary; as BODY_OPEN),
+ *   BODY_SEEK (the read position cannot be set) and BODY_READ. The
+ *   caller logs [children][error][body][open|encoding|write] and answers
+ *   with manager.fallback_status; a failed read back is
+ *   [children][error][body][read|send] (a child's replay or the MTA's
+ *   replaced body), with [seek] for a failed position.
  */
 #pragma once
 
