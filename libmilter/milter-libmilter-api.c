@@ -208,7 +208,8 @@ smfi_getpriv (SMFICTX *ctx)
 int
 smfi_setsymlist (SMFICTX *ctx, int stage, char *macros)
 {
-  if (!ctx || !macros || !*macros || stage < SMFIM_FIRST ||
+  /* libmilter 8.17 takes "" too (an empty list; see doc/libmilter.md). */
+  if (!ctx || !macros || stage < SMFIM_FIRST ||
       stage > SMFIM_LAST || ctx->symbol_lists[stage])
     return MI_FAILURE;
   ctx->symbol_lists[stage] = g_strdup (macros);

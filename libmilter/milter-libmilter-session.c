@@ -85,8 +85,11 @@ on_negotiate (MilterClientContext *context, const MilterOption *offer,
     return MILTER_STATUS_REJECT;
   wants->actions = chosen.actions;
   wants->steps = chosen.steps;
+  /* The lists take effect only with SMFIF_SETSYMLIST asked for (MTAs
+   * ignore them otherwise, so libmilter's sending them anyway changes
+   * nothing). */
   for (guint stage = 0; stage <= SMFIM_LAST; stage++) {
-    if (ctx->symbol_lists[stage])
+    if (ctx->symbol_lists[stage] && (chosen.actions & SMFIF_SETSYMLIST))
       milter_macros_requests_set_from_string (requests, stage,
                                               ctx->symbol_lists[stage]);
   }
