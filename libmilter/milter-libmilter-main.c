@@ -25,6 +25,8 @@
  *   over. libmilter itself returns within 5 s and leaves sessions to the
  *   process's exit.
  *
+ *   smfi_setdbg() sets the levels of the shared logger (standard error).
+ *
  *   Connection specs: libmilter's "unix:PATH", "local:PATH", a bare path,
  *   "inet:PORT[@HOST]", "inet6:PORT[@HOST]". A unix socket file is
  *   removed at the end while it is still ours; smfi_opensocket(true)
@@ -67,7 +69,6 @@ static gboolean is_registered;
 static gchar *connection_spec;
 static int timeout_seconds = DEFAULT_TIMEOUT;
 static int backlog = DEFAULT_BACKLOG;
-static int debug_level;
 static size_t max_data_size = MILTER_MAX_DATA_SIZE;
 
 /* The socket of smfi_opensocket, and its file while it is ours. */
@@ -134,10 +135,19 @@ smfi_setbacklog (int n)
   return MI_SUCCESS;
 }
 
+/* libmilter's debug output is our logger's: 0 the default levels, from
+ * 1 info and statistics too, from 6 (libmilter's per-command tracing)
+ * debug as well. */
 int
 smfi_setdbg (int level)
 {
-  debug_level = level;
+  MilterLogLevelFlags levels = MILTER_LOG_LEVEL_DEFAULT;
+
+  if (level >= 1)
+    levels |= MILTER_LOG_LEVEL_INFO | MILTER_LOG_LEVEL_STATISTICS;
+  if (level >= 6)
+    levels |= MILTER_LOG_LEVEL_DEBUG;
+  milter_logger_set_levels (levels);
   return MI_SUCCESS;
 }
 

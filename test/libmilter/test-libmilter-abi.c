@@ -138,6 +138,7 @@ test_settings (void)
   g_assert_cmpint (smfi_setbacklog (-1), ==, MI_FAILURE);
   g_assert_cmpint (smfi_setbacklog (5), ==, MI_SUCCESS);
   g_assert_cmpint (smfi_setdbg (3), ==, MI_SUCCESS);
+  g_assert_cmpint (smfi_setdbg (0), ==, MI_SUCCESS);
   g_assert_cmpint (smfi_settimeout (10), ==, MI_SUCCESS);
   g_assert_cmpuint (smfi_setmaxdatasize (0), ==, 65535);
   g_assert_cmpuint (smfi_setmaxdatasize (1000), ==, 0);
