@@ -43,6 +43,8 @@
 #include <libmilter/milter-libmilter-private.h>
 #include <libmilter/milter-libmilter-rules.h>
 
+/* The events' user data: the handlers take it as the SMFICTX, its first
+ * member; the finished handler as the whole. */
 typedef struct {
   SMFICTX smfi;
   guint stop_watch;
@@ -346,7 +348,7 @@ static const MilterClientContextEvents events = {
   .end_of_message = on_end_of_message,
   .abort = on_abort,
   .close = on_close,
-  .finished = (void (*) (MilterClientContext *, gpointer)) on_finished,
+  .finished = on_finished,
 };
 
 /* smfi_stop() or a signal: end this session once the callback in
