@@ -13,7 +13,9 @@
 #   completes with "X-Helo: sleep-4". Then, on a unix socket, SIGTERM
 #   while a callback sleeps 3 s: the milter must exit within 3 + 3 s
 #   with status 0 (smfi_main returns once the callback has returned) and
-#   its socket file must be gone. Prints TAP.
+#   its socket file must be gone. SIGHUP and SIGINT stop it too (exit 0),
+#   and so does smfi_stop() called from a callback ("HELO stop"). Prints
+#   TAP.
 #
 # DIAGNOSTICS
 #   Failures show the milter's log and milter-test-server's output.
@@ -22,7 +24,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 . "$top_srcdir/test/integration/lib.sh"
 
 it_init
-tap_plan 6
+tap_plan 9
 SERVER=$top_builddir/src/milter-test-server
 MILTER=$IT_WORK/libmilter-sleep
 it_use_our_libmilter
@@ -113,4 +115,31 @@ else
 fi
 wait "$c_pid"
 tap_check "the unix socket file is removed" test ! -e "$sock"
+
+# stop_by NAME HOW: start the milter, stop it by HOW (a signal name, or
+# "callback" for smfi_stop() in xxfi_helo); it must exit 0.
+stop_by() {
+    _port=$(it_free_port)
+    it_start "$1" "$MILTER" "inet:$_port@127.0.0.1"
+    _pid=$IT_PID
+    it_wait_port "$_port" 10 "$_pid"
+    if [ "$2" = callback ]; then
+        session "inet:$_port@127.0.0.1" stop "$IT_WORK/$1.out"
+    else
+        kill -"$2" "$_pid"
+    fi
+    # It must go by itself (it_stop would send SIGTERM).
+    _ticks=50
+    while it_alive "$_pid" && [ $_ticks -gt 0 ]; do
+        sleep 0.1
+        _ticks=$((_ticks - 1))
+    done
+    _gone=no
+    it_alive "$_pid" || _gone=yes
+    it_stop "$_pid"
+    [ $_gone = yes ] && [ "$IT_STATUS" -eq 0 ]
+}
+tap_check "SIGHUP stops smfi_main (exit 0)" stop_by hup HUP
+tap_check "SIGINT stops smfi_main (exit 0)" stop_by int INT
+tap_check "smfi_stop() in a callback stops smfi_main (exit 0)" stop_by callback callback
 tap_done

@@ -8,7 +8,8 @@
  * DESCRIPTION
  *   A helo name "sleep-N" makes xxfi_helo sleep N seconds with sleep(3),
  *   blocking its thread as a real milter blocks on DNS or a scanner;
- *   any other name continues at once. End-of-message accepts and adds
+ *   "stop" calls smfi_stop() from the callback; any other name continues
+ *   at once. End-of-message accepts and adds
  *   "X-Helo: NAME" (SMFIF_ADDHDRS), so the name kept in the session's
  *   private data shows that each session saw its own. Every callback
  *   writes "helo NAME" / "eom NAME" on stderr (flushed), which tests
@@ -35,6 +36,8 @@ sleep_helo(SMFICTX *ctx, char *name)
     fflush(stderr);
     if (strncmp(name, "sleep-", 6) == 0)
         sleep((unsigned int)atoi(name + 6));
+    if (strcmp(name, "stop") == 0 && smfi_stop() != MI_SUCCESS)
+        return SMFIS_TEMPFAIL;
     return SMFIS_CONTINUE;
 }
 
