@@ -18,6 +18,8 @@
 #   SMFIF_SETSYMLIST, so the macro list set with smfi_setsymlist takes
 #   effect ({mail_test} is not sent then). The two logs must be identical, and so must
 #   milter-test-server's output (the modifications that took effect).
+#   A third build, on our headers and linked with Sendmail's library, must
+#   give the same results too (the ABI seen from the other side).
 #   Prints TAP; skipped without libmilter-dev.
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
@@ -27,16 +29,25 @@ if ! it_have_pkgs libmilter-dev; then
     tap_skip_all "not installed: $IT_MISSING"
 fi
 it_init
-tap_plan 4
+tap_plan 6
 SERVER=$top_builddir/src/milter-test-server
 
-for flavour in sendmail ours; do
-    if [ $flavour = ours ]; then IT_LIBMILTER=ours; else IT_LIBMILTER=; fi
-    if it_build_c_milter "$IT_DIR/milters/libmilter-api.c" "$IT_WORK/api-$flavour" \
-        2>"$IT_WORK/cc-$flavour.log"; then
-        tap_ok "libmilter-api builds on $flavour's libmilter"
+# cross: our headers, Sendmail's library (the ABI the other way round).
+build() { # FLAVOUR
+    case $1 in
+    sendmail) IT_LIBMILTER= it_build_c_milter "$IT_DIR/milters/libmilter-api.c" "$IT_WORK/api-$1" ;;
+    ours) IT_LIBMILTER=ours it_build_c_milter "$IT_DIR/milters/libmilter-api.c" "$IT_WORK/api-$1" ;;
+    cross) ${CC:-cc} -O2 -Wall -Wextra -I"$top_srcdir" -o "$IT_WORK/api-$1" \
+        "$IT_DIR/milters/libmilter-api.c" -lmilter -pthread &&
+        ldd "$IT_WORK/api-$1" | grep -q 'libmilter.so.1.0.1 => /lib/' ;;
+    esac
+}
+
+for flavour in sendmail ours cross; do
+    if build $flavour 2>"$IT_WORK/cc-$flavour.log"; then
+        tap_ok "libmilter-api builds ($flavour)"
     else
-        tap_not_ok "libmilter-api builds on $flavour's libmilter"
+        tap_not_ok "libmilter-api builds ($flavour)"
         tap_diag_file "$IT_WORK/cc-$flavour.log"
         continue
     fi
@@ -57,6 +68,13 @@ for flavour in sendmail ours; do
 done
 IT_LIBMILTER=
 
+if [ -s "$IT_WORK/sendmail.calls" ] && cmp -s "$IT_WORK/sendmail.calls" "$IT_WORK/cross.calls" &&
+    cmp -s "$IT_WORK/sendmail.server" "$IT_WORK/cross.server"; then
+    tap_ok "built on our headers, linked with Sendmail's library: the same results"
+else
+    tap_not_ok "built on our headers, linked with Sendmail's library: the same results"
+    diff -u "$IT_WORK/sendmail.calls" "$IT_WORK/cross.calls" | sed 's/^/# /'
+fi
 if [ -s "$IT_WORK/sendmail.calls" ] && cmp -s "$IT_WORK/sendmail.calls" "$IT_WORK/ours.calls"; then
     tap_ok "the same callbacks, offers, macros and smfi_* results ($(wc -l <"$IT_WORK/ours.calls") lines)"
 else
