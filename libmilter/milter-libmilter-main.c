@@ -12,8 +12,8 @@
  *   libmilter, the settings are plain process state (one milter per
  *   process) and smfi_main() blocks: it runs MilterClient's multi-thread
  *   runner on the socket smfi_opensocket() bound, so each session runs in
- *   a thread of its own (libmilter's model) and a callback that blocks
- *   holds up its own session only.
+ *   a thread of its own (libmilter's model without its worker-pool
+ *   option) and a callback that blocks holds up its own session only.
  *
  *   Stopping: smfi_stop(), from any thread, and SIGHUP, SIGTERM and SIGINT
  *   (blocked in smfi_main's thread, so in every thread started after it,
