@@ -61,6 +61,10 @@ on_negotiate (MilterClientContext *context, const MilterOption *offer,
   MilterLibmilterWants chosen;
 
   (void) context;
+  /* libmilter refuses an MTA older than protocol 2 before asking the
+   * milter anything. */
+  if (offer->version < 2)
+    return MILTER_STATUS_REJECT;
   milter_libmilter_read_offer (offer->actions, offer->steps,
                                desc->xxfi_version, &choice.offer);
   if (choice.offer.internal)
