@@ -121,49 +121,12 @@ if [ -x "$DRIVER" ] || (cd "$B" && make -s benchmark/milter-session-driver >/dev
 fi
 
 # Resident memory per idle connection.
-cat >"$IT_WORK/hold.py" <<'PY'
-import socket, struct, sys
-port, n = int(sys.argv[1]), int(sys.argv[2])
-negotiate = struct.pack(">IcIII", 13, b"O", 6, 0x1FF, 0x1FFFFF)
-conns = []
-for i in range(n):
-    s = socket.create_connection(("127.0.0.1", port))
-    s.sendall(negotiate)
-    conns.append(s)
-for s in conns:
-    s.recv(4096)
-print("ready", flush=True)
-sys.stdin.read()
-PY
-# smaps_rollup walks the page tables; VmRSS in /proc/PID/status lags for
-# processes with many threads (per-thread counters are folded in lazily),
-# which would flatter libmilter's thread per connection.
-rss_kb() { # PID (and its children): total resident set in kB
-    total=0
-    for p in $1 $(pgrep -P "$1"); do
-        v=$(awk '/^Rss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null)
-        total=$((total + ${v:-0}))
-    done
-    echo $total
-}
+. "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/benchmark/idle-rss.sh"
 echo
 echo "resident memory per idle connection (1000 connections, negotiated)"
 for kind in libmilter glib libev; do
     port=$(it_free_port)
     start_milter $kind "$port"
-    sleep 0.2
-    before=$(rss_kb "$MILTER_PID")
-    mkfifo "$IT_WORK/hold-$port"
-    /usr/bin/python3 "$IT_WORK/hold.py" "$port" 1000 <"$IT_WORK/hold-$port" >"$IT_WORK/hold-$port.out" 2>&1 &
-    holder=$!
-    exec 9>"$IT_WORK/hold-$port"
-    i=0
-    while ! grep -q ready "$IT_WORK/hold-$port.out" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-    sleep 0.2
-    after=$(rss_kb "$MILTER_PID")
-    exec 9>&-
-    wait $holder
-    awk -v k="$kind" -v a="$after" -v b="$before" \
-        'BEGIN { printf "%-16s %8d kB before, %8d kB with 1000 connections: %.1f kB per connection\n", k, b, a, (a - b) / 1000 }'
+    idle_rss "$kind" "$MILTER_PID" "$port"
     it_stop "$MILTER_PID"
 done

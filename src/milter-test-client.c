@@ -71,6 +71,8 @@
 #include <milter/client/milter-client.h>
 #include <milter/client/milter-client-options.h>
 
+#include "milter-test-client-flags.h"
+
 typedef enum {
   MOD_ADD_HEADER,
   MOD_INSERT_HEADER,
@@ -412,46 +414,7 @@ parse_replace_body_size (const gchar *option, const gchar *value,
 
 /* The original's output, which scripts read: one line per event, then
  * "macros:" and "  NAME=VALUE" lines for the macros of that event. Flag
- * names are the original's (GLib enum nicks of its MilterActionFlags and
- * MilterStepFlags), in bit order. */
-static const gchar *const action_nicks[] = {
-  "add-headers", "change-body", "add-envelope-recipient",
-  "delete-envelope-recipient", "change-headers", "quarantine",
-  "change-envelope-from", "add-envelope-recipient-with-parameters",
-  "set-symbol-list",
-};
-
-static const gchar *const step_nicks[] = {
-  "no-connect", "no-helo", "no-envelope-from", "no-envelope-recipient",
-  "no-body", "no-headers", "no-end-of-header", "no-reply-header",
-  "no-unknown", "no-data", "skip", "envelope-recipient-rejected",
-  "no-reply-connect", "no-reply-helo", "no-reply-envelope-from",
-  "no-reply-envelope-recipient", "no-reply-data", "no-reply-unknown",
-  "no-reply-end-of-header", "no-reply-body",
-  "header-value-with-leading-space",
-};
-
-static void
-append_flag_names (GString *out, guint32 flags, const gchar *const *nicks,
-                   guint n_nicks, const gchar *type_name)
-{
-  gsize start = out->len;
-  guint32 unknown = flags;
-
-  for (guint i = 0; i < n_nicks; i++) {
-    if (!(flags & (1u << i)))
-      continue;
-    if (out->len > start)
-      g_string_append_c (out, '|');
-    g_string_append (out, nicks[i]);
-    unknown &= ~(1u << i);
-  }
-  if (unknown) {
-    if (out->len > start)
-      g_string_append_c (out, ' ');
-    g_string_append_printf (out, "(unknown flags: %s:0x%x)", type_name, unknown);
-  }
-}
+ * names: milter-test-client-flags.c. */
 
 /* Names as the MTA wrote them: one letter bare, longer ones in braces. */
 static void
@@ -584,10 +547,8 @@ cb_negotiate (MilterClientContext *context, const MilterOption *offer,
 
   (void) data;
   option->actions = declared_actions;
-  append_flag_names (actions, offer->actions, action_nicks,
-                     G_N_ELEMENTS (action_nicks), "MilterActionFlags");
-  append_flag_names (offered_steps, offer->steps, step_nicks,
-                     G_N_ELEMENTS (step_nicks), "MilterStepFlags");
+  milter_test_client_append_actions (actions, offer->actions);
+  milter_test_client_append_steps (offered_steps, offer->steps);
   if (steps_given)
     option->steps = steps;
   for (guint i = 0; i < MILTER_MACRO_STAGE_COUNT; i++) {

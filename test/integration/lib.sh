@@ -14,7 +14,15 @@
 #   it_alive PID                  true while PID runs (zombies count as dead)
 #   it_stop PID                   TERM, wait up to $IT_STOP_WAIT s (10), then KILL
 #   it_stop_all                   it_stop every recorded PID, in parallel
-#   it_build_c_milter SRC OUT     cc SRC -lmilter -pthread -o OUT
+#   it_build_c_milter SRC OUT     cc SRC -lmilter -pthread -o OUT (Sendmail's
+#                                 libmilter; our libmilter/ when $IT_LIBMILTER
+#                                 is "ours", see it_use_our_libmilter)
+#   it_use_our_libmilter          build C milters against our libmilter/
+#                                 headers and library from now on
+#   it_our_libmilter_path         the LD_LIBRARY_PATH that makes a Debian
+#                                 milter binary load our libmilter
+#   it_loads_our_libmilter PID    true if PID mapped our libmilter.so.1.0.1
+#                                 and not Sendmail's (/proc/PID/maps)
 #   it_have_pkgs PKG...           true if all Debian packages are installed;
 #                                 missing ones are listed in $IT_MISSING
 #   it_run_log NAME CMD [ARG...]  run CMD in the foreground, output to $IT_WORK/NAME.log
@@ -280,8 +288,39 @@ it_wait_unix() {
 
 # ---- building and packages ------------------------------------------------
 
+# With IT_LIBMILTER=ours the same sources are compiled against our
+# headers (they come first in the include path) and linked with our
+# libmilter.so.1.0.1 of the build tree (found by rpath).
 it_build_c_milter() {
-    ${CC:-cc} -O2 -Wall -Wextra -o "$2" "$1" -lmilter -pthread
+    if [ "${IT_LIBMILTER:-}" = ours ]; then
+        _it_libs=${top_builddir:-.}/libmilter/.libs
+        _it_libs=$(cd "$_it_libs" && pwd) || return 1
+        ${CC:-cc} -O2 -Wall -Wextra -I"${top_srcdir:-.}" -o "$2" "$1" \
+            -L"$_it_libs" -l:libmilter.so.1.0.1 -Wl,-rpath,"$_it_libs" -pthread || return 1
+        # The program must load ours, not Sendmail's.
+        ldd "$2" | grep -q "libmilter.so.1.0.1 => $_it_libs/libmilter.so.1.0.1 " || {
+            it__err "$2 does not load $_it_libs/libmilter.so.1.0.1"
+            return 1
+        }
+    else
+        ${CC:-cc} -O2 -Wall -Wextra -o "$2" "$1" -lmilter -pthread
+    fi
+}
+
+it_use_our_libmilter() {
+    IT_LIBMILTER=ours
+    export IT_LIBMILTER
+}
+
+it_our_libmilter_path() {
+    _it_b=$(cd "${top_builddir:-.}" && pwd) || return 1
+    echo "$_it_b/libmilter/.libs:$_it_b/milter/client/.libs:$_it_b/milter/core/.libs"
+}
+
+it_loads_our_libmilter() {
+    _it_b=$(cd "${top_builddir:-.}" && pwd) || return 1
+    grep -q " $_it_b/libmilter/.libs/libmilter.so.1.0.1\$" "/proc/$1/maps" &&
+        ! grep -v " $_it_b/" "/proc/$1/maps" | grep -q '/libmilter\.so'
 }
 
 it_have_pkgs() {

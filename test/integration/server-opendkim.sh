@@ -11,6 +11,11 @@
 #   message from 127.0.0.1 (an internal host, so opendkim signs). The
 #   status must be accept and the output message must be the one sent with
 #   a DKIM-Signature header for d=example.com, s=test inserted at the top.
+#   With IT_LIBMILTER=ours (test/integration/libmilter-opendkim.sh) the
+#   same unmodified opendkim binary runs on our libmilter (LD_LIBRARY_PATH
+#   puts the build tree's libmilter.so.1.0.1 first), and /proc/PID/maps
+#   must show ours loaded and Sendmail's not; then 40 sessions at
+#   concurrency 8 must all pass, and opendkim must exit after SIGTERM.
 #   Prints TAP; skipped only when opendkim or opendkim-tools is missing.
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -22,7 +27,13 @@ if ! it_have_pkgs opendkim opendkim-tools; then
 fi
 
 it_init
-tap_plan 3
+if [ "${IT_LIBMILTER:-}" = ours ]; then
+    tap_plan 6
+    LD_LIBRARY_PATH=$(it_our_libmilter_path)
+    export LD_LIBRARY_PATH
+else
+    tap_plan 3
+fi
 SERVER=$top_builddir/src/milter-test-server
 
 if ! opendkim-genkey -D "$IT_WORK" -d example.com -s test >"$IT_WORK/genkey.log" 2>&1; then
@@ -55,6 +66,15 @@ if ! it_wait_port "$port" 15 "$IT_PID"; then
     tap_done
 fi
 tap_ok "opendkim started"
+opendkim_pid=$IT_PID
+if [ "${IT_LIBMILTER:-}" = ours ]; then
+    if it_loads_our_libmilter "$opendkim_pid"; then
+        tap_ok "opendkim runs on our libmilter.so.1.0.1 (/proc/$opendkim_pid/maps)"
+    else
+        tap_not_ok "opendkim runs on our libmilter.so.1.0.1 (/proc/$opendkim_pid/maps)"
+        grep milter "/proc/$opendkim_pid/maps" | sed 's/^/# /'
+    fi
+fi
 
 "$SERVER" --all-timeouts 60 -s "inet:$port@127.0.0.1" --output-message \
     --connect-address 'inet:2525@[127.0.0.1]' \
@@ -93,5 +113,19 @@ else
     tap_diag_file "$IT_WORK/out.raw"
     tap_diag_file "$IT_WORK/out.err"
     tap_diag_file "$IT_WORK/opendkim.log"
+fi
+if [ "${IT_LIBMILTER:-}" = ours ]; then
+    "$SERVER" --all-timeouts 60 -s "inet:$port@127.0.0.1" \
+        --connect-address 'inet:2525@[127.0.0.1]' \
+        -f '<sender@example.com>' -r '<receiver@example.org>' \
+        -h 'From:<sender@example.com>' -h 'Subject:load' -b 'Load.' \
+        --n-sessions 40 --concurrency 8 >"$IT_WORK/load.out" 2>&1
+    if grep -q '^failed: 0$' "$IT_WORK/load.out"; then
+        tap_ok "40 sessions at concurrency 8 pass"
+    else
+        tap_not_ok "40 sessions at concurrency 8 pass"
+        tap_diag_file "$IT_WORK/load.out"
+    fi
+    tap_check "opendkim exits after SIGTERM" it_stop "$opendkim_pid"
 fi
 tap_done
