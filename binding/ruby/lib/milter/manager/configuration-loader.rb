@@ -16,7 +16,7 @@
 module Milter
   module Manager
     class ConfigurationLoader
-      include PendingFeatures::Detectors
+      include Detectors
 
       MAIN_FILE = "milter-manager.conf"
       CUSTOM_FILE = "milter-manager.custom.conf"

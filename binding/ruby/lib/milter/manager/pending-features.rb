@@ -1,8 +1,8 @@
 # PendingFeatures - configuration words that belong to later work.
 #
 # The helper objects of the applicable conditions (s25r, remote_network,
-# stress, trust, dnsbl), the restrict_accounts_* helpers, define_policy
-# and the milter detectors of defaults/PLATFORM.conf are accepted, so
+# stress, trust, dnsbl), the restrict_accounts_* helpers and
+# define_policy are accepted, so
 # that a configuration written for the original loads, and each is
 # reported once per load as a warning:
 #   [configuration][not-supported] FEATURE: not supported yet
@@ -48,43 +48,6 @@ module Milter
 
         def inspect
           "#<pending #{@name}>"
-        end
-      end
-
-      # DebianDetector.new(configuration, "NAME").detect / .apply(loader)
-      # { |milter| ... } as the original's defaults/PLATFORM.conf use it:
-      # reported, nothing detected, so no milter is defined.
-      class Detector
-        def initialize(_configuration, name, &_block)
-          @name = name
-          PendingFeatures.report("milter auto-detection (#{self.class.name.split('::').last})")
-        end
-
-        attr_reader :name
-
-        def detect
-          nil
-        end
-
-        def detected?
-          false
-        end
-
-        def enabled?
-          false
-        end
-
-        def apply(_loader = nil)
-          nil
-        end
-      end
-
-      # The constants the platform files name, reachable from any
-      # configuration file (the loader includes this module).
-      module Detectors
-        ["DebianDetector", "RedHatDetector", "FreeBSDRCDetector",
-         "PkgsrcRCDetector"].each do |name|
-          const_set(name, Class.new(Detector))
         end
       end
     end
