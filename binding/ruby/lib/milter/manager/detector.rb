@@ -23,20 +23,29 @@ module Milter
     class Detector
       ROOT_VARIABLE = "MILTER_MANAGER_DETECTION_ROOT"
 
-      # One milter found: enabled unless disabled_reasons says why not.
+      # One milter found: enabled when it has a connection spec and
+      # disabled_reasons is empty.
       Detection = Struct.new(:milter_name, :source, :description, :connection_spec,
                              :command, :command_options, :max_tarpit,
                              :disabled_reasons, keyword_init: true) do
         def enabled?
-          disabled_reasons.empty?
+          reasons.empty?
+        end
+
+        def reasons
+          connection_spec ? disabled_reasons : disabled_reasons + ["no connection spec found"]
         end
       end
 
+      # One root for every detector class (kept on Detector itself: a
+      # class's instance variables are not inherited).
       class << self
-        attr_writer :root
+        def root=(path)
+          Detector.instance_variable_set(:@root, path)
+        end
 
         def root
-          @root || ENV[ROOT_VARIABLE] || "/"
+          Detector.instance_variable_get(:@root) || ENV[ROOT_VARIABLE] || "/"
         end
 
         # The path under root of a path on the detected system.
@@ -97,7 +106,7 @@ module Milter
 
       # The short name used in log lines ("debian", "freebsd"...).
       def label
-        self.class.name.split("::").last.sub(/Detector\z/, "").downcase
+        self.class.name.split("::").last.sub(/(?:RC)?Detector\z/, "").downcase
       end
 
       private
@@ -124,14 +133,11 @@ module Milter
           value = @connection_spec_detector.call(self, detection.connection_spec)
           detection.connection_spec = usable_spec("the platform file's detector", value)
         end
-        if detection.connection_spec.nil? && detection.enabled?
-          detection.disabled_reasons << "no connection spec found"
-        end
       end
 
       def log_detections
         @detections.each do |detection|
-          state = detection.enabled? ? "enabled" : "disabled (#{detection.disabled_reasons.join('; ')})"
+          state = detection.enabled? ? "enabled" : "disabled (#{detection.reasons.join('; ')})"
           Log.info("[detector][#{label}][detected] #{detection.milter_name} from " +
                    "#{detection.source}: #{state}, " +
                    "spec #{detection.connection_spec.inspect}, command " +
