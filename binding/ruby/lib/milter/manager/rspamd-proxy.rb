@@ -49,27 +49,60 @@ module Milter
       end
 
       # Runs program configdump --json; its standard output, or nil when
-      # it cannot be run, fails, or takes longer than TIMEOUT seconds
+      # it cannot be run, fails, or takes longer than timeout seconds
       # (then it is killed: loading the configuration must not hang).
-      def configdump(program)
+      # The child is reaped by polling waitpid(WNOHANG): a blocking wait
+      # never returns in the daemon's embedded interpreter, which has no
+      # SIGCHLD handler to wake it.
+      def configdump(program, timeout: TIMEOUT)
         return nil unless File.executable?(program)
-        output = +""
-        IO.popen([program, "configdump", "--json"], err: File::NULL) do |io|
-          deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + TIMEOUT
-          loop do
-            left = deadline - Process.clock_gettime(Process::CLOCK_MONOTONIC)
-            if left <= 0 || !IO.select([io], nil, nil, left)
-              Process.kill(:KILL, io.pid)
-              return nil
-            end
-            chunk = io.read_nonblock(65_536, exception: false)
-            break if chunk.nil?
-            output << chunk unless chunk == :wait_readable
-          end
-        end
-        $?.success? ? output : nil
+        deadline = now + timeout
+        reader, writer = IO.pipe
+        pid = Process.spawn(program, "configdump", "--json",
+                            in: File::NULL, out: writer, err: File::NULL)
+        writer.close
+        output = read_until(reader, deadline)
+        status = reap(pid, deadline)
+        output && status&.success? ? output : nil
       rescue SystemCallError, IOError
         nil
+      ensure
+        reader&.close unless reader&.closed?
+        writer&.close unless writer&.closed?
+      end
+
+      def now
+        Process.clock_gettime(Process::CLOCK_MONOTONIC)
+      end
+
+      # Everything until end of file, or nil at the deadline.
+      def read_until(reader, deadline)
+        output = +""
+        loop do
+          left = deadline - now
+          return nil if left <= 0 || !IO.select([reader], nil, nil, left)
+          chunk = reader.read_nonblock(65_536, exception: false)
+          return output if chunk.nil?
+          output << chunk unless chunk == :wait_readable
+        end
+      end
+
+      # The exit status, or nil when pid was still running at the
+      # deadline (it is killed and reaped then).
+      def reap(pid, deadline)
+        loop do
+          _, status = Process.waitpid2(pid, Process::WNOHANG)
+          return status if status
+          break if now >= deadline
+          sleep(0.005)
+        end
+        Process.kill(:KILL, pid)
+        give_up = now + 2
+        loop do
+          _, status = Process.waitpid2(pid, Process::WNOHANG)
+          return nil if status || now >= give_up
+          sleep(0.005)
+        end
       end
     end
   end
