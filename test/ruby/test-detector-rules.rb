@@ -50,6 +50,16 @@ class TestDetectorRules < Test::Unit::TestCase
   end
 
   data(
+    "comments and blank lines" => ["# c\n\n a \n", ["#"], ["a"]],
+    "joined" => ["a \\\n  b\\\nc\nd\n", ["#"], ["a b c", "d"]],
+    "other comment marks" => ["; c\n# d\ne\n", ["#", ";"], ["e"]],
+    "continued at the end" => ["a \\\n", ["#"], ["a"]],
+  )
+  def test_logical_lines((text, marks, expected))
+    assert_equal(expected, R.logical_lines(text, marks))
+  end
+
+  data(
     "path" => ["/run/x.sock", "unix:/run/x.sock"],
     "blanks" => ["  inet:1@h \n", "inet:1@h"],
     "empty" => ["  ", nil],

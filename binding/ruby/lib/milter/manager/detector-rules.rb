@@ -5,6 +5,7 @@
 #       NAME=VALUE lines of a shell script or a variables file
 #   expand(value, variables, script_name)   $VAR, ${VAR}, ${VAR:-default}
 #   option_value(flags, option)             "-p SPEC" from a flags string
+#   logical_lines(text, comment_marks)      comment lines dropped, "\" joined
 #   normalize_spec(value)                   a usable connection spec or nil
 #   spec_problem(value)                     why a found value is not usable
 #
@@ -120,6 +121,27 @@ module Milter
           return value if value
         end
         nil
+      end
+
+      # The lines of a configuration file, stripped, without blank lines
+      # and lines starting with one of comment_marks, a line ending in
+      # "\" joined (with a blank) to the next.
+      def logical_lines(text, comment_marks = ["#"])
+        lines = []
+        pending = nil
+        text.to_s.each_line do |line|
+          line = line.strip
+          next if pending.nil? && line.start_with?(*comment_marks)
+          line = "#{pending} #{line}" if pending
+          if line.end_with?("\\")
+            pending = line.chomp("\\").rstrip
+          else
+            lines << line unless line.empty?
+            pending = nil
+          end
+        end
+        lines << pending if pending
+        lines
       end
 
       # Blanks stripped; a path becomes "unix:PATH"; "unix:unix:PATH" or

@@ -212,24 +212,26 @@ module Milter
 
       # --- the milters' own configuration files ---
 
-      def clamav_milter_config(path)
+      # klass (a reader of that file's format) on the file, or nil.
+      def config_file(klass, path)
         text = read_file(path)
-        text && ClamAVMilterConfig.new(text)
+        text && klass.new(text)
+      end
+
+      def clamav_milter_config(path)
+        config_file(ClamAVMilterConfig, path)
       end
 
       def opendkim_socket(path)
-        text = read_file(path)
-        text && OpenDKIMConfig.new(text).socket
+        config_file(OpenDKIMConfig, path)&.socket
       end
 
       def milter_greylist_config(path)
-        text = read_file(path)
-        text && MilterGreylistConfig.new(text)
+        config_file(MilterGreylistConfig, path)
       end
 
       def enma_socket(path)
-        text = read_file(path)
-        text && EnmaConfig.new(text).socket
+        config_file(EnmaConfig, path)&.socket
       end
 
       def rspamd_proxy_spec

@@ -23,36 +23,16 @@ module Milter
       def initialize(text)
         @socket = nil
         @max_tarpit = nil
-        statements(text).each { |statement| read_statement(statement) }
+        DetectorRules.logical_lines(text).each { |statement| read_statement(statement) }
       end
 
       private
 
-      # Comment lines dropped, lines ending in "\" joined to the next.
-      def statements(text)
-        joined = []
-        pending = nil
-        text.to_s.each_line do |line|
-          line = line.chomp
-          next if line.lstrip.start_with?("#")
-          line = "#{pending} #{line}" if pending
-          if line.end_with?("\\")
-            pending = line.chomp("\\")
-          else
-            joined << line
-            pending = nil
-          end
-        end
-        joined << pending if pending
-        joined
-      end
-
       def read_statement(statement)
-        words = statement.strip
-        if (match = /\Asocket\s+(?:"([^"]*)"|(\S+))/.match(words))
+        if (match = /\Asocket\s+(?:"([^"]*)"|(\S+))/.match(statement))
           @socket = match[1] || match[2]
-        elsif /\A(?:racl|acl|dacl)\s/.match?(words)
-          words.scan(/\btarpit\s+(\d+[smhdw]?)\b/i) do |(delay)|
+        elsif /\A(?:racl|acl|dacl)\s/.match?(statement)
+          statement.scan(/\btarpit\s+(\d+[smhdw]?)\b/i) do |(delay)|
             seconds = self.class.duration_seconds(delay)
             @max_tarpit = seconds if seconds && (@max_tarpit.nil? || seconds > @max_tarpit)
           end

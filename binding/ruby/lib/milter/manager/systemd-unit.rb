@@ -28,32 +28,13 @@ module Milter
 
       def apply(text)
         section = nil
-        logical_lines(text).each do |line|
+        DetectorRules.logical_lines(text, ["#", ";"]).each do |line|
           if (match = /\A\[(.+)\]\z/.match(line))
             section = match[1]
           elsif (match = /\A([A-Za-z]+)\s*=\s*(.*)\z/.match(line))
             set(section, match[1], match[2].strip)
           end
         end
-      end
-
-      # Comments dropped, lines ending in "\" joined.
-      def logical_lines(text)
-        lines = []
-        pending = nil
-        text.to_s.each_line do |line|
-          line = line.strip
-          next if pending.nil? && (line.start_with?("#") || line.start_with?(";"))
-          line = "#{pending} #{line}" if pending
-          if line.end_with?("\\")
-            pending = line.chomp("\\").rstrip
-          else
-            lines << line unless line.empty?
-            pending = nil
-          end
-        end
-        lines << pending if pending
-        lines
       end
 
       def set(section, key, value)
