@@ -19,6 +19,8 @@ milter_manager_daemon_init (MilterManagerDaemon *daemon)
   daemon->ruby = NULL;
   daemon->settings = NULL;
   daemon->client = NULL;
+  daemon->launcher = NULL;
+  daemon->launcher_pid = 0;
   daemon->default_log_levels = milter_logger_get_levels ();
   daemon->is_root = geteuid () == 0;
   daemon->signal_pipe[0] = daemon->signal_pipe[1] = -1;
@@ -37,6 +39,7 @@ milter_manager_daemon_clear (MilterManagerDaemon *daemon)
   daemon->stop_timer = 0;
   milter_manager_daemon_signals_uninstall (daemon);
   g_clear_object (&daemon->client);
+  g_clear_object (&daemon->launcher);
   g_clear_object (&daemon->configuration);
   g_clear_pointer (&daemon->ruby, milter_manager_ruby_configuration_free);
   g_clear_pointer (&daemon->settings, milter_manager_daemon_settings_free);
@@ -99,6 +102,15 @@ milter_manager_daemon_load (MilterManagerDaemon *daemon,
   g_autofree gchar *error_file = NULL;
 
   memset (loaded, 0, sizeof (*loaded));
+  /* A failed clear is told and the load goes on: the new model is built
+   * afresh anyway, only once-per-load reports may be missing. */
+  if (!milter_manager_ruby_configuration_clear (&local_error)) {
+    if (daemon->ruby)
+      milter_error (0, "[configuration][load][clear][error] %s", local_error->message);
+    else
+      milter_error (0, "[configuration][new][clear][error] %s", local_error->message);
+    g_clear_error (&local_error);
+  }
   if (load (daemon, loaded, &error_file, &local_error))
     return TRUE;
   if (milter_manager_daemon_is_custom_file (error_file))

@@ -55,6 +55,9 @@ typedef struct {
   MilterManagerRubyConfiguration *ruby;
   MilterManagerDaemonSettings *settings;
   MilterClient *client;
+  /* Privilege mode: the process launcher (milter-manager-launcher-fork.c). */
+  MilterManagerLauncher *launcher;
+  GPid launcher_pid;
   /* The levels "default" means: the logger's at start (MILTER_LOG_LEVEL). */
   MilterLogLevelFlags default_log_levels;
   gboolean is_root;
@@ -113,6 +116,18 @@ typedef enum {
 /* Which catalogued start-up row an error of milter_client_run is. */
 MilterManagerStartupFailure milter_manager_startup_failure_classify (const GError *error);
 
+/* milter-manager-launcher-fork.c: the process launcher, forked at
+ * start-up in privilege mode (FALSE: logged, start-up fails); shared
+ * with each loaded configuration; attached once the loop exists. */
+#define MILTER_MANAGER_DAEMON_LAUNCHER_ERROR (milter_manager_daemon_launcher_error_quark ())
+GQuark milter_manager_daemon_launcher_error_quark (void);
+gboolean milter_manager_daemon_fork_launcher (MilterManagerDaemon *daemon, GError **error);
+void milter_manager_daemon_share_launcher (MilterManagerDaemon *daemon,
+                                           const MilterManagerDaemonSettings *settings,
+                                           MilterManagerConfiguration *configuration);
+void milter_manager_daemon_attach_launcher (MilterManagerDaemon *daemon,
+                                            MilterEventLoop *loop);
+
 /* milter-manager-signals.c: handlers before the run (SIGTERM and SIGINT
  * too when stop_signals), the pipe watched once the loop exists. */
 void milter_manager_daemon_signals_prepare (MilterManagerDaemon *daemon,
@@ -120,6 +135,9 @@ void milter_manager_daemon_signals_prepare (MilterManagerDaemon *daemon,
 void milter_manager_daemon_signals_watch (MilterManagerDaemon *daemon,
                                           MilterEventLoop *loop);
 void milter_manager_daemon_signals_uninstall (MilterManagerDaemon *daemon);
+
+/* milter-manager-crash.c: the stack trace into the log on SIGSEGV/SIGABRT. */
+void milter_manager_crash_handler_install (void);
 
 /* milter-manager-stop.c: the graceful stop. */
 #define MILTER_MANAGER_STOP_TIMEOUT 30.0

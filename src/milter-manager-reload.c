@@ -46,6 +46,7 @@ milter_manager_daemon_reload (MilterManagerDaemon *daemon, GError **error)
   if (daemon->client)
     milter_manager_daemon_apply_reloadable (daemon, loaded.settings, loaded.configuration);
 
+  milter_manager_daemon_share_launcher (daemon, loaded.settings, loaded.configuration);
   g_clear_object (&daemon->configuration);
   daemon->configuration = g_steal_pointer (&loaded.configuration);
   g_clear_pointer (&daemon->settings, milter_manager_daemon_settings_free);

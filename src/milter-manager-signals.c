@@ -2,7 +2,9 @@
  * milter-manager-signals - SIGHUP reloads, SIGUSR1 reopens the log file,
  * SIGTERM and SIGINT stop gracefully (configuration.md §5;
  * milter-manager-stop.c). With workers, the client library's master
- * handles SIGTERM and SIGINT itself and SIGHUP is ignored there.
+ * handles SIGTERM and SIGINT itself and passes SIGHUP and SIGUSR1 on to
+ * the workers, each of which watches them here (prepared in its
+ * "worker-started").
  *
  * The handlers are set before the run (prepare), so a signal that comes
  * while the daemon starts is kept; the handler only writes the signal

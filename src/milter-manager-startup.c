@@ -7,9 +7,11 @@
  *   directory, then the custom configuration directory of an effective
  *   user given on the command line) -> load -> --show-config prints the
  *   dump and ends here -> log settings -> RLIMIT_NOFILE from
- *   manager.max_file_descriptors -> the client: listen, PID file (as
+ *   manager.max_file_descriptors -> in security.privilege_mode, fork the
+ *   process launcher (milter-manager-launcher-fork.c) -> the client: listen, PID file (as
  *   root, before the drop), daemonize, switch user and group (root
- *   only; a non-root start keeps its user) -> SIGHUP/SIGUSR1 handlers ->
+ *   only; a non-root start keeps its user) -> SIGHUP/SIGUSR1 handlers
+ *   (and, from the first load on, the crash handler: milter-manager-crash.c) ->
  *   sessions until SIGTERM/SIGINT (a graceful stop, milter-manager-stop.c). The Ruby hooks manager.event_loop_created
  *   run once listening started, manager.maintained at each maintenance
  *   (the client's "maintain", every manager.maintenance_interval
@@ -18,7 +20,10 @@
  * DIAGNOSTICS (log-catalogue.tsv, module manager)
  *   error [manager][configuration][reload][command-line-load-path][error]
  *         the load with a --config-dir failed
+ *   error [manager][reload][custom-load-path][error]
+ *         the load with the effective user's custom directory failed
  *   error failed to find password entry for effective user: NAME
+ *   error failed to get password entry for effective user: NAME: WHY
  *   error failed to create custom configuration directory: DIR: WHY
  *   error failed to change owner and group of configuration directory: DIR: WHY
  *   error failed to get limit for RLIMIT_NOFILE: WHY
@@ -91,38 +96,70 @@ log_startup_failure (const GError *error)
   }
 }
 
+/* The password entry of USER into *entry (strings in *buffer, to be
+ * freed): TRUE when found; FALSE with *lookup_errno 0 when there is no
+ * such user, or the lookup's error (an unreadable /etc/passwd, NSS). */
+static gboolean
+find_password_entry (const gchar *user, struct passwd *entry, gchar **buffer,
+                     gint *lookup_errno)
+{
+  struct passwd *result = NULL;
+  gsize size = 1024;
+  gint rc;
+
+  for (;;) {
+    *buffer = g_malloc (size);
+    rc = getpwnam_r (user, entry, *buffer, size, &result);
+    if (rc != ERANGE || size >= 1024 * 1024)
+      break;
+    g_clear_pointer (buffer, g_free);
+    size *= 4;
+  }
+  /* "Not found" comes back as 0 or as one of these (getpwnam_r(3)). */
+  *lookup_errno = rc == ENOENT || rc == ESRCH || rc == EBADF || rc == EPERM ? 0 : rc;
+  return result != NULL;
+}
+
 /* ~USER/.milter-manager, where the controller will save the custom
  * file: created (0700, owned by the user) when missing, then appended
  * to the load path. Only an effective user known before the load
- * counts (the command line's). */
-static void
+ * counts (the command line's). TRUE when the directory was added. */
+static gboolean
 add_custom_configuration_directory (MilterManagerDaemon *daemon)
 {
   const gchar *user = daemon->command_line.user;
+  struct passwd entry;
+  g_autofree gchar *buffer = NULL;
+  gint lookup_errno;
+
   if (!user || !daemon->is_root)
-    return;
-  struct passwd *entry = getpwnam (user);
-  if (!entry) {
-    milter_error (0, "failed to find password entry for effective user: %s", user);
-    return;
+    return FALSE;
+  if (!find_password_entry (user, &entry, &buffer, &lookup_errno)) {
+    if (lookup_errno)
+      milter_error (0, "failed to get password entry for effective user: %s: %s",
+                    user, g_strerror (lookup_errno));
+    else
+      milter_error (0, "failed to find password entry for effective user: %s", user);
+    return FALSE;
   }
-  g_autofree gchar *directory = g_build_filename (entry->pw_dir, ".milter-manager", NULL);
+  g_autofree gchar *directory = g_build_filename (entry.pw_dir, ".milter-manager", NULL);
   if (!g_file_test (directory, G_FILE_TEST_IS_DIR)) {
     if (g_mkdir (directory, 0700) == -1) {
       milter_error (0, "failed to create custom configuration directory: %s: %s",
                     directory, g_strerror (errno));
-      return;
+      return FALSE;
     }
-    if (chown (directory, entry->pw_uid, entry->pw_gid) == -1) {
+    if (chown (directory, entry.pw_uid, entry.pw_gid) == -1) {
       milter_error (0, "failed to change owner and group of configuration directory: %s: %s",
                     directory, g_strerror (errno));
-      return;
+      return FALSE;
     }
   }
   guint n = g_strv_length (daemon->load_path);
   daemon->load_path = g_renew (gchar *, daemon->load_path, n + 2);
   daemon->load_path[n] = g_steal_pointer (&directory);
   daemon->load_path[n + 1] = NULL;
+  return TRUE;
 }
 
 static void
@@ -166,15 +203,23 @@ on_listen_started (MilterClient *client, gpointer data)
   MilterManagerDaemon *daemon = data;
   MilterEventLoop *loop = milter_client_get_event_loop (client);
   milter_manager_daemon_run_hooks (daemon, MILTER_MANAGER_RUBY_HOOKS_EVENT_LOOP_CREATED);
-  if (milter_client_get_n_workers (client) == 0 && loop) {
+  if (loop)
+    milter_manager_daemon_attach_launcher (daemon, loop);
+  /* A multi-worker master has no loop of its own: it passes SIGHUP and
+   * SIGUSR1 on to its workers, which reload and reopen themselves. */
+  if (milter_client_get_n_workers (client) == 0 && loop)
     milter_manager_daemon_signals_watch (daemon, loop);
-  } else {
-    /* A multi-worker master has no loop of its own to reload in, and
-     * the client library does not pass SIGHUP on to its workers yet:
-     * the signal must not kill it (nor the workers, which inherit this),
-     * so with workers a reload needs a restart for now. */
-    signal (SIGHUP, SIG_IGN);
-  }
+}
+
+/* In each worker: its own configuration, so its own reload and reopen.
+ * SIGTERM and SIGINT stay the client library's (the master stops the
+ * workers). */
+static void
+on_worker_started (MilterClient *client, gpointer data)
+{
+  MilterManagerDaemon *daemon = data;
+  milter_manager_daemon_signals_prepare (daemon, FALSE);
+  milter_manager_daemon_signals_watch (daemon, milter_client_get_event_loop (client));
 }
 
 static gboolean
@@ -213,6 +258,7 @@ configure_client (MilterManagerDaemon *daemon, GError **error)
   g_signal_connect (client, "connection-established",
                     G_CALLBACK (on_connection_established), daemon);
   g_signal_connect (client, "listen-started", G_CALLBACK (on_listen_started), daemon);
+  g_signal_connect (client, "worker-started", G_CALLBACK (on_worker_started), daemon);
   g_signal_connect (client, "maintain", G_CALLBACK (on_maintain), daemon);
   return TRUE;
 }
@@ -239,9 +285,12 @@ milter_manager_daemon_start (MilterManagerDaemon *daemon)
 
   daemon->load_path =
     milter_manager_ruby_configuration_default_load_path (daemon->command_line.config_dir);
-  add_custom_configuration_directory (daemon);
+  gboolean custom_directory = add_custom_configuration_directory (daemon);
   if (!milter_manager_daemon_load (daemon, &loaded, &error)) {
-    if (daemon->command_line.config_dir)
+    /* Which directory the failed load took in, as the original says it. */
+    if (custom_directory)
+      milter_error (0, "[manager][reload][custom-load-path][error] %s", error->message);
+    else if (daemon->command_line.config_dir)
       milter_error (0, "[manager][configuration][reload][command-line-load-path][error] %s",
                     error->message);
     return fail (error);
@@ -257,10 +306,16 @@ milter_manager_daemon_start (MilterManagerDaemon *daemon)
   daemon->configuration = g_steal_pointer (&loaded.configuration);
   daemon->settings = g_steal_pointer (&loaded.settings);
   daemon->ruby = g_steal_pointer (&loaded.ruby);
+  /* After the load: Ruby's start-up sets a SIGSEGV handler of its own. */
+  milter_manager_crash_handler_install ();
   if (!milter_manager_daemon_apply_log (daemon, daemon->settings, &error))
     return fail (error);
 
   set_file_descriptor_limit (daemon->settings->max_file_descriptors);
+  /* Before the MTA socket and the privilege drop: the launcher keeps
+   * the identity the daemon started with (launcher.md §1). */
+  if (!milter_manager_daemon_fork_launcher (daemon, &error))
+    return fail (error);
   if (!configure_client (daemon, &error))
     return fail (error);
   if (!milter_client_run (daemon->client, &error)) {

@@ -9,6 +9,7 @@
 
 #include "binding/ruby/milter-manager-ruby-configuration.h"
 #include "binding/ruby/milter-manager-ruby-private.h"
+#include <milter/core/milter-logger.h>
 
 struct _MilterManagerRubyConfiguration {
   VALUE model;
@@ -168,11 +169,40 @@ milter_manager_ruby_configuration_to_variant (MilterManagerRubyConfiguration *co
   return g_variant_ref_sink (milter_manager_ruby_value_to_variant (data));
 }
 
+/* nil or MESSAGE (embedded.rb's clear and dispose) into error. */
+static gboolean
+clear_succeeded (VALUE problem, GError **error)
+{
+  if (NIL_P (problem))
+    return TRUE;
+  g_set_error (error, MILTER_MANAGER_RUBY_ERROR, MILTER_MANAGER_RUBY_ERROR_RUBY,
+               "%.*s", (int) RSTRING_LEN (problem), RSTRING_PTR (problem));
+  return FALSE;
+}
+
+gboolean
+milter_manager_ruby_configuration_clear (GError **error)
+{
+  VALUE problem;
+  if (!milter_manager_ruby_init (error) ||
+      !milter_manager_ruby_call (milter_manager_ruby_embedded_module (), "clear",
+                                 &problem, error, 0))
+    return FALSE;
+  return clear_succeeded (problem, error);
+}
+
 void
 milter_manager_ruby_configuration_free (MilterManagerRubyConfiguration *configuration)
 {
+  g_autoptr (GError) error = NULL;
+  VALUE problem;
+
   if (!configuration)
     return;
+  if (!milter_manager_ruby_call (milter_manager_ruby_embedded_module (), "dispose",
+                                 &problem, &error, 1, configuration->model) ||
+      !clear_succeeded (problem, &error))
+    milter_error (0, "[configuration][dispose][clear][error] %s", error->message);
   rb_gc_unregister_address (&configuration->model);
   g_free (configuration);
 }

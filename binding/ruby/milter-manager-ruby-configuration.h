@@ -12,6 +12,7 @@
  *   gchar *text = milter_manager_ruby_configuration_dump (configuration, &error);
  *   GVariant *model = milter_manager_ruby_configuration_to_variant (configuration, &error);
  *   milter_manager_ruby_configuration_free (configuration);
+ *   milter_manager_ruby_configuration_clear (&error);   before each load
  *
  * DESCRIPTION
  *   milter_manager_ruby_init starts the interpreter once per process (it
@@ -39,7 +40,13 @@
  *   floats "d", booleans "b", arrays "av", hashes "a{sv}". This is the
  *   entry point for copying the model into the C configuration and eggs.
  *
+ *   free disposes of the model: what it holds outside itself (the
+ *   database connection of database.setup) is released.
+ *
  * DIAGNOSTICS
+ *   [configuration][clear][custom][error] MESSAGE: the Ruby side of a
+ *   clear or a dispose failed; [configuration][dispose][clear][error]
+ *   MESSAGE: a dispose failed (free goes on).
  *   MILTER_MANAGER_RUBY_ERROR: INIT (interpreter or library could not be
  *   started), CONFIGURATION (the files are wrong; the message starts with
  *   "FILE:LINE: " when the place is known, and file/line are returned
@@ -71,6 +78,11 @@ gchar **milter_manager_ruby_configuration_build_load_path (const gchar *config_d
                                                            const gchar *builtin_dir);
 /* The same with $MILTER_MANAGER_CONFIG_DIR and <sysconfdir>/milter-manager. */
 gchar **milter_manager_ruby_configuration_default_load_path (const gchar *config_dir);
+
+/* Before a load: the Ruby-wide state of the previous load is reset
+ * (embedded.rb). A failure is logged as
+ * [configuration][clear][custom][error]; the caller logs its own row. */
+gboolean milter_manager_ruby_configuration_clear (GError **error);
 
 /* error_file (free it) and error_line may be NULL; they are set only
  * when a CONFIGURATION error names a file. */

@@ -93,6 +93,7 @@ struct _MilterClient {
 G_GNUC_INTERNAL void _milter_client_emit_connection_established (MilterClient *self,
                                                                  MilterClientContext *context);
 G_GNUC_INTERNAL void _milter_client_emit_listen_started (MilterClient *self);
+G_GNUC_INTERNAL void _milter_client_emit_worker_started (MilterClient *self);
 G_GNUC_INTERNAL void _milter_client_emit_maintain (MilterClient *self);
 
 /* milter-client-listener.c */

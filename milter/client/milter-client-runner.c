@@ -274,6 +274,7 @@ milter_client_run_worker (MilterClient *client, gint listen_fd, GError **error)
   } else {
     client->listen_fd = listen_fd;
     client->nodelay_fd = -1;  /* another listener: learn again */
+    _milter_client_emit_worker_started (client);
     success = run_accept_loop (client, &local_error);
     /* The descriptor is the caller's (or the master's): do not close it. */
     client->listen_fd = -1;

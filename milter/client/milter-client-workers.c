@@ -12,7 +12,10 @@
  *   restarted (after a second if it lived less than a second, so a worker
  *   that cannot start does not make the master spin); SIGTERM or SIGINT
  *   stops the workers (SIGTERM, then SIGKILL after 10 s) and the master
- *   removes the socket file and the PID file.
+ *   removes the socket file and the PID file. SIGHUP and SIGUSR1 are
+ *   passed on to every live worker (a reload, a log reopen: the workers
+ *   hold the configuration and the log files); a worker ignores them
+ *   until its owner installs handlers in "worker-started".
  *
  *   The master deliberately runs no event loop and starts no thread:
  *   workers are forked, not executed, and a fork of a threaded process
@@ -52,6 +55,8 @@ typedef struct {
 
 static gint master_pipe_write_fd = -1;
 static volatile sig_atomic_t master_stop_requested;
+static volatile sig_atomic_t master_hup_requested;
+static volatile sig_atomic_t master_usr1_requested;
 
 static void
 on_master_signal (gint signal_number)
@@ -61,13 +66,17 @@ on_master_signal (gint signal_number)
 
   if (signal_number == SIGTERM || signal_number == SIGINT)
     master_stop_requested = 1;
+  else if (signal_number == SIGHUP)
+    master_hup_requested = 1;
+  else if (signal_number == SIGUSR1)
+    master_usr1_requested = 1;
   if (write (master_pipe_write_fd, &byte, 1) == -1) {
     /* A full pipe already holds a wake-up. */
   }
   errno = saved_errno;
 }
 
-static const gint master_signals[] = { SIGTERM, SIGINT, SIGCHLD };
+static const gint master_signals[] = { SIGTERM, SIGINT, SIGCHLD, SIGHUP, SIGUSR1 };
 
 static pid_t
 spawn_worker (MilterClient *self, gint pipe_fds[2], Worker *workers,
@@ -85,6 +94,10 @@ spawn_worker (MilterClient *self, gint pipe_fds[2], Worker *workers,
 
     for (guint i = 0; i < G_N_ELEMENTS (master_signals); i++)
       signal (master_signals[i], SIG_DFL);
+    /* Until the owner's "worker-started" handler says otherwise, a
+     * passed-on reload or reopen must not kill the worker. */
+    signal (SIGHUP, SIG_IGN);
+    signal (SIGUSR1, SIG_IGN);
     close (pipe_fds[0]);
     close (pipe_fds[1]);
     g_free (workers);
@@ -149,6 +162,29 @@ stop_workers (Worker *workers, guint n_workers, gint pipe_fd)
   }
 }
 
+/* Passes a SIGHUP or SIGUSR1 the master got on to every live worker. */
+static void
+forward_signals (const Worker *workers, guint n_workers)
+{
+  gint forward[2];
+  guint n = 0;
+
+  if (master_hup_requested) {
+    master_hup_requested = 0;
+    forward[n++] = SIGHUP;
+  }
+  if (master_usr1_requested) {
+    master_usr1_requested = 0;
+    forward[n++] = SIGUSR1;
+  }
+  for (guint j = 0; j < n; j++) {
+    for (guint i = 0; i < n_workers; i++) {
+      if (workers[i].pid > 0)
+        kill (workers[i].pid, forward[j]);
+    }
+  }
+}
+
 /* Reaps dead workers and schedules their restart. */
 static void
 reap_workers (Worker *workers, guint n_workers)
@@ -190,6 +226,7 @@ run_workers (MilterClient *self, GError **error)
   }
   master_pipe_write_fd = pipe_fds[1];
   master_stop_requested = 0;
+  master_hup_requested = master_usr1_requested = 0;
   memset (&action, 0, sizeof (action));
   action.sa_handler = on_master_signal;
   action.sa_flags = SA_NOCLDSTOP;
@@ -230,6 +267,7 @@ run_workers (MilterClient *self, GError **error)
     wait_for_signal (pipe_fds[0], next == G_MAXINT64 ? -1 :
                      (gint) MAX (1, (next - now) / 1000));
     reap_workers (workers, n_workers);
+    forward_signals (workers, n_workers);
   }
 
   stop_workers (workers, n_workers, pipe_fds[0]);

@@ -35,6 +35,7 @@ enum {
   SIGNAL_CONNECTION_ESTABLISHED,
   SIGNAL_LISTEN_STARTED,
   SIGNAL_MAINTAIN,
+  SIGNAL_WORKER_STARTED,
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
@@ -122,6 +123,9 @@ milter_client_class_init (MilterClientClass *klass)
   signals[SIGNAL_LISTEN_STARTED] =
     g_signal_new ("listen-started", MILTER_TYPE_CLIENT, G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_WORKER_STARTED] =
+    g_signal_new ("worker-started", MILTER_TYPE_CLIENT, G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 0);
   signals[SIGNAL_MAINTAIN] =
     g_signal_new_class_handler ("maintain", MILTER_TYPE_CLIENT,
                                 G_SIGNAL_RUN_LAST,
@@ -164,6 +168,12 @@ void
 _milter_client_emit_listen_started (MilterClient *self)
 {
   g_signal_emit (self, signals[SIGNAL_LISTEN_STARTED], 0);
+}
+
+void
+_milter_client_emit_worker_started (MilterClient *self)
+{
+  g_signal_emit (self, signals[SIGNAL_WORKER_STARTED], 0);
 }
 
 void

@@ -28,7 +28,9 @@
  *   accepts; each session runs in a pool thread with its own event loop,
  *   so handlers then run in that thread). With n-workers > 0, run() is a
  *   master that forks that many worker processes sharing the listening
- *   socket, restarts a worker that dies, and stops them on SIGTERM/SIGINT.
+ *   socket, restarts a worker that dies, stops them on SIGTERM/SIGINT, and
+ *   passes SIGHUP and SIGUSR1 on to them (a worker ignores both until its
+ *   owner installs handlers in "worker-started").
  *   SIGTERM and SIGINT end run() cleanly (socket file and PID file
  *   removed, each only while still ours: the socket we bound, the file
  *   holding our PID) when handle-signals is on (the default).
@@ -47,6 +49,9 @@
  *     starts; connect handlers to context here. In the multi-thread runner
  *     this is emitted in the session's thread.
  *   "listen-started" (): the socket is listening (milter_client_get_listen_fd).
+ *   "worker-started" (): in a worker process of a multi-worker master, its
+ *     event loop exists (milter_client_get_event_loop) and accepting is
+ *     about to start.
  *   "maintain" (): periodic maintenance, in the accepting thread.
  *
  * DIAGNOSTICS

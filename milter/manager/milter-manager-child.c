@@ -7,10 +7,12 @@
 
 #include <milter/core/milter-logger.h>
 #include <milter/manager/milter-manager-child.h>
+#include <milter/manager/milter-manager-configuration.h>
 #include <milter/manager/milter-manager-reply-rules.h>
 
 typedef enum {
   CHILD_CONNECTING,
+  CHILD_LAUNCHING,     /* waiting for the launcher before the one retry */
   CHILD_NEGOTIATING,
   CHILD_ALIVE,
   CHILD_QUITTING,
@@ -27,6 +29,8 @@ struct _MilterManagerChild {
   gboolean retried;
   const MilterManagerChildCallbacks *callbacks;
   gpointer user_data;
+  MilterManagerLauncher *launcher;
+  guint launch_id;
 
   ChildPhase phase;
   MilterOption offer;
@@ -90,10 +94,19 @@ log_end (MilterManagerChild *child)
 }
 
 static void
+cancel_launch (MilterManagerChild *child)
+{
+  if (child->launch_id)
+    milter_manager_launcher_cancel (child->launcher, child->launch_id);
+  child->launch_id = 0;
+}
+
+static void
 go_out (MilterManagerChild *child)
 {
   child->phase = CHILD_OUT;
   child->waiting = FALSE;
+  cancel_launch (child);
   if (child->retry_id) {
     milter_event_loop_remove (child->loop, child->retry_id);
     child->retry_id = 0;
@@ -135,7 +148,7 @@ fail (MilterManagerChild *child, const gchar *message)
     milter_error (child->session_id,
                   "[children][timeout][end-of-message][%s][%s] [%" G_GUINT64_FORMAT "] %s",
                   state, fallback_name (child), child_tag (child), name);
-  } else if (child->phase == CHILD_CONNECTING) {
+  } else if (child->phase == CHILD_CONNECTING || child->phase == CHILD_LAUNCHING) {
     milter_error (child->session_id,
                   "[children][error][connection] [%" G_GUINT64_FORMAT "] %s: %s",
                   child_tag (child), message, name);
@@ -390,11 +403,32 @@ retry_cb (gpointer user_data)
 }
 
 static void
+log_connection_error (MilterManagerChild *child, const gchar *message)
+{
+  milter_error (child->session_id,
+                "[children][error][connection] [%" G_GUINT64_FORMAT "] %s: %s",
+                child_tag (child), message,
+                milter_manager_egg_get_name (child->egg));
+}
+
+static gboolean start_launch (MilterManagerChild *child);
+
+static void
 on_error (MilterServerContext *context, GError *error, gpointer user_data)
 {
   MilterManagerChild *child = user_data;
 
   (void) context;
+  /* A connect that failed in the loop (TCP): the launcher may start it. */
+  if (child->phase == CHILD_CONNECTING && !child->timeout_kind &&
+      !child->retried) {
+    log_connection_error (child, error ? error->message : "error");
+    if (start_launch (child))
+      return;
+    go_out (child);
+    child->callbacks->failed (child, child->user_data);
+    return;
+  }
   /* A close while it owed a reply shows as its fallback in [milter][end]
    * (manager-behaviour.md §8); other errors keep its last own status. */
   if (child->waiting && child->phase == CHILD_ALIVE &&
@@ -410,6 +444,9 @@ on_finished (MilterServerContext *context, gpointer user_data)
   MilterManagerChild *child = user_data;
 
   (void) context;
+  /* The failed connect's context ends while the launch is awaited. */
+  if (child->phase == CHILD_LAUNCHING)
+    return;
   if (child->phase == CHILD_QUITTING) {
     child->phase = CHILD_OUT;
     log_end (child);
@@ -521,6 +558,8 @@ child_context_init (MilterManagerChildContext *context)
 
 /* ---- public ----------------------------------------------------------- */
 
+static void new_context (MilterManagerChild *child);
+
 MilterManagerChild *
 milter_manager_child_new (MilterManagerEgg *egg,
                           MilterEventLoop *loop,
@@ -530,7 +569,6 @@ milter_manager_child_new (MilterManagerEgg *egg,
                           gpointer user_data)
 {
   MilterManagerChild *child = g_new0 (MilterManagerChild, 1);
-  MilterServerContext *context;
 
   child->egg = g_object_ref (egg);
   child->loop = g_object_ref (loop);
@@ -540,6 +578,17 @@ milter_manager_child_new (MilterManagerEgg *egg,
   child->user_data = user_data;
   child->last_state = MILTER_SERVER_STATE_START;
   child->last_status = MILTER_STATUS_NOT_CHANGE;
+
+  new_context (child);
+  return child;
+}
+
+static void
+new_context (MilterManagerChild *child)
+{
+  MilterManagerEgg *egg = child->egg;
+  MilterEventLoop *loop = child->loop;
+  MilterServerContext *context;
 
   context = child->context =
     g_object_new (CHILD_TYPE_CONTEXT, "name", milter_manager_egg_get_name (egg),
@@ -557,8 +606,76 @@ milter_manager_child_new (MilterManagerEgg *egg,
     milter_manager_egg_get_reading_timeout (egg));
   milter_server_context_set_end_of_message_timeout (context,
     milter_manager_egg_get_end_of_message_timeout (egg));
+}
 
-  return child;
+static void
+drop_context (MilterManagerChild *child)
+{
+  CHILD_CONTEXT (child->context)->child = NULL;
+  milter_server_context_set_events (child->context, NULL, NULL);
+  if (!milter_agent_is_shut_down (MILTER_AGENT (child->context)))
+    milter_agent_shutdown (MILTER_AGENT (child->context));
+  g_clear_object (&child->context);
+}
+
+/* ---- the launch before the retry (launcher.md §2, defect 3: exactly one
+ * retry after a launch request) -------------------------------------------- */
+
+static void
+on_launched (gboolean ready, const gchar *message, gpointer user_data)
+{
+  MilterManagerChild *child = user_data;
+  g_autoptr (GError) error = NULL;
+  const gchar *spec = milter_manager_egg_get_connection_spec (child->egg);
+
+  child->launch_id = 0;
+  if (!ready) {
+    g_autofree gchar *reason = g_strdup_printf ("not launched: %s", message);
+    fail (child, reason);
+    return;
+  }
+  /* A context whose connect failed in the loop has ended: a new one. */
+  if (milter_agent_is_shut_down (MILTER_AGENT (child->context))) {
+    drop_context (child);
+    new_context (child);
+  }
+  child->phase = CHILD_CONNECTING;
+  if (!milter_server_context_set_connection_spec (child->context, spec, &error) ||
+      !milter_server_context_establish_connection (child->context, &error))
+    fail (child, error->message);
+}
+
+/* TRUE when a launch is awaited (one retry follows). */
+static gboolean
+start_launch (MilterManagerChild *child)
+{
+  const gchar *name = milter_manager_egg_get_name (child->egg);
+  gdouble bound = child->retry_interval > 0 ? child->retry_interval :
+    MILTER_MANAGER_CONFIGURATION_DEFAULT_CONNECTION_RETRY_INTERVAL;
+
+  if (!child->launcher)
+    return FALSE;
+  if (!milter_manager_egg_get_command (child->egg)) {
+    milter_debug (child->session_id,
+                  "[children][start-child][skip] [%" G_GUINT64_FORMAT "] %s: command isn't set",
+                  child_tag (child), name);
+    return FALSE;
+  }
+  if (!milter_manager_launcher_is_available (child->launcher)) {
+    milter_debug (child->session_id,
+                  "[children][start-child][skip] [%" G_GUINT64_FORMAT "] %s: launcher isn't available",
+                  child_tag (child), name);
+    return FALSE;
+  }
+  bound = MIN (bound, milter_manager_egg_get_connection_timeout (child->egg));
+  child->launch_id = milter_manager_launcher_launch (child->launcher, child->egg,
+                                                     child->session_id, bound,
+                                                     on_launched, child);
+  if (!child->launch_id)
+    return FALSE;
+  child->retried = TRUE;
+  child->phase = CHILD_LAUNCHING;
+  return TRUE;
 }
 
 gboolean
@@ -573,10 +690,9 @@ milter_manager_child_start (MilterManagerChild *child,
   if (milter_server_context_set_connection_spec (child->context, spec, &error) &&
       milter_server_context_establish_connection (child->context, &error))
     return TRUE;
-  milter_error (child->session_id,
-                "[children][error][connection] [%" G_GUINT64_FORMAT "] %s: %s",
-                child_tag (child), error->message,
-                milter_manager_egg_get_name (child->egg));
+  log_connection_error (child, error->message);
+  if (!child->retried && start_launch (child))
+    return TRUE;
   if (!child->retried && child->retry_interval > 0) {
     /* One more attempt, as the original does, but after a configurable
      * delay (D19). */
@@ -597,12 +713,10 @@ milter_manager_child_free (MilterManagerChild *child)
     return;
   if (child->retry_id)
     milter_event_loop_remove (child->loop, child->retry_id);
-  CHILD_CONTEXT (child->context)->child = NULL;
-  milter_server_context_set_events (child->context, NULL, NULL);
-  if (!milter_agent_is_shut_down (MILTER_AGENT (child->context)))
-    milter_agent_shutdown (MILTER_AGENT (child->context));
+  cancel_launch (child);
   log_end (child);
-  g_object_unref (child->context);
+  drop_context (child);
+  g_clear_object (&child->launcher);
   g_object_unref (child->loop);
   g_object_unref (child->egg);
   g_clear_pointer (&child->requests, milter_macros_requests_free);
@@ -666,7 +780,18 @@ milter_manager_child_is_alive (MilterManagerChild *child)
 gboolean
 milter_manager_child_is_negotiating (MilterManagerChild *child)
 {
-  return child->phase == CHILD_CONNECTING || child->phase == CHILD_NEGOTIATING;
+  return child->phase == CHILD_CONNECTING || child->phase == CHILD_LAUNCHING ||
+         child->phase == CHILD_NEGOTIATING;
+}
+
+void
+milter_manager_child_set_launcher (MilterManagerChild *child,
+                                   MilterManagerLauncher *launcher)
+{
+  if (launcher)
+    g_object_ref (launcher);
+  g_clear_object (&child->launcher);
+  child->launcher = launcher;
 }
 
 gboolean

@@ -37,7 +37,12 @@
  *   write to its reply.
  *
  *   A connect that fails at once is retried once after the
- *   configuration's connection_retry_interval (D19).
+ *   configuration's connection_retry_interval (D19). With a launcher
+ *   (privilege mode) and an egg with a command, a connect that fails -
+ *   at once or in the loop - asks the launcher to start the milter
+ *   instead, and the one retry comes when the launcher says so
+ *   (milter-manager-launcher.h); meanwhile the child still counts as
+ *   negotiating. A launch that failed fails the child with the reason.
  *
  * DIAGNOSTICS
  *   Everything asynchronous is reported through "failed"; calls on the
@@ -51,6 +56,7 @@
 #include <milter/core/milter-event-loop.h>
 #include <milter/server/milter-server-context.h>
 #include <milter/manager/milter-manager-egg.h>
+#include <milter/manager/milter-manager-launcher.h>
 
 G_BEGIN_DECLS
 
@@ -135,5 +141,9 @@ void milter_manager_child_abort (MilterManagerChild *child);
 void milter_manager_child_quit (MilterManagerChild *child);
 /* Out of the session without quit (negotiation fallback, failures). */
 void milter_manager_child_drop (MilterManagerChild *child);
+
+/* The daemon's launcher (NULL: none); set before start(). */
+void milter_manager_child_set_launcher (MilterManagerChild *child,
+                                        MilterManagerLauncher *launcher);
 
 G_END_DECLS

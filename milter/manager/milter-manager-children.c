@@ -214,6 +214,8 @@ hatch (MilterManagerChildren *children)
     slot->child = milter_manager_child_new (egg, children->loop,
                                             children->session_id, retry,
                                             &child_callbacks, slot);
+    milter_manager_child_set_launcher (slot->child,
+      milter_manager_configuration_get_launcher (children->configuration));
     g_ptr_array_add (children->slots, slot);
   }
 }
@@ -243,7 +245,16 @@ slot_negotiated (MilterManagerChild *child, gpointer user_data)
 {
   MilterManagerSlot *slot = user_data;
 
-  (void) child;
+  /* Children start only inside a negotiation and a child that misses it
+   * is dropped; a negotiate reply outside one is a bug of ours: told,
+   * and the child is not taken in. */
+  if (!slot->children->negotiating) {
+    milter_error (slot->children->session_id,
+                  "[children][error][negotiate][not-started] %s: "
+                  "negotiate reply while no negotiation is in progress",
+                  milter_manager_child_get_name (child));
+    return;
+  }
   slot->in_connection = TRUE;
   finish_negotiation (slot->children);
 }

@@ -31,6 +31,8 @@ struct _MilterManagerConfiguration {
   gdouble negotiation_timeout;
   GPtrArray *eggs;  /* of MilterManagerEgg *, owned */
   GPtrArray *checkers;  /* of Checker *, owned */
+  /* The daemon's, in privilege mode; not an item: clear() keeps it. */
+  MilterManagerLauncher *launcher;
 };
 
 typedef struct {
@@ -90,6 +92,7 @@ finalize (GObject *object)
   g_free (configuration->temporary_directory);
   g_ptr_array_unref (configuration->eggs);
   g_ptr_array_unref (configuration->checkers);
+  g_clear_object (&configuration->launcher);
   G_OBJECT_CLASS (milter_manager_configuration_parent_class)->finalize (object);
 }
 
@@ -356,4 +359,20 @@ GPtrArray *
 milter_manager_configuration_get_eggs (MilterManagerConfiguration *configuration)
 {
   return configuration->eggs;
+}
+
+void
+milter_manager_configuration_set_launcher (MilterManagerConfiguration *configuration,
+                                           MilterManagerLauncher *launcher)
+{
+  if (launcher)
+    g_object_ref (launcher);
+  g_clear_object (&configuration->launcher);
+  configuration->launcher = launcher;
+}
+
+MilterManagerLauncher *
+milter_manager_configuration_get_launcher (MilterManagerConfiguration *configuration)
+{
+  return configuration->launcher;
 }

@@ -66,6 +66,7 @@
 #include <milter/client/milter-client-context.h>
 #include <milter/core/milter-status.h>
 #include <milter/manager/milter-manager-egg.h>
+#include <milter/manager/milter-manager-launcher.h>
 
 G_BEGIN_DECLS
 
@@ -144,5 +145,12 @@ MilterManagerEgg *milter_manager_configuration_find_egg (MilterManagerConfigurat
                                                          const gchar *name);
 /* (transfer none) (element-type MilterManagerEgg): in driving order. */
 GPtrArray *milter_manager_configuration_get_eggs (MilterManagerConfiguration *configuration);
+
+/* The launcher sessions ask to start a child that cannot be connected
+ * (milter-manager-launcher.h); NULL (the default) when privilege mode
+ * is off. Takes a reference; not reset by clear(). */
+void milter_manager_configuration_set_launcher (MilterManagerConfiguration *configuration,
+                                                MilterManagerLauncher *launcher);
+MilterManagerLauncher *milter_manager_configuration_get_launcher (MilterManagerConfiguration *configuration);
 
 G_END_DECLS

@@ -39,7 +39,9 @@ typedef enum {
   /* The message store's temporary body file: create, write, read. */
   MILTER_MANAGER_ERROR_BODY_OPEN,
   MILTER_MANAGER_ERROR_BODY_WRITE,
-  MILTER_MANAGER_ERROR_BODY_READ
+  MILTER_MANAGER_ERROR_BODY_READ,
+  /* A DNS blocklist query could not be sent or its answer decoded. */
+  MILTER_MANAGER_ERROR_DNS
 } MilterManagerError;
 
 G_END_DECLS

@@ -5,7 +5,9 @@
  * configuration and settings and logs why (a log file that cannot be
  * opened too); the command line stays over
  * the files after every reload; the log level follows the file (a
- * removed log.level line goes back to the default).
+ * removed log.level line goes back to the default); a failing clear
+ * (before a load) or dispose (of a replaced model) is logged and the
+ * reload goes on.
  */
 #include "config.h"
 
@@ -43,8 +45,9 @@ start (Fixture *fixture, const gchar *arguments)
   fixture->daemon.load_path = g_new0 (gchar *, 2);
   fixture->daemon.load_path[0] = g_strdup (fixture->dir);
   g_autoptr (GError) error = NULL;
-  g_assert_true (milter_manager_daemon_reload (&fixture->daemon, &error));
+  gboolean reloaded = milter_manager_daemon_reload (&fixture->daemon, &error);
   g_assert_no_error (error);
+  g_assert_true (reloaded);
 }
 
 static void
@@ -183,6 +186,92 @@ test_log_level_follows_file (Fixture *fixture, gconstpointer data)
   g_assert_cmphex (milter_logger_get_levels (), !=, MILTER_LOG_LEVEL_ERROR);
 }
 
+/* Configuration files can reach into the Ruby library; these break (and
+ * then mend) the two steps around a load, the only way a clear fails. */
+#define BREAK_RESET \
+  "module Milter::Manager::PendingFeatures\n" \
+  "  class << self\n" \
+  "    alias_method :reset_unbroken, :reset unless method_defined?(:reset_unbroken)\n" \
+  "    def reset; raise 'no reset'; end\n" \
+  "  end\nend\n"
+#define MEND_RESET \
+  "module Milter::Manager::PendingFeatures\n" \
+  "  class << self\n    def reset; reset_unbroken; end\n  end\nend\n"
+#define BREAK_RELEASE \
+  "class Milter::Manager::DatabaseSection\n" \
+  "  alias_method :release_unbroken, :release unless method_defined?(:release_unbroken)\n" \
+  "  def release; raise 'no release'; end\nend\n"
+#define MEND_RELEASE \
+  "class Milter::Manager::DatabaseSection\n  def release; release_unbroken; end\nend\n"
+
+static void
+assert_reloads (Fixture *fixture)
+{
+  g_autoptr (GError) error = NULL;
+  g_assert_true (milter_manager_daemon_reload (&fixture->daemon, &error));
+  g_assert_no_error (error);
+}
+
+/* A clear that fails is logged (the Ruby side's row, then the phase's)
+ * and the load goes on. */
+static void
+test_clear_errors (Fixture *fixture, gconstpointer data)
+{
+  (void) data;
+  g_autoptr (MilterTestLogCapture) capture = milter_test_log_capture_start (MILTER_LOG_LEVEL_ALL);
+  write_conf (fixture, "log.use_syslog = false\n" BREAK_RESET MILTER ("a"));
+  start (fixture, "");
+  g_assert_cmpuint (milter_test_log_capture_count (capture, MILTER_LOG_LEVEL_ERROR,
+                                                   "[configuration]"), ==, 0);
+
+  write_conf (fixture, "log.use_syslog = false\n" BREAK_RESET MILTER ("b"));
+  assert_reloads (fixture);
+  g_assert_cmpstr (first_egg_name (fixture->daemon.configuration), ==, "b");
+  milter_test_assert_logged (capture, MILTER_LOG_LEVEL_ERROR, 0,
+                             "[configuration][clear][custom][error] no reset (RuntimeError)");
+  milter_test_assert_logged (capture, MILTER_LOG_LEVEL_ERROR, 0,
+                             "[configuration][load][clear][error] no reset (RuntimeError)");
+
+  /* A daemon's first load: the clear on creation. */
+  milter_test_log_capture_clear (capture);
+  milter_manager_daemon_clear (&fixture->daemon);
+  write_conf (fixture, "log.use_syslog = false\n" MEND_RESET MILTER ("c"));
+  start (fixture, "");
+  milter_test_assert_logged (capture, MILTER_LOG_LEVEL_ERROR, 0,
+                             "[configuration][new][clear][error] no reset (RuntimeError)");
+  g_assert_cmpstr (first_egg_name (fixture->daemon.configuration), ==, "c");
+
+  /* Mended by that load: the next clear succeeds. */
+  milter_test_log_capture_clear (capture);
+  assert_reloads (fixture);
+  g_assert_cmpuint (milter_test_log_capture_count (capture, MILTER_LOG_LEVEL_ERROR,
+                                                   "[configuration]"), ==, 0);
+}
+
+/* The model a reload replaces is disposed of; a failure there is logged. */
+static void
+test_dispose_error (Fixture *fixture, gconstpointer data)
+{
+  (void) data;
+  g_autoptr (MilterTestLogCapture) capture = milter_test_log_capture_start (MILTER_LOG_LEVEL_ALL);
+  write_conf (fixture, "log.use_syslog = false\n" BREAK_RELEASE MILTER ("a"));
+  start (fixture, "");
+  write_conf (fixture, "log.use_syslog = false\n" MEND_RELEASE MILTER ("b"));
+  assert_reloads (fixture);
+  /* Mended only once the second model's file ran, so the first one's
+   * dispose after the swap... */
+  milter_test_log_capture_clear (capture);
+  write_conf (fixture, "log.use_syslog = false\n" BREAK_RELEASE MILTER ("c"));
+  assert_reloads (fixture);
+  milter_test_assert_logged (capture, MILTER_LOG_LEVEL_ERROR, 0,
+                             "[configuration][clear][custom][error] no release (RuntimeError)");
+  milter_test_assert_logged (capture, MILTER_LOG_LEVEL_ERROR, 0,
+                             "[configuration][dispose][clear][error] no release (RuntimeError)");
+  g_assert_cmpstr (first_egg_name (fixture->daemon.configuration), ==, "c");
+  write_conf (fixture, "log.use_syslog = false\n" MEND_RELEASE);
+  assert_reloads (fixture);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -199,5 +288,9 @@ main (int argc, char **argv)
               test_command_line_stays, teardown);
   g_test_add ("/daemon/reload/log-level-follows-file", Fixture, NULL, setup,
               test_log_level_follows_file, teardown);
+  g_test_add ("/daemon/reload/clear-errors", Fixture, NULL, setup,
+              test_clear_errors, teardown);
+  g_test_add ("/daemon/reload/dispose-error", Fixture, NULL, setup,
+              test_dispose_error, teardown);
   return g_test_run ();
 }

@@ -28,14 +28,9 @@
 static void
 write_seed (const gchar *directory, const gchar *kind, GByteArray *packets)
 {
-  g_autofree gchar *name = g_strdup_printf ("command-%s", kind);
-  g_autofree gchar *path = g_build_filename (directory, name, NULL);
-  g_autoptr (GError) error = NULL;
+  g_autofree gchar *file_name = g_strdup_printf ("command-%s", kind);
 
-  if (!g_file_set_contents (path, (const gchar *) packets->data,
-                            (gssize) packets->len, &error))
-    g_warning ("cannot write seed %s: %s", path, error->message);
-  g_byte_array_set_size (packets, 0);
+  milter_fuzz_write_seed (directory, file_name, packets);
 }
 
 static void

@@ -28,14 +28,9 @@
 static void
 write_seed (const gchar *directory, const gchar *name, GByteArray *buffer)
 {
-  g_autofree gchar *basename = g_strdup_printf ("reply-%s.bin", name);
-  g_autofree gchar *path = g_build_filename (directory, basename, NULL);
-  g_autoptr (GError) error = NULL;
+  g_autofree gchar *file_name = g_strdup_printf ("reply-%s.bin", name);
 
-  if (!g_file_set_contents (path, (const gchar *) buffer->data,
-                            (gssize) buffer->len, &error))
-    g_warning ("cannot write fuzz seed %s: %s", path, error->message);
-  g_byte_array_set_size (buffer, 0);
+  milter_fuzz_write_seed (directory, file_name, buffer);
 }
 
 void

@@ -3,8 +3,9 @@
 # valid packets from our encoders and runs it for MILTER_FUZZ_SECONDS
 # (default 30) seconds. Targets: the command and reply decoders, a client
 # context fed a command stream in memory and a server context fed replies
-# in memory. A crash, leak, sanitizer report or failed check fails the
-# test; the number of executions is printed.
+# in memory, and the launcher pipes' decoder. A crash, leak, sanitizer
+# report or failed check fails the test; the number of executions is
+# printed.
 set -u
 seconds=${MILTER_FUZZ_SECONDS:-30}
 srcdir=${top_srcdir:?}
@@ -14,10 +15,10 @@ targets="command reply"
 work="$builddir/test/fuzz/work"
 mkdir -p "$work"
 
-echo "1..4"
+echo "1..5"
 n=0
 if [ -z "$cc" ] || [ "$cc" = no ]; then
-  for target in command-decoder reply-decoder client-context server-context; do
+  for target in command-decoder reply-decoder client-context server-context launch-decoder; do
     n=$((n + 1)); echo "ok $n - fuzz $target # SKIP clang not found (apt-get install clang libclang-rt-14-dev)"
   done
   exit 0
@@ -71,3 +72,9 @@ fuzz client-context command \
 fuzz server-context reply \
   "$srcdir/test/fuzz/fuzz-server-context.c" \
   "$srcdir"/milter/core/*.c "$srcdir"/milter/server/*.c -lev
+# The launcher pipes' codec (launcher.md §3), both directions.
+fuzz launch-decoder launch \
+  "$srcdir/test/fuzz/fuzz-launch-decoder.c" \
+  "$srcdir/milter/manager/milter-manager-launch-protocol.c" \
+  "$srcdir/milter/core/milter-protocol.c" \
+  "$srcdir/milter/core/milter-packet-decoder.c"

@@ -108,6 +108,25 @@ print(s.getsockname()[1])') || return 1
     return 1
 }
 
+# ---- bounded polls ------------------------------------------------------
+
+# it_poll SECS CMD ARG...: run CMD every 0.1 s until it succeeds, for at
+# most SECS (whole) seconds.
+it_poll() {
+    _it_poll_ticks=$(($1 * 10))
+    shift
+    while [ $_it_poll_ticks -gt 0 ]; do
+        "$@" && return 0
+        sleep 0.1
+        _it_poll_ticks=$((_it_poll_ticks - 1))
+    done
+    return 1
+}
+# it_has_line FILE PATTERN: FILE has a line matching PATTERN (grep).
+it_has_line() { grep -q -- "$2" "$1" 2>/dev/null; }
+# it_wait_grep FILE PATTERN [SECS]: until FILE has such a line.
+it_wait_grep() { it_poll "${3:-10}" it_has_line "$1" "$2"; }
+
 # ---- processes ------------------------------------------------------------
 
 it_start() {

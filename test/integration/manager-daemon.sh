@@ -7,7 +7,9 @@
 # the PID file, SIGHUP reload (a new configuration, a failed one keeping
 # the old), SIGUSR1 reopening the log file, SIGTERM removing socket and
 # PID file, and the catalogued start-up rows (failed to listen, failed to
-# drop privilege, RLIMIT_NOFILE, the custom configuration directory),
+# drop privilege, RLIMIT_NOFILE, the custom configuration directory, the
+# effective user's lookup failing and its custom directory in the load path,
+# the stack trace of a crash),
 # each with its level. Waits are bounded polls.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/test/integration/lib.sh"
 it_init
@@ -22,23 +24,12 @@ unset MILTER_LOG_LEVEL
 export MILTER_MANAGER_RUBYLIB MILTER_MANAGER_CONFIG_DIR
 FIXTURES=$S/test/daemon/fixtures
 W=$IT_WORK
-tap_plan 43
+tap_plan 49
 
-# poll SECS CMD ARG...: run CMD every 0.1 s until it succeeds (bounded).
-poll() {
-    _ticks=$(($1 * 10))
-    shift
-    while [ $_ticks -gt 0 ]; do
-        "$@" && return 0
-        sleep 0.1
-        _ticks=$((_ticks - 1))
-    done
-    return 1
-}
-has_line() { grep -q -- "$2" "$1" 2>/dev/null; }
+poll() { it_poll "$@"; }
+has_line() { it_has_line "$@"; }
 has_lines() { [ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "$3" ]; }
-# wait_grep FILE PATTERN [SECS]: until FILE has a line matching PATTERN.
-wait_grep() { poll "${3:-10}" has_line "$1" "$2"; }
+wait_grep() { it_wait_grep "$@"; }
 # wait_count FILE PATTERN N [SECS]: until N lines match.
 wait_count() { poll "${4:-10}" has_lines "$1" "$2" "$3"; }
 # start_daemon NAME SOCKET ARG...: milter-manager ARG... in the background
@@ -307,6 +298,7 @@ conf "$W/workers" <<EOF
 log.use_syslog = false
 manager.connection_spec = "unix:$W/workers.sock"
 manager.n_workers = 2
+log.level = "+info"
 manager.event_loop_backend = "libev"
 manager.unix_socket_group = "$group"
 EOF
@@ -320,6 +312,16 @@ rc=$?
 [ $rc -eq 0 ] && [ "$n_children" -eq 2 ] && [ "$(stat -c %G "$W/workers.sock")" = "$group" ]
 tap_result $? "manager.n_workers = 2 (got $n_children workers), libev, unix_socket_group: a session" ||
     tap_diag_file "$W/workers.log"
+# SIGHUP to the master reaches every worker; each reloads its own copy.
+echo 'define_milter("w1") { |m| m.connection_spec = "inet:10025@127.0.0.1" }' \
+    >>"$W/workers/milter-manager.conf"
+kill -HUP "$pid"
+wait_count "$W/workers.log" ' info: \[manager\]\[reload\]\[success\] configuration reloaded: milters: \[w1\]' 2
+tap_result $? "with workers, SIGHUP to the master: both workers reload" ||
+    tap_diag_file "$W/workers.log"
+n_after=$(ps -o pid= --ppid "$pid" | wc -l)
+[ "$n_after" -eq 2 ] && kill -0 "$pid"
+tap_result $? "with workers, the master and its 2 workers survive SIGHUP (got $n_after)"
 it_stop "$pid"
 [ $IT_STATUS -eq 0 ] && [ ! -e "$W/workers.sock" ]
 tap_result $? "SIGTERM stops the master and its workers: exit 0, socket removed"
@@ -388,6 +390,34 @@ tap_result $? "manager.max_file_descriptors sets RLIMIT_NOFILE soft and hard" ||
     tap_diag "$(grep 'open files' "/proc/$pid/limits")"
 it_stop "$pid"
 
+# ---- a crash: the stack trace into the log --------------------------------
+gone() { ! it_alive "$1"; }
+it_start segv sh -c 'ulimit -c 0; exec "$0" "$@"' "$MM" -c "$W/plain" -s "unix:$W/segv.sock"
+pid=$IT_PID
+it_wait_unix "$W/segv.sock" 15 "$pid"
+kill -SEGV "$pid"
+poll 10 gone "$pid"
+wait "$pid" 2>/dev/null
+rc=$?
+n_frames=$(grep -c ' critical: .*milter-manager.*(.*)\[0x[0-9a-f]*\]$' "$W/segv.log")
+[ $rc -eq 139 ] && [ "$n_frames" -ge 2 ] && grep -q ' critical: .*(milter_client_run+0x' "$W/segv.log"
+tap_result $? "SIGSEGV: each stack frame logged at critical level, then the default action (rc $rc, $n_frames frames)" ||
+    tap_diag_file "$W/segv.log"
+# No descriptor left below the limit: the trace's pipe cannot be made.
+it_start abort sh -c 'ulimit -c 0; exec "$0" "$@"' "$MM" -c "$W/plain" -s "unix:$W/abort.sock"
+pid=$IT_PID
+it_wait_unix "$W/abort.sock" 15 "$pid"
+lowest_free=$(ls "/proc/$pid/fd" | sort -n | awk 'BEGIN { n = 0 } $1 == n { n++ } END { print n }')
+prlimit --pid "$pid" --nofile="$lowest_free:$lowest_free"
+kill -ABRT "$pid"
+poll 10 gone "$pid"
+wait "$pid" 2>/dev/null
+rc=$?
+[ $rc -eq 134 ] &&
+    grep -q ' critical: \[ABORT\] unable to open pipe for collecting stack trace$' "$W/abort.log"
+tap_result $? "SIGABRT with no descriptor free: '[ABORT] unable to open pipe for collecting stack trace' (critical)" ||
+    tap_diag_file "$W/abort.log"
+
 if [ "$(id -u)" = 0 ]; then
     "$MM" -c "$W/plain" -s "unix:$W/priv.sock" -u no-such-user-mm >"$W/priv.out" 2>&1
     rc=$?
@@ -433,5 +463,33 @@ EOF
     chmod 700 "$W"
 else
     for i in 1 2 3 4 5 6; do tap_skip "not root"; done
+fi
+
+# ---- the effective user's lookup, in a private mount namespace ------------
+# Our own /etc/passwd (a user whose home is in the work directory) or an
+# unreadable one (the memory file of a process: reads fail with EIO) is
+# bound over the system's only inside the namespace.
+if [ "$(id -u)" = 0 ] && unshare --mount true 2>/dev/null; then
+    mkdir -p "$W/home/.milter-manager"
+    printf '<configuration>\n  <milter>\n' >"$W/home/.milter-manager/milter-manager.custom.conf"
+    { cat /etc/passwd; echo "mmtest:x:65534:65534::$W/home:/usr/sbin/nologin"; } >"$W/passwd"
+    unshare --mount sh -c 'mount --bind "$1" /etc/passwd && exec "$2" -u mmtest -c "$3" --show-config' \
+        sh "$W/passwd" "$MM" "$W/plain" >"$W/custom-user.out" 2>&1
+    rc=$?
+    [ $rc -eq 1 ] &&
+        grep -q " error: \[manager\]\[reload\]\[custom-load-path\]\[error\] $W/home/.milter-manager/milter-manager.custom.conf: invalid XML" "$W/custom-user.out"
+    tap_result $? "a broken custom file in the effective user's directory: [manager][reload][custom-load-path][error], exit 1" ||
+        tap_diag_file "$W/custom-user.out"
+    printf 'passwd: files\ngroup: files\n' >"$W/nsswitch.conf"
+    unshare --mount sh -c 'sleep 60 & s=$!
+        mount --bind "$1" /etc/nsswitch.conf && mount --bind /proc/$s/mem /etc/passwd &&
+            "$2" -u daemon -c "$3" -s "unix:$4"; kill $s' \
+        sh "$W/nsswitch.conf" "$MM" "$W/plain" "$W/eio.sock" >"$W/eio.out" 2>&1
+    grep -q ' error: failed to get password entry for effective user: daemon: Input/output error' "$W/eio.out"
+    tap_result $? "an unreadable /etc/passwd: 'failed to get password entry for effective user' (error) with the reason" ||
+        tap_diag_file "$W/eio.out"
+else
+    tap_skip "needs root and unshare --mount"
+    tap_skip "needs root and unshare --mount"
 fi
 tap_done

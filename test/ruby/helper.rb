@@ -24,7 +24,9 @@ module ConfigurationTestHelper
     path
   end
 
+  # As the daemon does: clear, then load.
   def load_configuration(dirs = [@work_dir])
+    Milter::Manager::Embedded.clear
     Milter::Manager::ConfigurationLoader.load(dirs)
   end
 

@@ -28,7 +28,6 @@ module Milter
       def self.load(directories)
         configuration = Configuration.new(directories)
         loader = new(configuration)
-        PendingFeatures.reset
         loader.guard do
           main = configuration.load_path.find_file(MAIN_FILE)
           unless main

@@ -49,8 +49,16 @@ module Milter
           fail_setup.call("database.setup needs ActiveRecord, which is not installed " +
                           "(apt-get install ruby-activerecord): #{error.message}")
         end
-        ActiveRecord::Base.establish_connection(connection_options)
+        @pool = ActiveRecord::Base.establish_connection(connection_options)
         Log.info("[configuration][database][setup] #{type}")
+      end
+
+      # The model is dropped: its connection goes, unless a newer model's
+      # setup has replaced it already (ActiveRecord then closed ours).
+      def release
+        return unless @pool
+        pool, @pool = @pool, nil
+        ActiveRecord::Base.remove_connection if ActiveRecord::Base.connection_pool.equal?(pool)
       end
 
       # Requires every Ruby file matching glob (resolved against the load

@@ -13,6 +13,33 @@ module Milter
         [nil, [error.message, error.file, error.line || 0]]
       end
 
+      # Before every load (the original's "clear"): the Ruby-wide state a
+      # load sets, the once-per-load reports, starts afresh. The model
+      # itself needs no clearing: every load builds a new one.
+      # -> nil or the failure's message (logged here too).
+      def clear
+        PendingFeatures.reset
+        nil
+      rescue StandardError, ScriptError => error
+        clear_failed(error)
+      end
+
+      # When the C side drops a model (replaced by a reload, at shutdown,
+      # or a failed load's): what it holds outside itself is released.
+      # -> nil or the failure's message (logged here too).
+      def dispose(configuration)
+        configuration.database.release
+        nil
+      rescue StandardError, ScriptError => error
+        clear_failed(error)
+      end
+
+      def clear_failed(error)
+        message = "#{error.message} (#{error.class})"
+        Log.error("[configuration][clear][custom][error] #{message}")
+        message
+      end
+
       # The --show-config text; if writing it fails, the error and its
       # backtrace instead.
       def dump(configuration)
