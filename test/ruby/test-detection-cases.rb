@@ -156,6 +156,11 @@ class TestDetectionCases < Test::Unit::TestCase
     assert_equal([spec, !spec.nil?], [detector.connection_spec, detector.enabled?])
   end
 
+  def test_debian_init_script_with_latin1_comment
+    setup_root("/etc/init.d/m" => "#!/bin/sh\n# Copyright (c) 2002 J\xFCrgen\nSOCKET=/run/m.sock\n".b)
+    assert_equal("unix:/run/m.sock", detect(M::DebianDetector, "m").connection_spec)
+  end
+
   def test_debian_init_opendkim_conf_first
     setup_root("/etc/init.d/opendkim" => "#!/bin/sh\nSOCKET=local:/run/init.sock\n",
                "/etc/opendkim.conf" => "Socket inet:8891@localhost\n")

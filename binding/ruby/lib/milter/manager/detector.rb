@@ -156,13 +156,15 @@ module Milter
         self.class.host_path(path)
       end
 
-      # The text of a readable regular file, else nil.
+      # The text of a readable regular file, else nil. Bytes that are not
+      # UTF-8 (an init script's Latin-1 comment) are replaced, so that
+      # the parsers' regular expressions can read the rest.
       def read_file(path)
         return nil if path.nil?
         full = host_path(path)
         return nil unless File.file?(full) && File.readable?(full)
-        File.read(full, encoding: "UTF-8", invalid: :replace)
-      rescue SystemCallError
+        File.binread(full).force_encoding(Encoding::UTF_8).scrub("?")
+      rescue SystemCallError, IOError
         nil
       end
 
