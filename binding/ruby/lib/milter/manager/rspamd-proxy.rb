@@ -30,7 +30,7 @@ module Milter
           return bind && bind_socket_spec(bind.to_s)
         end
         nil
-      rescue JSON::ParserError
+      rescue JSON::ParserError, EncodingError
         nil
       end
 
