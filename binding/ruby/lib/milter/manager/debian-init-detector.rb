@@ -20,28 +20,29 @@ module Milter
         path = "/etc/init.d/#{@script_name}"
         text = read_file(path)
         return nil unless text
-        variables = DetectorRules.parse_assignments(text, {}, script_name: @script_name)
-        defaults = read_file("/etc/default/#{@script_name}")
-        variables = DetectorRules.parse_assignments(defaults, variables, script_name: @script_name) if defaults
+        variables = script_variables(text, "/etc/default/#{@script_name}")
         detection = new_detection("init script #{path}")
         lsb = InitScript.new(text).lsb
         detection.description = lsb["Description"] || variables["DESC"]
-        clamav = clamav_milter_config(clamav_config_path(variables)) if new_clamav_milter?(variables)
+        if new_clamav_milter?(variables)
+          clamav = own_clamav_milter_config { clamav_config_path(variables) }
+        end
         detection.connection_spec = choose_spec([
           ["MilterSocket in clamav-milter.conf", -> { clamav&.socket }],
-          ["Socket in /etc/opendkim.conf",
-           -> { @script_name == "opendkim" ? opendkim_socket("/etc/opendkim.conf") : nil }],
-          *["SOCKET", "SOCKFILE", "CONNECTION_SPEC"].map { |name| ["variable #{name}", variables[name]] },
+          ["Socket in /etc/opendkim.conf", -> { own_socket("opendkim", "/etc/opendkim.conf") }],
+          *["SOCKET", "SOCKFILE", "CONNECTION_SPEC"].map do |name|
+            ["variable #{name}", variables[name]]
+          end,
           *["OPTARGS", "DAEMON_ARGS", "PARAMS"].map do |name|
-            ["-p in #{name}", DetectorRules.option_value(variables[name], "-p")]
+            ["-p in #{name}", option(variables[name], "-p")]
           end,
         ])
-        if @script_name == "milter-greylist"
-          config = DetectorRules.option_value(variables["OPTIONS"], "-f") ||
-                   "/etc/milter-greylist/greylist.conf"
-          detection.max_tarpit = milter_greylist_config(config)&.max_tarpit
+        detection.max_tarpit = own_milter_greylist_config do
+          option(variables["OPTIONS"], "-f") || "/etc/milter-greylist/greylist.conf"
+        end&.max_tarpit
+        if variables["ENABLED"] == "0"
+          detection.disabled_reasons << "ENABLED is 0 in /etc/default/#{@script_name}"
         end
-        detection.disabled_reasons << "ENABLED is 0 in /etc/default/#{@script_name}" if variables["ENABLED"] == "0"
         detection.disabled_reasons.concat([clamav_example_reason(clamav)].compact)
         detection.command = path
         detection.command_options = "start"
@@ -51,12 +52,13 @@ module Milter
       # clamav-milter 0.95 and later read their socket from a
       # configuration file the script names.
       def new_clamav_milter?(variables)
-        @script_name == "clamav-milter" &&
-          (variables["CLAMAVCONF"].to_s.include?("clamav-milter") || variables.key?("CLAMAVMILTERCONF"))
+        variables["CLAMAVCONF"].to_s.include?("clamav-milter") ||
+          variables.key?("CLAMAVMILTERCONF")
       end
 
       def clamav_config_path(variables)
-        variables["CLAMAVCONF"] || variables["CLAMAVMILTERCONF"] || "/etc/clamav/clamav-milter.conf"
+        variables["CLAMAVCONF"] || variables["CLAMAVMILTERCONF"] ||
+          "/etc/clamav/clamav-milter.conf"
       end
     end
   end

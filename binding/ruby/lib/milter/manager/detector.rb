@@ -187,6 +187,15 @@ module Milter
         Dir.glob(host_path(pattern)).sort.map { |path| path.delete_prefix(prefix) }
       end
 
+      # The value of option in a flags string (DetectorRules.option_value).
+      def option(flags, name)
+        DetectorRules.option_value(flags, name)
+      end
+
+      def first_option(flags, *names)
+        DetectorRules.first_option_value(flags, *names)
+      end
+
       # --- the connection spec ---
 
       # sources: [[label, value or a lambda giving it], ...] in priority
@@ -234,6 +243,34 @@ module Milter
 
       def enma_socket(path)
         config_file(EnmaConfig, path)&.socket
+      end
+
+      # The assignments of an init script, then of the file that
+      # overrides them (/etc/default/NAME, /etc/sysconfig/NAME).
+      def script_variables(text, overrides_path, lower_case: false)
+        variables = DetectorRules.parse_assignments(text, {}, lower_case: lower_case,
+                                                    script_name: @script_name)
+        overrides = read_file(overrides_path)
+        return variables unless overrides
+        DetectorRules.parse_assignments(overrides, variables, lower_case: lower_case,
+                                        script_name: @script_name)
+      end
+
+      # The socket in the own file of milter (enma, opendkim) when the
+      # candidate is that milter.
+      def own_socket(milter, path)
+        return nil unless @script_name == milter
+        milter == "enma" ? enma_socket(path) : opendkim_socket(path)
+      end
+
+      # The candidate's own clamav-milter.conf or greylist.conf (the path
+      # from the block), nil for other candidates.
+      def own_clamav_milter_config
+        @script_name == "clamav-milter" ? clamav_milter_config(yield) : nil
+      end
+
+      def own_milter_greylist_config
+        @script_name == "milter-greylist" ? milter_greylist_config(yield) : nil
       end
 
       def rspamd_proxy_spec

@@ -30,8 +30,8 @@ module Milter
       end
 
       def detections_for(script, path)
-        profiles = script.rc_name == "milteropendkim" ? script.rc_value("profiles").to_s.split : []
-        return super if profiles.empty?
+        profiles = script.rc_value("profiles").to_s.split if script.rc_name == "milteropendkim"
+        return super if profiles.nil? || profiles.empty?
         profiles.map do |profile|
           detection = detection_for(script, path, profile)
           detection.milter_name = "#{@script_name}-#{profile}"
@@ -50,13 +50,14 @@ module Milter
         args = script["command_args"]
         case
         when @script_name == "milter-enma" || script.rc_name == "milterenma"
-          path = value.call("cfgfile") || DetectorRules.option_value(args, "-c") || "/usr/local/etc/enma.conf"
+          path = value.call("cfgfile") || option(args, "-c") ||
+                 "/usr/local/etc/enma.conf"
           [["milter.socket in #{path}", -> { enma_socket(path) }]]
         when script.rc_name == "clamav_milter"
           [["MilterSocket in #{clamav_config_path(script, value)}",
             -> { clamav_milter_config(clamav_config_path(script, value))&.socket }]]
         when script.rc_name == "milteropendkim"
-          path = value.call("cfgfile") || DetectorRules.first_option_value(args, "-x", "-C") ||
+          path = value.call("cfgfile") || first_option(args, "-x", "-C") ||
                  "/usr/local/etc/opendkim.conf"
           [["Socket in #{path}", -> { opendkim_socket(path) }]]
         when @script_name == "rspamd"
@@ -73,12 +74,12 @@ module Milter
 
       def clamav_config_path(script, value)
         value.call("conf_file") || script["conf_file"] ||
-          DetectorRules.option_value(script["command_args"], "-c") || "/usr/local/etc/clamav-milter.conf"
+          option(script["command_args"], "-c") || "/usr/local/etc/clamav-milter.conf"
       end
 
       def greylist_config_path(script, value)
-        value.call("cfgfile") || DetectorRules.option_value(value.call("flags"), "-f") ||
-          DetectorRules.option_value(script["command_args"], "-f") || "/usr/local/etc/mail/greylist.conf"
+        value.call("cfgfile") || option(value.call("flags"), "-f") ||
+          option(script["command_args"], "-f") || "/usr/local/etc/mail/greylist.conf"
       end
     end
   end

@@ -39,12 +39,12 @@ module Milter
 
       def application_specs(script, _value)
         return [] unless @script_name == "enma"
-        path = absolute(DetectorRules.option_value(script["command_args"], "-c") || "enma.conf")
+        path = absolute(option(script["command_args"], "-c") || "enma.conf")
         [["milter.socket in #{path}", -> { enma_socket(path) }]]
       end
 
       def greylist_config_path(script, _value)
-        absolute(DetectorRules.option_value(script["command_args"], "-f") || "greylist.conf")
+        absolute(option(script["command_args"], "-f") || "greylist.conf")
       end
     end
   end

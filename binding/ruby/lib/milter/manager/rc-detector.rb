@@ -35,23 +35,25 @@ module Milter
       end
 
       def detection_for(script, path, profile = nil)
-        detection = new_detection(profile ? "rc script #{path} profile #{profile}" : "rc script #{path}")
+        source = profile ? "rc script #{path} profile #{profile}" : "rc script #{path}"
+        detection = new_detection(source)
         value = ->(suffix) { profile_value(script, suffix, profile) }
-        greylist = milter_greylist_config(greylist_config_path(script, value)) if @script_name == "milter-greylist"
+        greylist = own_milter_greylist_config { greylist_config_path(script, value) }
         detection.max_tarpit = greylist&.max_tarpit
         detection.connection_spec = choose_spec([
           *application_specs(script, value),
           *["socket", "sockfile", "connection_spec"].map do |suffix|
             ["#{script.rc_name}_#{suffix}", -> { value.call(suffix) }]
           end,
-          ["-p in #{script.rc_name}_flags", -> { DetectorRules.option_value(value.call("flags"), "-p") }],
-          ["-p in command_args", -> { DetectorRules.option_value(script["command_args"], "-p") }],
+          ["-p in #{script.rc_name}_flags", -> { option(value.call("flags"), "-p") }],
+          ["-p in command_args", -> { option(script["command_args"], "-p") }],
           ["socket in greylist.conf", -> { greylist&.socket }],
         ])
         detection.disabled_reasons.concat(application_problems(script, value))
         rcvar, enabled = rc_variable(script, profile)
         unless enabled.to_s.casecmp?("YES")
-          detection.disabled_reasons << "#{rcvar} is #{(enabled || 'NO (unset)').inspect}, not YES"
+          value = enabled || "NO (unset)"
+          detection.disabled_reasons << "#{rcvar} is #{value.inspect}, not YES"
         end
         detection.command = path
         detection.command_options = profile ? "start #{profile}" : "start"

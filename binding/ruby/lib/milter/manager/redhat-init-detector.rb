@@ -25,30 +25,32 @@ module Milter
         path = "/etc/init.d/#{@script_name}"
         text = read_file(path)
         return nil unless text
-        variables = DetectorRules.parse_assignments(text, {}, lower_case: true, script_name: @script_name)
-        sysconfig = read_file("/etc/sysconfig/#{@script_name}")
-        variables = DetectorRules.parse_assignments(sysconfig, variables, lower_case: true,
-                                                    script_name: @script_name) if sysconfig
+        variables = script_variables(text, "/etc/sysconfig/#{@script_name}", lower_case: true)
         tags = InitScript.new(text).tags
         detection = new_detection("init script #{path}")
         detection.description = tags["description"]
-        clamav = clamav_milter_config(clamav_config_path(variables)) if new_clamav_milter?(variables)
-        greylist = milter_greylist_config(greylist_config_path(variables, tags)) if @script_name == "milter-greylist"
+        # clamav-milter 0.95 and later: no SOCKET_ADDRESS, a configuration file
+        unless variables.key?("SOCKET_ADDRESS")
+          clamav = own_clamav_milter_config { clamav_config_path(variables) }
+        end
+        greylist = own_milter_greylist_config { greylist_config_path(variables, tags) }
         detection.max_tarpit = greylist&.max_tarpit
         detection.connection_spec = choose_spec([
           ["milter.socket in enma.conf",
-           -> { @script_name == "enma" ? enma_socket(variables["CONF_FILE"] || "/etc/enma.conf") : nil }],
+           -> { own_socket("enma", variables["CONF_FILE"] || "/etc/enma.conf") }],
           ["MilterSocket in clamav-milter.conf", -> { clamav&.socket }],
           ["Socket in opendkim.conf",
-           -> { @script_name == "opendkim" ? opendkim_socket(variables["CONFIG"] || "/etc/opendkim.conf") : nil }],
+           -> { own_socket("opendkim", variables["CONFIG"] || "/etc/opendkim.conf") }],
           ["rspamd's proxy worker", -> { @script_name == "rspamd" ? rspamd_proxy_spec : nil }],
           *["SOCKET", "SOCKET_ADDRESS", "MILTER_SOCKET", "CONNECTION_SPEC"].map do |name|
             ["variable #{name}", variables[name]]
           end,
-          ["-p in OPTIONS", DetectorRules.option_value(variables["OPTIONS"], "-p")],
+          ["-p in OPTIONS", option(variables["OPTIONS"], "-p")],
           ["socket in greylist.conf", -> { greylist&.socket }],
         ])
-        detection.disabled_reasons << "no start link /etc/rc?.d/S??#{@script_name}" unless start_link?
+        unless start_link?
+          detection.disabled_reasons << "no start link /etc/rc?.d/S??#{@script_name}"
+        end
         detection.disabled_reasons.concat([clamav_example_reason(clamav)].compact)
         detection.command = path
         detection.command_options = "start"
@@ -61,17 +63,13 @@ module Milter
         end
       end
 
-      def new_clamav_milter?(variables)
-        @script_name == "clamav-milter" && !variables.key?("SOCKET_ADDRESS")
-      end
-
       def clamav_config_path(variables)
-        DetectorRules.first_option_value(variables["CLAMAV_FLAGS"], "--config-file", "-c") ||
+        first_option(variables["CLAMAV_FLAGS"], "--config-file", "-c") ||
           "/etc/clamav-milter.conf"
       end
 
       def greylist_config_path(variables, tags)
-        DetectorRules.option_value(variables["OPTIONS"], "-f") || tags["config"] ||
+        option(variables["OPTIONS"], "-f") || tags["config"] ||
           "/etc/mail/greylist.conf"
       end
     end

@@ -22,11 +22,11 @@ module Milter
         detection = new_detection("upstart job #{path}")
         detection.description = description(lines)
         exec = lines.map { |line| line[/\A\s*exec\s+(.*)\z/, 1] }.compact.first
-        clamav = clamav_milter_config(DetectorRules.option_value(exec, "-c") || "/etc/clamav-milter.conf") if @script_name == "clamav-milter"
-        greylist = milter_greylist_config(DetectorRules.option_value(exec, "-f") || "/etc/mail/greylist.conf") if @script_name == "milter-greylist"
+        clamav = own_clamav_milter_config { option(exec, "-c") || "/etc/clamav-milter.conf" }
+        greylist = own_milter_greylist_config { option(exec, "-f") || "/etc/mail/greylist.conf" }
         detection.max_tarpit = greylist&.max_tarpit
         detection.connection_spec = choose_spec([
-          ["-p in exec", DetectorRules.option_value(exec, "-p")],
+          ["-p in exec", option(exec, "-p")],
           ["MilterSocket in clamav-milter.conf", -> { clamav&.socket }],
           ["socket in greylist.conf", -> { greylist&.socket }],
         ])

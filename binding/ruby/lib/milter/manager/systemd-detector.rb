@@ -29,7 +29,8 @@ module Milter
       private
 
       def find_milters
-        unit_path = UNIT_DIRECTORIES.map { |dir| "#{dir}/#{unit_name}" }.find { |path| exist?(path) }
+        unit_path = UNIT_DIRECTORIES.map { |dir| "#{dir}/#{unit_name}" }
+                                    .find { |unit| exist?(unit) }
         return nil unless unit_path
         detection = new_detection("systemd unit #{unit_path}")
         if masked?(unit_path)
@@ -74,35 +75,41 @@ module Milter
 
       def fill(detection, unit, variables, exec_start)
         detection.description = unit.description
-        clamav = clamav_milter_config(config_path("clamav-milter", exec_start, "-c", "--config-file")) if @script_name == "clamav-milter"
-        greylist = milter_greylist_config(config_path("milter-greylist", exec_start, "-f")) if @script_name == "milter-greylist"
+        clamav = own_clamav_milter_config do
+          config_path("clamav-milter", exec_start, "-c", "--config-file")
+        end
+        greylist = own_milter_greylist_config { config_path("milter-greylist", exec_start, "-f") }
         detection.max_tarpit = greylist&.max_tarpit
         detection.connection_spec = choose_spec([
-          ["-p in ExecStart", DetectorRules.option_value(exec_start, "-p")],
+          ["-p in ExecStart", option(exec_start, "-p")],
           ["MilterSocket in clamav-milter.conf", -> { clamav&.socket }],
           ["socket in greylist.conf", -> { greylist&.socket }],
           ["Socket in opendkim.conf", -> { opendkim_spec(exec_start, variables) }],
           ["rspamd's proxy worker", -> { @script_name == "rspamd" ? rspamd_proxy_spec : nil }],
           ["variable SOCKET", variables["SOCKET"]],
         ])
-        detection.disabled_reasons.concat([enabled_problem(unit), clamav_example_reason(clamav)].compact)
+        detection.disabled_reasons.concat([enabled_problem(unit),
+                                           clamav_example_reason(clamav)].compact)
         detection.command, detection.command_options = start_command
       end
 
       def config_path(milter, exec_start, *options)
-        DetectorRules.first_option_value(exec_start, *options) || self.class::DEFAULT_CONFIGS.fetch(milter)
+        first_option(exec_start, *options) ||
+          self.class::DEFAULT_CONFIGS.fetch(milter)
       end
 
       def opendkim_spec(exec_start, variables)
         return nil unless @script_name == "opendkim"
-        path = DetectorRules.option_value(exec_start, "-x") ||
-               DetectorRules.option_value(variables["OPTIONS"], "-x") || "/etc/opendkim.conf"
+        path = option(exec_start, "-x") ||
+               option(variables["OPTIONS"], "-x") || "/etc/opendkim.conf"
         opendkim_socket(path)
       end
 
       def enabled_problem(unit)
         targets = (["multi-user.target"] + unit.wanted_by).uniq
-        linked = targets.any? { |target| exist?("/etc/systemd/system/#{target}.wants/#{unit_name}") }
+        linked = targets.any? do |target|
+          exist?("/etc/systemd/system/#{target}.wants/#{unit_name}")
+        end
         linked ? nil : "the unit is not enabled (no #{targets.join(' or ')} wants link)"
       end
 
