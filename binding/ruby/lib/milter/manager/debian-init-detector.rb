@@ -21,7 +21,7 @@ module Milter
         text = read_file(path)
         return nil unless text
         variables = script_variables(text, "/etc/default/#{@script_name}")
-        detection = new_detection("init script #{path}")
+        detection = new_detection("init script #{path}", command: path, command_options: "start")
         lsb = InitScript.new(text).lsb
         detection.description = lsb["Description"] || variables["DESC"]
         if new_clamav_milter?(variables)
@@ -44,8 +44,6 @@ module Milter
           detection.disabled_reasons << "ENABLED is 0 in /etc/default/#{@script_name}"
         end
         detection.disabled_reasons.concat([clamav_example_reason(clamav)].compact)
-        detection.command = path
-        detection.command_options = "start"
         detection
       end
 

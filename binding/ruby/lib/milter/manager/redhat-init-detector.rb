@@ -27,7 +27,7 @@ module Milter
         return nil unless text
         variables = script_variables(text, "/etc/sysconfig/#{@script_name}", lower_case: true)
         tags = InitScript.new(text).tags
-        detection = new_detection("init script #{path}")
+        detection = new_detection("init script #{path}", command: path, command_options: "start")
         detection.description = tags["description"]
         # clamav-milter 0.95 and later: no SOCKET_ADDRESS, a configuration file
         unless variables.key?("SOCKET_ADDRESS")
@@ -52,8 +52,6 @@ module Milter
           detection.disabled_reasons << "no start link /etc/rc?.d/S??#{@script_name}"
         end
         detection.disabled_reasons.concat([clamav_example_reason(clamav)].compact)
-        detection.command = path
-        detection.command_options = "start"
         detection
       end
 
