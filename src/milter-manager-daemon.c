@@ -29,6 +29,16 @@ milter_manager_daemon_init (MilterManagerDaemon *daemon)
   daemon->n_stop_signals = 0;
   daemon->stop_started = 0;
   daemon->stop_timer = 0;
+  daemon->controller = NULL;
+  daemon->statistics = milter_manager_statistics_new ();
+  milter_manager_statistics_set_current (daemon->statistics);
+  daemon->stopped_children = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  daemon->started_at = g_get_real_time ();
+  daemon->started_monotonic = g_get_monotonic_time ();
+  daemon->loaded_at = 0;
+  daemon->last_reload = MILTER_MANAGER_RELOAD_NONE;
+  daemon->last_reload_at = 0;
+  daemon->last_reload_error = NULL;
 }
 
 void
@@ -38,6 +48,10 @@ milter_manager_daemon_clear (MilterManagerDaemon *daemon)
     milter_event_loop_remove (daemon->signal_loop, daemon->stop_timer);
   daemon->stop_timer = 0;
   milter_manager_daemon_signals_uninstall (daemon);
+  milter_manager_daemon_controller_stop (daemon);
+  g_clear_pointer (&daemon->statistics, milter_manager_statistics_free);
+  g_clear_pointer (&daemon->stopped_children, g_hash_table_unref);
+  g_clear_pointer (&daemon->last_reload_error, g_free);
   g_clear_object (&daemon->client);
   g_clear_object (&daemon->launcher);
   g_clear_object (&daemon->configuration);
@@ -56,11 +70,10 @@ milter_manager_loaded_clear (MilterManagerLoaded *loaded)
 }
 
 static gboolean
-load (MilterManagerDaemon *daemon, MilterManagerLoaded *loaded, gchar **error_file,
-      GError **error)
+load (MilterManagerDaemon *daemon, const gchar *const *load_path,
+      MilterManagerLoaded *loaded, gchar **error_file, GError **error)
 {
-  loaded->ruby = milter_manager_ruby_configuration_load ((const gchar *const *) daemon->load_path,
-                                                         error_file, NULL, error);
+  loaded->ruby = milter_manager_ruby_configuration_load (load_path, error_file, NULL, error);
   if (!loaded->ruby)
     return FALSE;
   /* The command line over the files (milter-manager-command-line.h). */
@@ -74,6 +87,10 @@ load (MilterManagerDaemon *daemon, MilterManagerLoaded *loaded, gchar **error_fi
     return FALSE;
   loaded->configuration = milter_manager_ruby_apply (model, &loaded->settings, error);
   if (!loaded->configuration)
+    return FALSE;
+  /* The stoppers of the applicable conditions run in the sessions. */
+  if (!milter_manager_ruby_configuration_add_conditions (loaded->ruby, loaded->configuration,
+                                                         error))
     return FALSE;
   /* Privilege mode starts child milters as other users: root only. It is
    * switched off after loading, so a platform file cannot turn it back
@@ -111,7 +128,7 @@ milter_manager_daemon_load (MilterManagerDaemon *daemon,
       milter_error (0, "[configuration][new][clear][error] %s", local_error->message);
     g_clear_error (&local_error);
   }
-  if (load (daemon, loaded, &error_file, &local_error))
+  if (load (daemon, (const gchar *const *) daemon->load_path, loaded, &error_file, &local_error))
     return TRUE;
   if (milter_manager_daemon_is_custom_file (error_file))
     milter_error (0, "[configuration][load][custom][error] %s", local_error->message);
@@ -119,6 +136,17 @@ milter_manager_daemon_load (MilterManagerDaemon *daemon,
     milter_error (0, "[configuration][load][error] %s", local_error->message);
   milter_manager_loaded_clear (loaded);
   g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
+}
+
+gboolean
+milter_manager_daemon_load_quietly (MilterManagerDaemon *daemon, const gchar *const *load_path,
+                                    MilterManagerLoaded *loaded, GError **error)
+{
+  memset (loaded, 0, sizeof (*loaded));
+  if (load (daemon, load_path, loaded, NULL, error))
+    return TRUE;
+  milter_manager_loaded_clear (loaded);
   return FALSE;
 }
 

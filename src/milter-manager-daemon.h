@@ -42,9 +42,29 @@
 #include <milter/client/milter-client.h>
 #include "binding/ruby/milter-manager-ruby-apply.h"
 #include "binding/ruby/milter-manager-ruby-configuration.h"
+#include <milter/manager/milter-manager-controller.h>
+#include <milter/manager/milter-manager-statistics.h>
 #include "src/milter-manager-command-line.h"
 
 G_BEGIN_DECLS
+
+#define MILTER_MANAGER_DAEMON_ERROR (milter_manager_daemon_error_quark ())
+GQuark milter_manager_daemon_error_quark (void);
+
+typedef enum {
+  /* set-configuration: the document would not load. */
+  MILTER_MANAGER_DAEMON_ERROR_INVALID_CUSTOM,
+  /* set-configuration: no directory took the file. */
+  MILTER_MANAGER_DAEMON_ERROR_SAVE,
+  /* stop-child: no such (enabled) milter. */
+  MILTER_MANAGER_DAEMON_ERROR_NO_SUCH_MILTER
+} MilterManagerDaemonError;
+
+typedef enum {
+  MILTER_MANAGER_RELOAD_NONE,
+  MILTER_MANAGER_RELOAD_SUCCESS,
+  MILTER_MANAGER_RELOAD_FAILURE
+} MilterManagerReloadResult;
 
 typedef struct {
   MilterManagerCommandLine command_line;
@@ -69,6 +89,17 @@ typedef struct {
   guint n_stop_signals;
   gint64 stop_started;
   guint stop_timer;
+  /* The controller socket (milter-manager-controller.c) and what its
+   * get-status reports. */
+  MilterManagerController *controller;
+  MilterManagerStatistics *statistics;
+  GHashTable *stopped_children;      /* names stop-child took out */
+  gint64 started_at;                 /* g_get_real_time () */
+  gint64 started_monotonic;
+  gint64 loaded_at;                  /* of the configuration in use */
+  MilterManagerReloadResult last_reload;
+  gint64 last_reload_at;
+  gchar *last_reload_error;
 } MilterManagerDaemon;
 
 typedef struct {
@@ -86,6 +117,12 @@ gboolean milter_manager_daemon_is_custom_file (const gchar *path);
 gboolean milter_manager_daemon_load (MilterManagerDaemon *daemon,
                                      MilterManagerLoaded *loaded,
                                      GError **error);
+/* The same load from another load path, logging nothing (the
+ * controller's check of a custom file before saving it). */
+gboolean milter_manager_daemon_load_quietly (MilterManagerDaemon *daemon,
+                                             const gchar *const *load_path,
+                                             MilterManagerLoaded *loaded,
+                                             GError **error);
 /* Level, file, syslog and facility. */
 gboolean milter_manager_daemon_apply_log (MilterManagerDaemon *daemon,
                                           const MilterManagerDaemonSettings *settings,
@@ -103,6 +140,28 @@ void milter_manager_daemon_run_hooks (MilterManagerDaemon *daemon, MilterManager
 /* milter-manager-reload.c: build the new configuration beside the old
  * and swap it in only when everything loaded; FALSE keeps the old. */
 gboolean milter_manager_daemon_reload (MilterManagerDaemon *daemon, GError **error);
+
+/* milter-manager-controller.c: the controller socket, once the loop
+ * exists (nothing when controller.connection_spec is nil); stop closes
+ * it and removes its unix socket file. */
+void milter_manager_daemon_controller_start (MilterManagerDaemon *daemon,
+                                             MilterEventLoop *loop);
+void milter_manager_daemon_controller_stop (MilterManagerDaemon *daemon);
+/* stop-child: name leaves new sessions until the next reload. */
+gboolean milter_manager_daemon_stop_child (MilterManagerDaemon *daemon, const gchar *name,
+                                           GError **error);
+/* The get-status text (doc/controller.md). */
+gchar *milter_manager_daemon_status (MilterManagerDaemon *daemon);
+/* The get-configuration document. */
+gchar *milter_manager_daemon_configuration_xml (MilterManagerDaemon *daemon);
+
+/* milter-manager-custom-file.c: the custom file a load reads (NULL:
+ * none), and set-configuration's check and atomic save; returns the
+ * path saved to. */
+gchar *milter_manager_daemon_find_custom_file (MilterManagerDaemon *daemon);
+gchar *milter_manager_daemon_save_custom_file (MilterManagerDaemon *daemon,
+                                               const gchar *content, gsize size,
+                                               GError **error);
 
 /* milter-manager-startup.c: the whole start-up sequence and the run;
  * the process's exit status. */

@@ -1,7 +1,7 @@
 /*
  * milter-manager-reload - reload the configuration of a running daemon
- * (SIGHUP now, the controller's "reload" later: one routine for both,
- * configuration.md §6 quirk 3).
+ * (SIGHUP and the controller's "reload": one routine for both,
+ * configuration.md §6 quirk 3; its result is kept for get-status).
  *
  * The new configuration is built beside the old one (Ruby load, model,
  * C objects, command-line overrides) and swapped in only when all of it
@@ -29,8 +29,8 @@ milter_names (MilterManagerConfiguration *configuration)
   return g_string_free (names, FALSE);
 }
 
-gboolean
-milter_manager_daemon_reload (MilterManagerDaemon *daemon, GError **error)
+static gboolean
+reload (MilterManagerDaemon *daemon, GError **error)
 {
   MilterManagerLoaded loaded;
 
@@ -54,8 +54,28 @@ milter_manager_daemon_reload (MilterManagerDaemon *daemon, GError **error)
   g_clear_pointer (&daemon->ruby, milter_manager_ruby_configuration_free);
   daemon->ruby = g_steal_pointer (&loaded.ruby);
   milter_manager_loaded_clear (&loaded);
+  daemon->loaded_at = g_get_real_time ();
+  /* stop-child lasts until the next reload: new eggs, all in again. */
+  g_hash_table_remove_all (daemon->stopped_children);
 
   g_autofree gchar *names = milter_names (daemon->configuration);
   milter_info (0, "[manager][reload][success] configuration reloaded: milters: [%s]", names);
   return TRUE;
+}
+
+gboolean
+milter_manager_daemon_reload (MilterManagerDaemon *daemon, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  gboolean success = reload (daemon, &local_error);
+
+  /* For get-status, whichever trigger it was. */
+  daemon->last_reload = success ? MILTER_MANAGER_RELOAD_SUCCESS : MILTER_MANAGER_RELOAD_FAILURE;
+  daemon->last_reload_at = g_get_real_time ();
+  g_clear_pointer (&daemon->last_reload_error, g_free);
+  if (success)
+    return TRUE;
+  daemon->last_reload_error = g_strdup (local_error->message);
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
 }

@@ -11,7 +11,9 @@
  *   process launcher (milter-manager-launcher-fork.c) -> the client: listen, PID file (as
  *   root, before the drop), daemonize, switch user and group (root
  *   only; a non-root start keeps its user) -> SIGHUP/SIGUSR1 handlers
- *   (and, from the first load on, the crash handler: milter-manager-crash.c) ->
+ *   (and, from the first load on, the crash handler: milter-manager-crash.c)
+ *   and the controller socket (milter-manager-controller.c: once the
+ *   loop exists, at listen-started; closed when the run ends) ->
  *   sessions until SIGTERM/SIGINT (a graceful stop, milter-manager-stop.c). The Ruby hooks manager.event_loop_created
  *   run once listening started, manager.maintained at each maintenance
  *   (the client's "maintain", every manager.maintenance_interval
@@ -32,6 +34,7 @@
  *   error failed to drop privilege: WHY
  *   error failed to daemonize: WHY
  *   error failed to start milter-manager process: WHY
+ *   error failed to listen controller socket: WHY  (milter-manager-controller.c)
  */
 #include "config.h"
 
@@ -207,8 +210,14 @@ on_listen_started (MilterClient *client, gpointer data)
     milter_manager_daemon_attach_launcher (daemon, loop);
   /* A multi-worker master has no loop of its own: it passes SIGHUP and
    * SIGUSR1 on to its workers, which reload and reopen themselves. */
-  if (milter_client_get_n_workers (client) == 0 && loop)
+  if (milter_client_get_n_workers (client) == 0 && loop) {
     milter_manager_daemon_signals_watch (daemon, loop);
+    /* Now that the loop exists (the original set its controller up
+     * before: it never listened). */
+    milter_manager_daemon_controller_start (daemon, loop);
+  } else if (daemon->settings->controller_connection_spec) {
+    milter_warning (0, "[controller][disabled] not available with manager.n_workers > 0");
+  }
 }
 
 /* In each worker: its own configuration, so its own reload and reopen.
@@ -308,6 +317,7 @@ milter_manager_daemon_start (MilterManagerDaemon *daemon)
   daemon->ruby = g_steal_pointer (&loaded.ruby);
   /* After the load: Ruby's start-up sets a SIGSEGV handler of its own. */
   milter_manager_crash_handler_install ();
+  daemon->loaded_at = g_get_real_time ();
   if (!milter_manager_daemon_apply_log (daemon, daemon->settings, &error))
     return fail (error);
 
@@ -318,7 +328,10 @@ milter_manager_daemon_start (MilterManagerDaemon *daemon)
     return fail (error);
   if (!configure_client (daemon, &error))
     return fail (error);
-  if (!milter_client_run (daemon->client, &error)) {
+  gboolean ran = milter_client_run (daemon->client, &error);
+  /* Its unix socket file goes with the MTA's. */
+  milter_manager_daemon_controller_stop (daemon);
+  if (!ran) {
     log_startup_failure (error);
     return fail (error);
   }

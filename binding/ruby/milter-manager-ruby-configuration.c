@@ -191,6 +191,12 @@ milter_manager_ruby_configuration_clear (GError **error)
   return clear_succeeded (problem, error);
 }
 
+VALUE
+milter_manager_ruby_configuration_get_model (MilterManagerRubyConfiguration *configuration)
+{
+  return configuration->model;
+}
+
 void
 milter_manager_ruby_configuration_free (MilterManagerRubyConfiguration *configuration)
 {

@@ -11,6 +11,7 @@
  *   milter_manager_ruby_configuration_override (configuration, overrides, &error);
  *   gchar *text = milter_manager_ruby_configuration_dump (configuration, &error);
  *   GVariant *model = milter_manager_ruby_configuration_to_variant (configuration, &error);
+ *   milter_manager_ruby_configuration_add_conditions (configuration, engine, &error);
  *   milter_manager_ruby_configuration_free (configuration);
  *   milter_manager_ruby_configuration_clear (&error);   before each load
  *
@@ -27,7 +28,8 @@
  *   milter-manager.conf in the load path (then milter-manager.custom.conf
  *   if it is XML); a failed load returns NULL and leaves nothing behind,
  *   so a reload can keep the previous model. Ruby runs only inside these
- *   calls (start-up and reload); every call is made under rb_protect, so
+ *   calls (start-up and reload), and in sessions for the stoppers of the
+ *   applicable conditions add_conditions() gave the engine; every call is made under rb_protect, so
  *   a Ruby exception becomes a GError, never a crash.
  *
  *   to_variant gives the model as plain data, an a{sv} with one a{sv}
@@ -55,6 +57,8 @@
 #pragma once
 
 #include <glib.h>
+
+#include <milter/manager/milter-manager-configuration.h>
 
 G_BEGIN_DECLS
 
@@ -112,6 +116,12 @@ gchar *milter_manager_ruby_configuration_dump (MilterManagerRubyConfiguration *c
 GVariant *milter_manager_ruby_configuration_to_variant (MilterManagerRubyConfiguration *configuration,
                                                         GError **error);
 void milter_manager_ruby_configuration_free (MilterManagerRubyConfiguration *configuration);
+/* Adds the configuration's applicable conditions that have stoppers to
+ * engine (milter-manager-ruby-conditions.c): their stoppers then run in
+ * engine's sessions, in this thread (the main one). */
+gboolean milter_manager_ruby_configuration_add_conditions (MilterManagerRubyConfiguration *configuration,
+                                                           MilterManagerConfiguration *engine,
+                                                           GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MilterManagerRubyConfiguration,
                                milter_manager_ruby_configuration_free)

@@ -24,3 +24,7 @@ VALUE milter_manager_ruby_embedded_module (void);
 /* nil, true/false, Integer, Float, String, Symbol, Array, Hash (keys as
  * strings) -> GVariant (floating); anything else -> its inspect text. */
 GVariant *milter_manager_ruby_value_to_variant (VALUE value);
+
+/* The Ruby Configuration object. */
+struct _MilterManagerRubyConfiguration;
+VALUE milter_manager_ruby_configuration_get_model (struct _MilterManagerRubyConfiguration *configuration);

@@ -9,6 +9,7 @@
 #include <milter/manager/milter-manager-child.h>
 #include <milter/manager/milter-manager-configuration.h>
 #include <milter/manager/milter-manager-reply-rules.h>
+#include <milter/manager/milter-manager-statistics.h>
 
 typedef enum {
   CHILD_CONNECTING,
@@ -91,6 +92,20 @@ log_end (MilterManagerChild *child)
                      (gdouble) child->elapsed / G_USEC_PER_SEC,
                      child_tag (child),
                      milter_manager_egg_get_name (child->egg));
+  milter_manager_statistics_child_end (milter_manager_statistics_get_current (),
+                                       milter_manager_egg_get_name (child->egg),
+                                       child->aborted ? "abort" : status_name (child->last_status));
+}
+
+/* The reply's latency, for get-status: before stop_timer. */
+static void
+note_latency (MilterManagerChild *child)
+{
+  if (child->timer_start)
+    milter_manager_statistics_child_latency (milter_manager_statistics_get_current (),
+                                             milter_manager_egg_get_name (child->egg),
+                                             child->last_state,
+                                             g_get_monotonic_time () - child->timer_start);
 }
 
 static void
@@ -132,6 +147,8 @@ fail (MilterManagerChild *child, const gchar *message)
 
   if (child->phase >= CHILD_QUITTING)
     return;
+  milter_manager_statistics_child_failure (milter_manager_statistics_get_current (), name,
+                                           child->timeout_kind != NULL);
   if (child->timeout_kind && g_str_equal (child->timeout_kind, "connection")) {
     milter_error (child->session_id,
                   "[children][timeout][connection] [%" G_GUINT64_FORMAT "] %s",
@@ -193,6 +210,7 @@ on_negotiate_reply (MilterServerContext *context,
   g_autoptr (GError) error = NULL;
 
   (void) context;
+  note_latency (child);
   stop_timer (child);
   child->waiting = FALSE;
   if (!milter_manager_reply_rules_child_option (&child->offer, reply,
@@ -211,6 +229,7 @@ report (MilterManagerChild *child, MilterStatus status, const gchar *code)
 {
   if (child->phase != CHILD_ALIVE)
     return;
+  note_latency (child);
   stop_timer (child);
   child->waiting = FALSE;
   child->last_status = status;
@@ -413,6 +432,16 @@ log_connection_error (MilterManagerChild *child, const gchar *message)
 
 static gboolean start_launch (MilterManagerChild *child);
 
+/* A connection that failed for good, its row already logged: counted
+ * as the child's failure (the controller's status), then out. */
+static void
+give_up_connecting (MilterManagerChild *child)
+{
+  milter_manager_statistics_child_failure (milter_manager_statistics_get_current (),
+                                           milter_manager_egg_get_name (child->egg), FALSE);
+  go_out (child);
+}
+
 static void
 on_error (MilterServerContext *context, GError *error, gpointer user_data)
 {
@@ -425,7 +454,7 @@ on_error (MilterServerContext *context, GError *error, gpointer user_data)
     log_connection_error (child, error ? error->message : "error");
     if (start_launch (child))
       return;
-    go_out (child);
+    give_up_connecting (child);
     child->callbacks->failed (child, child->user_data);
     return;
   }
@@ -702,7 +731,7 @@ milter_manager_child_start (MilterManagerChild *child,
                                                      retry_cb, child, NULL);
     return TRUE;
   }
-  go_out (child);
+  give_up_connecting (child);
   return FALSE;
 }
 
@@ -828,6 +857,22 @@ milter_manager_child_note_status (MilterManagerChild *child,
                                   MilterStatus status)
 {
   child->last_status = status;
+}
+
+void
+milter_manager_child_note_stop (MilterManagerChild *child,
+                                MilterServerState stage)
+{
+  /* The stage it was stopped at is where it finished: the [milter][end]
+   * row reads [STAGE][stop]. */
+  child->last_state = stage;
+  child->last_status = MILTER_STATUS_STOP;
+}
+
+MilterStatus
+milter_manager_child_get_last_status (MilterManagerChild *child)
+{
+  return child->last_status;
 }
 
 void

@@ -136,6 +136,11 @@ void milter_manager_child_time_out (MilterManagerChild *child);
 /* Records the child's last status for its [milter][end] row. */
 void milter_manager_child_note_status (MilterManagerChild *child,
                                        MilterStatus status);
+/* An applicable condition stopped it at stage (not sent). */
+void milter_manager_child_note_stop (MilterManagerChild *child,
+                                     MilterServerState stage);
+/* Its last status (reply, STOP, fallback...), NOT_CHANGE before any. */
+MilterStatus milter_manager_child_get_last_status (MilterManagerChild *child);
 void milter_manager_child_abort (MilterManagerChild *child);
 /* Sends quit; the child is out of the session ("failed" is not called). */
 void milter_manager_child_quit (MilterManagerChild *child);

@@ -46,6 +46,8 @@ _milter_manager_children_reset_message (MilterManagerChildren *children)
   g_clear_pointer (&children->change_from_args, g_free);
   g_clear_pointer (&children->quarantine, g_free);
   milter_manager_reply_codes_clear (&children->codes);
+  /* The mail transaction is over: so is its shelf. */
+  g_clear_pointer (&children->shelf, g_hash_table_unref);
 }
 
 static gboolean
@@ -183,11 +185,31 @@ queue_exhausted (MilterManagerChildren *children, MilterStatus *result)
   _milter_manager_children_answer (children, status, result);
 }
 
-/* Sends the live child the next stored item it has not seen. FALSE when
- * it is caught up with the MTA. */
+typedef enum {
+  SEND_CAUGHT_UP,   /* nothing more to send: it is where the MTA is */
+  SEND_SENT,        /* it owes the reply */
+  SEND_FAILED,      /* the write failed: it is out */
+  SEND_STOPPED      /* a condition stopped it before the item: it is out */
+} SendOutcome;
+
+/* The child's conditions on the item it is about to be sent. */
 static gboolean
-send_next (MilterManagerChildren *children, MilterManagerSlot *slot,
-           gboolean *failed)
+stopped_before (MilterManagerSlot *slot, MilterServerState stage,
+                const gchar *name, const gchar *value,
+                const guint8 *chunk, gsize size)
+{
+  MilterManagerStopperEvent event = {
+    .stage = stage, .text = name, .value = value, .chunk = chunk, .size = size
+  };
+
+  /* Only connect can be deferred: here the answer is GO or STOPPED. */
+  return slot->conditions &&
+         _milter_manager_children_stop (slot, &event) == MILTER_MANAGER_STOPPER_STOPPED;
+}
+
+/* Sends the live child the next stored item it has not seen. */
+static SendOutcome
+send_next (MilterManagerChildren *children, MilterManagerSlot *slot)
 {
   MilterServerContext *context = milter_manager_child_get_context (slot->child);
   MilterManagerMessageStore *store = children->store;
@@ -195,14 +217,19 @@ send_next (MilterManagerChildren *children, MilterManagerSlot *slot,
   g_autoptr (GError) error = NULL;
   gboolean sent = FALSE;
 
-  *failed = FALSE;
   if (slot->cursor_header < milter_headers_length (headers)) {
     const MilterHeader *header = milter_headers_get_nth (headers,
                                                          slot->cursor_header++);
+    if (stopped_before (slot, MILTER_SERVER_STATE_HEADER, header->name,
+                        header->value, NULL, 0))
+      return SEND_STOPPED;
     sent = milter_server_context_header (context, header->name, header->value,
                                          &error);
   } else if (children->mta_end_of_header && !slot->cursor_end_of_header) {
     slot->cursor_end_of_header = TRUE;
+    if (stopped_before (slot, MILTER_SERVER_STATE_END_OF_HEADER, NULL, NULL,
+                        NULL, 0))
+      return SEND_STOPPED;
     sent = milter_server_context_end_of_header (context, &error);
   } else if (children->mta_body && !slot->body_skipped &&
              slot->cursor_body < milter_manager_message_store_get_body_size (store)) {
@@ -214,11 +241,14 @@ send_next (MilterManagerChildren *children, MilterManagerSlot *slot,
 
     if (data && size > 0) {
       slot->cursor_body += size;
+      if (stopped_before (slot, MILTER_SERVER_STATE_BODY, NULL, NULL,
+                          (const guint8 *) data, size))
+        return SEND_STOPPED;
       sent = milter_server_context_body (context, (const guint8 *) data, size,
                                          &error);
     } else if (!error) {
       slot->cursor_body = G_MAXUINT64;
-      return send_next (children, slot, failed);
+      return send_next (children, slot);
     } else {
       milter_error (children->session_id, "[children][error][body][read] %s",
                     error->message);
@@ -229,18 +259,20 @@ send_next (MilterManagerChildren *children, MilterManagerSlot *slot,
       g_bytes_get_data (children->end_of_message_data, &size) : NULL;
 
     slot->cursor_end_of_message = TRUE;
+    if (stopped_before (slot, MILTER_SERVER_STATE_END_OF_MESSAGE, NULL, NULL,
+                        NULL, 0))
+      return SEND_STOPPED;
     sent = milter_server_context_end_of_message (context, data, size, &error);
   } else {
-    return FALSE;
+    return SEND_CAUGHT_UP;
   }
   if (!sent) {
-    *failed = TRUE;
     slot->in_message = FALSE;
     milter_manager_child_fail (slot->child, error);
-    return TRUE;
+    return SEND_FAILED;
   }
   milter_manager_child_sent (slot->child);
-  return TRUE;
+  return SEND_SENT;
 }
 
 /* Drives the live child until it waits for a reply, or answers the MTA. */
@@ -251,7 +283,6 @@ pump (MilterManagerChildren *children, MilterStatus *result)
     *result = MILTER_STATUS_NOT_CHANGE;
   for (;;) {
     MilterManagerSlot *slot = live_slot (children);
-    gboolean failed;
 
     if (!slot) {
       queue_exhausted (children, result);
@@ -262,15 +293,21 @@ pump (MilterManagerChildren *children, MilterStatus *result)
      * reply to what it was sent: its reply pumps again. */
     if (milter_manager_child_is_waiting (slot->child))
       return;
-    if (send_next (children, slot, &failed)) {
-      if (!failed)
-        return;
+    switch (send_next (children, slot)) {
+    case SEND_SENT:
+      return;
+    case SEND_STOPPED:
+      /* Counted as the stop counts; the next child takes over. */
+      continue;
+    case SEND_FAILED:
       /* D10: a failed child counts its fallback and the next takes over. */
       {
         MilterStatus counted = milter_manager_child_get_fallback_status (slot->child);
         g_array_append_val (children->counted, counted);
       }
       continue;
+    case SEND_CAUGHT_UP:
+      break;
     }
     /* Caught up: the MTA's command, if one waits, is answered with
      * continue. A child that took over between two commands has nothing

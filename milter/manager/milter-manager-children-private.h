@@ -6,12 +6,15 @@
  */
 #pragma once
 
+#include <milter/manager/milter-manager-applicable-condition.h>
 #include <milter/manager/milter-manager-children.h>
 #include <milter/manager/milter-manager-message-store.h>
 #include <milter/manager/milter-manager-reply-rules.h>
 
-/* One child's part in the session. */
-typedef struct {
+/* One child's part in the session; applicable conditions see it as
+ * their MilterManagerConditionContext. */
+typedef struct _MilterManagerConditionContext MilterManagerSlot;
+struct _MilterManagerConditionContext {
   MilterManagerChild *child;
   MilterManagerChildren *children;
   gboolean in_connection;   /* negotiated, not quit */
@@ -25,7 +28,16 @@ typedef struct {
   gboolean body_skipped;
   gboolean cursor_end_of_message;
   gboolean body_replaced_by_it;
-} MilterManagerSlot;
+  /* Its egg's conditions that have stoppers (borrowed from the
+   * configuration); NULL when none, so a child without conditions
+   * costs nothing. */
+  GPtrArray *conditions;
+  /* A condition deferred its connect answer (a ticket is out). */
+  MilterManagerConditionTicket *ticket;
+  guint pending_condition;   /* index of that condition */
+  gboolean in_stop_call;
+  gint early_answer;         /* answered inside the call: 1 go, 2 stop */
+};
 
 struct _MilterManagerChildren {
   MilterManagerConfiguration *configuration;
@@ -71,6 +83,11 @@ struct _MilterManagerChildren {
   gchar *change_from;
   gchar *change_from_args;
   gchar *quarantine;
+
+  /* Applicable conditions (children-conditions.c). */
+  MilterServerState condition_stage;  /* of the stopper being called */
+  GHashTable *shelf;         /* the mail-transaction shelf, lazily */
+  gboolean counted_session;  /* in n_processing_sessions */
 };
 
 /* children.c */
@@ -102,3 +119,22 @@ void _milter_manager_children_message_modify (MilterManagerSlot *slot,
 gboolean _milter_manager_children_is_message_stage (MilterServerState stage);
 gboolean _milter_manager_children_resume_held (MilterManagerChildren *children,
                                                MilterStatus status);
+
+/* children-conditions.c */
+void _milter_manager_children_attach_conditions (MilterManagerSlot *slot);
+void _milter_manager_children_count_session (MilterManagerChildren *children,
+                                             gboolean counted);
+typedef enum {
+  MILTER_MANAGER_STOPPER_GO,       /* send the event */
+  MILTER_MANAGER_STOPPER_STOPPED,  /* counted and taken out as the stage
+                                    * requires (the effect of STOP) */
+  MILTER_MANAGER_STOPPER_PENDING   /* a condition answers later (connect) */
+} MilterManagerStopperOutcome;
+MilterManagerStopperOutcome
+_milter_manager_children_stop (MilterManagerSlot *slot,
+                               const MilterManagerStopperEvent *event);
+/* The slot is out of the session: its ticket, if any, answers nobody. */
+void _milter_manager_children_forget_ticket (MilterManagerSlot *slot);
+/* children.c: a deferred connect was answered (stopped or not). */
+void _milter_manager_children_resume_connect (MilterManagerSlot *slot,
+                                              gboolean stopped);

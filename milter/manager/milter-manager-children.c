@@ -27,7 +27,9 @@ slot_free (gpointer data)
 {
   MilterManagerSlot *slot = data;
 
+  _milter_manager_children_forget_ticket (slot);
   milter_manager_child_free (slot->child);
+  g_clear_pointer (&slot->conditions, g_ptr_array_unref);
   g_free (slot);
 }
 
@@ -51,6 +53,7 @@ milter_manager_children_new (MilterManagerConfiguration *configuration,
   children->store = milter_manager_message_store_new (
     milter_manager_configuration_get_body_memory_threshold (configuration),
     milter_manager_configuration_get_temporary_directory (configuration));
+  _milter_manager_children_count_session (children, TRUE);
   return children;
 }
 
@@ -70,6 +73,7 @@ milter_manager_children_free (MilterManagerChildren *children)
   if (!children)
     return;
   stop_negotiation_timers (children);
+  _milter_manager_children_count_session (children, FALSE);
   g_ptr_array_unref (children->slots);
   g_array_unref (children->counted);
   milter_manager_reply_codes_clear (&children->codes);
@@ -216,6 +220,7 @@ hatch (MilterManagerChildren *children)
                                             &child_callbacks, slot);
     milter_manager_child_set_launcher (slot->child,
       milter_manager_configuration_get_launcher (children->configuration));
+    _milter_manager_children_attach_conditions (slot);
     g_ptr_array_add (children->slots, slot);
   }
 }
@@ -452,13 +457,15 @@ count (MilterManagerChildren *children, MilterManagerSlot *slot,
     g_array_append_val (children->counted, counted);
 }
 
-/* Sends to every slot that want() selects, all at once. */
+/* Sends to every slot that want() selects, all at once, unless one of
+ * its conditions stops it before event (NULL: none can). */
 static MilterStatus
 fanout (MilterManagerChildren *children,
         MilterServerState stage,
         gboolean (*want) (MilterManagerSlot *slot),
         SendFunc send,
-        gpointer data)
+        gpointer data,
+        const MilterManagerStopperEvent *event)
 {
   MilterStatus result = MILTER_STATUS_NOT_CHANGE;
   guint n_targets = 0;
@@ -471,6 +478,19 @@ fanout (MilterManagerChildren *children,
     if (!milter_manager_child_is_alive (slot->child) || !want (slot))
       continue;
     n_targets++;
+    if (event && slot->conditions) {
+      MilterManagerStopperOutcome outcome =
+        _milter_manager_children_stop (slot, event);
+
+      if (outcome == MILTER_MANAGER_STOPPER_STOPPED)
+        continue;
+      if (outcome == MILTER_MANAGER_STOPPER_PENDING) {
+        /* Waited for like a reply; resume_connect() goes on. */
+        slot->in_fanout = TRUE;
+        children->n_waiting++;
+        continue;
+      }
+    }
     if (!send (milter_manager_child_get_context (slot->child), data, &error)) {
       slot->in_connection = slot->in_message = FALSE;
       milter_manager_child_fail (slot->child, error);
@@ -638,15 +658,44 @@ send_connect (MilterServerContext *context, gpointer data, GError **error)
                                         children->held_connect_address, error);
 }
 
+void
+_milter_manager_children_resume_connect (MilterManagerSlot *slot,
+                                         gboolean stopped)
+{
+  MilterManagerChildren *children = slot->children;
+  g_autoptr (GError) error = NULL;
+
+  /* Not owing anything while it fails: its failure is counted here. */
+  slot->in_fanout = FALSE;
+  if (!stopped) {
+    if (send_connect (milter_manager_child_get_context (slot->child), children,
+                      &error)) {
+      slot->in_fanout = TRUE;
+      milter_manager_child_sent (slot->child);
+      return;
+    }
+    slot->in_connection = slot->in_message = FALSE;
+    milter_manager_child_fail (slot->child, error);
+    count (children, slot, MILTER_STATUS_ERROR);
+  }
+  if (--children->n_waiting == 0)
+    finish_fanout (children, NULL);
+}
+
 static MilterStatus
 envelope_connect (MilterManagerChildren *children)
 {
   MilterStatus status;
+  MilterManagerStopperEvent event = { .stage = MILTER_SERVER_STATE_CONNECT };
 
   if (take_negotiation_fallback (children, &status))
     return status;
+  event.host = children->held_connect_host;
+  event.family = children->held_connect_family;
+  event.port = children->held_connect_port;
+  event.address = children->held_connect_address;
   return fanout (children, MILTER_SERVER_STATE_CONNECT, want_connection,
-                 send_connect, children);
+                 send_connect, children, &event);
 }
 
 MilterStatus
@@ -723,15 +772,18 @@ send_unknown (MilterServerContext *context, gpointer data, GError **error)
   return milter_server_context_unknown (context, data, error);
 }
 
+/* text: the stopper's argument (helo, envelope-from and -recipient). */
 static MilterStatus
 call (MilterManagerChildren *children, MilterServerState stage,
       gboolean (*want) (MilterManagerSlot *slot), SendFunc send,
-      gpointer data)
+      gpointer data, const gchar *text)
 {
   MilterStatus status;
+  MilterManagerStopperEvent event = { .stage = stage, .text = text };
 
   children->in_call = TRUE;
-  status = fanout (children, stage, want, send, data);
+  status = fanout (children, stage, want, send, data,
+                   stage == MILTER_SERVER_STATE_UNKNOWN ? NULL : &event);
   children->in_call = FALSE;
   return status;
 }
@@ -745,7 +797,7 @@ milter_manager_children_helo (MilterManagerChildren *children,
   if (take_negotiation_fallback (children, &status))
     return status;
   return call (children, MILTER_SERVER_STATE_HELO, want_connection, send_helo,
-               (gpointer) fqdn);
+               (gpointer) fqdn, fqdn);
 }
 
 MilterStatus
@@ -768,7 +820,7 @@ milter_manager_children_envelope_from (MilterManagerChildren *children,
     slot->n_accepted = 0;
   }
   return call (children, MILTER_SERVER_STATE_ENVELOPE_FROM, want_connection,
-               send_envelope_from, &envelope);
+               send_envelope_from, &envelope, from);
 }
 
 static gboolean
@@ -792,7 +844,7 @@ milter_manager_children_envelope_recipient (MilterManagerChildren *children,
   children->rejected_recipient = rejected;
   if (!rejected)
     return call (children, MILTER_SERVER_STATE_ENVELOPE_RECIPIENT,
-                 want_message, send_envelope_recipient, &envelope);
+                 want_message, send_envelope_recipient, &envelope, recipient);
   /* D21: only the children that asked for rejected recipients. */
   for (guint i = 0; i < children->slots->len && !wanted; i++)
     wanted = milter_manager_child_is_alive (SLOT (children, i)->child) &&
@@ -803,7 +855,8 @@ milter_manager_children_envelope_recipient (MilterManagerChildren *children,
     return MILTER_STATUS_CONTINUE;
   }
   return call (children, MILTER_SERVER_STATE_ENVELOPE_RECIPIENT,
-               want_rejected_recipient, send_envelope_recipient, &envelope);
+               want_rejected_recipient, send_envelope_recipient, &envelope,
+               recipient);
 }
 
 MilterStatus
@@ -820,7 +873,7 @@ milter_manager_children_data (MilterManagerChildren *children)
     }
   }
   return call (children, MILTER_SERVER_STATE_DATA, want_message, send_data,
-               NULL);
+               NULL, NULL);
 }
 
 MilterStatus
@@ -832,7 +885,7 @@ milter_manager_children_unknown (MilterManagerChildren *children,
   if (take_negotiation_fallback (children, &status))
     return status;
   return call (children, MILTER_SERVER_STATE_UNKNOWN, want_connection,
-               send_unknown, (gpointer) command);
+               send_unknown, (gpointer) command, NULL);
 }
 
 /* ---- abort, quit ---------------------------------------------------------- */
@@ -887,6 +940,8 @@ milter_manager_children_detach (MilterManagerChildren *children,
                                 const MilterManagerChildrenCallbacks *callbacks)
 {
   children->callbacks = callbacks;
+  /* The leader is gone: no longer an MTA session of this process. */
+  _milter_manager_children_count_session (children, FALSE);
 }
 
 gboolean

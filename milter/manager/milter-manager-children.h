@@ -41,6 +41,10 @@
  *   DELETE_HEADER, INSERT_HEADER, ADD_HEADER from the diff), change-from,
  *   quarantine. Recipient changes and progress pass through at once.
  *
+ *   Each child carries its egg's applicable conditions; before a
+ *   stage's event goes to a child, its stoppers may stop it
+ *   (applicable-conditions.md §1.1, milter-manager-children-conditions.c).
+ *
  *   quit_new_connection() (D22) quits the children and re-creates them
  *   at the next connect, negotiating with the MTA's first offer.
  *

@@ -33,6 +33,7 @@ struct _MilterManagerConfiguration {
   GPtrArray *checkers;  /* of Checker *, owned */
   /* The daemon's, in privilege mode; not an item: clear() keeps it. */
   MilterManagerLauncher *launcher;
+  GHashTable *conditions;  /* name -> MilterManagerApplicableCondition, owned */
 };
 
 typedef struct {
@@ -81,6 +82,9 @@ milter_manager_configuration_init (MilterManagerConfiguration *configuration)
   reset_items (configuration);
   configuration->eggs = g_ptr_array_new_with_free_func (g_object_unref);
   configuration->checkers = g_ptr_array_new_with_free_func (checker_free);
+  configuration->conditions =
+    g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                           (GDestroyNotify) milter_manager_applicable_condition_unref);
 }
 
 static void
@@ -93,6 +97,7 @@ finalize (GObject *object)
   g_ptr_array_unref (configuration->eggs);
   g_ptr_array_unref (configuration->checkers);
   g_clear_object (&configuration->launcher);
+  g_hash_table_unref (configuration->conditions);
   G_OBJECT_CLASS (milter_manager_configuration_parent_class)->finalize (object);
 }
 
@@ -114,6 +119,7 @@ milter_manager_configuration_clear (MilterManagerConfiguration *configuration)
   reset_items (configuration);
   g_ptr_array_set_size (configuration->eggs, 0);
   g_ptr_array_set_size (configuration->checkers, 0);
+  g_hash_table_remove_all (configuration->conditions);
 }
 
 void
@@ -375,4 +381,21 @@ MilterManagerLauncher *
 milter_manager_configuration_get_launcher (MilterManagerConfiguration *configuration)
 {
   return configuration->launcher;
+}
+
+void
+milter_manager_configuration_add_applicable_condition (MilterManagerConfiguration *configuration,
+                                                       MilterManagerApplicableCondition *condition)
+{
+  /* The key is the condition's own name: it lives as long as the value. */
+  g_hash_table_replace (configuration->conditions,
+                        (gpointer) milter_manager_applicable_condition_get_name (condition),
+                        milter_manager_applicable_condition_ref (condition));
+}
+
+MilterManagerApplicableCondition *
+milter_manager_configuration_find_applicable_condition (MilterManagerConfiguration *configuration,
+                                                        const gchar *name)
+{
+  return g_hash_table_lookup (configuration->conditions, name);
 }

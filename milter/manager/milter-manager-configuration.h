@@ -55,6 +55,11 @@
  *   to be modified. clear() is the reload's "clear": every item back to
  *   its default and no eggs.
  *
+ *   Applicable conditions (milter-manager-applicable-condition.h):
+ *   add_applicable_condition() keeps one per name (the same name
+ *   replaces it); eggs name theirs and each session resolves the names
+ *   when it creates its children. clear() removes them.
+ *
  * DIAGNOSTICS
  *   Setters fail with MILTER_MANAGER_ERROR_INVALID_VALUE, naming the
  *   item ("manager.chunk_size") and the value.
@@ -65,6 +70,7 @@
 
 #include <milter/client/milter-client-context.h>
 #include <milter/core/milter-status.h>
+#include <milter/manager/milter-manager-applicable-condition.h>
 #include <milter/manager/milter-manager-egg.h>
 #include <milter/manager/milter-manager-launcher.h>
 
@@ -152,5 +158,13 @@ GPtrArray *milter_manager_configuration_get_eggs (MilterManagerConfiguration *co
 void milter_manager_configuration_set_launcher (MilterManagerConfiguration *configuration,
                                                 MilterManagerLauncher *launcher);
 MilterManagerLauncher *milter_manager_configuration_get_launcher (MilterManagerConfiguration *configuration);
+/* Applicable conditions by name (eggs name theirs); the configuration
+ * takes a reference and replaces one of the same name. */
+void milter_manager_configuration_add_applicable_condition (MilterManagerConfiguration *configuration,
+                                                            MilterManagerApplicableCondition *condition);
+/* (transfer none) (nullable) */
+MilterManagerApplicableCondition *
+milter_manager_configuration_find_applicable_condition (MilterManagerConfiguration *configuration,
+                                                        const gchar *name);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
 #include <milter/manager/milter-manager-children.h>
 #include <milter/manager/milter-manager-leader.h>
 #include <milter/manager/milter-manager-reply-rules.h>
+#include <milter/manager/milter-manager-statistics.h>
 #include <milter/server/milter-server-reply-values.h>
 
 #define REAP_INTERVAL 0.05
@@ -293,6 +294,8 @@ end_session (MilterManagerLeader *leader)
                      (gdouble) (g_get_monotonic_time () - leader->started) /
                      G_USEC_PER_SEC,
                      leader->session_id);
+  milter_manager_statistics_session_end (milter_manager_statistics_get_current (),
+                                         last_status_name (leader));
   if (leader->children)
     milter_manager_children_quit (leader->children);
 }

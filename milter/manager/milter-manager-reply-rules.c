@@ -125,14 +125,17 @@ verdict_effect (MilterServerState stage, MilterStatus status)
 
 /* What a stop counts as follows from what it does: out of the connection
  * or the message is an accept; at envelope-recipient the child was not
- * shown that recipient and has no say on it; where no stopper runs, a
- * stop is a fault, counted as a temporary failure. */
+ * shown that recipient but stays in the message, so it counts as
+ * continue: it cannot refuse the recipient, and the MTA must not be told
+ * "accept" (nor get the fallback for want of an answer) while the child
+ * still takes part; where no stopper runs, a stop is a fault, counted as
+ * a temporary failure. */
 static MilterStatus
 stop_counts_as (MilterServerState stage)
 {
   switch (verdict_effect (stage, MILTER_STATUS_STOP)) {
   case MILTER_MANAGER_CHILD_EFFECT_STAYS:
-    return MILTER_STATUS_NOT_CHANGE;
+    return MILTER_STATUS_CONTINUE;
   case MILTER_MANAGER_CHILD_EFFECT_INVALID_STATE:
     return MILTER_STATUS_TEMPORARY_FAILURE;
   default:

@@ -42,8 +42,9 @@
  *   evaluation mode reject, temporary-failure and discard count as accept
  *   (is_neutralised() says when, so the caller can log
  *   [children][evaluation]); a child stopped by an applicable condition
- *   counts as accept, except at envelope-recipient, where the stopped
- *   recipient does not count at all (not-change), and in a state without
+ *   counts as accept, except at envelope-recipient, where the child was
+ *   not shown the recipient but keeps its part in the message, so it
+ *   counts as continue, and in a state without
  *   stoppers (negotiate, unknown), where it counts as temporary-failure;
  *   pass counts as accept; progress and default count as nothing.
  *

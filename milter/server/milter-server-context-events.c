@@ -234,6 +234,26 @@ milter_server_context_set_macros (MilterServerContext *context,
   priv->macro_values[index] = vectors + n + 1;
 }
 
+guint
+milter_server_context_get_macros (MilterServerContext *context,
+                                  guint8 command,
+                                  const gchar *const **names,
+                                  const gchar *const **values)
+{
+  MilterServerContextPrivate *priv;
+  gint index = macro_index (command);
+
+  g_return_val_if_fail (MILTER_IS_SERVER_CONTEXT (context), 0);
+  priv = PRIV (context);
+  *names = NULL;
+  *values = NULL;
+  if (index < 0 || !priv->macro_names[index])
+    return 0;
+  *names = (const gchar *const *) priv->macro_names[index];
+  *values = (const gchar *const *) priv->macro_values[index];
+  return g_strv_length (priv->macro_names[index]);
+}
+
 /* The define-macro packet for command, if macros were set for it: all of
  * them, or those the milter's protocol-6 list for the stage names. */
 static void

@@ -305,6 +305,13 @@ void milter_server_context_set_macros (MilterServerContext *context,
                                        const gchar *const *values,
                                        guint n);
 
+/* The macros set for command (NULL-terminated vectors, owned by the
+ * context, valid until the next set_macros for it); 0 when none. */
+guint milter_server_context_get_macros (MilterServerContext *context,
+                                        guint8 command,
+                                        const gchar *const **names,
+                                        const gchar *const **values);
+
 gboolean milter_server_context_connect (MilterServerContext *context,
                                         const gchar *host,
                                         MilterFamily family,

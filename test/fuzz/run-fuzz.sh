@@ -1,7 +1,8 @@
 #!/bin/sh
 # TAP test: builds each fuzz target with clang's libFuzzer, seeds it with
 # valid packets from our encoders and runs it for MILTER_FUZZ_SECONDS
-# (default 30) seconds. Targets: the command and reply decoders, a client
+# (default 30) seconds. Targets: the command and reply decoders, the
+# controller's codec (seeded with one packet of each word), a client
 # context fed a command stream in memory and a server context fed replies
 # in memory, and the launcher pipes' decoder. A crash, leak, sanitizer
 # report or failed check fails the test; the number of executions is
@@ -12,13 +13,15 @@ srcdir=${top_srcdir:?}
 builddir=${top_builddir:?}
 cc=${FUZZ_CC:-}
 targets="command reply"
+IT_PYTHON=${IT_PYTHON:-/usr/bin/python3}
 work="$builddir/test/fuzz/work"
 mkdir -p "$work"
 
-echo "1..5"
+echo "1..6"
 n=0
 if [ -z "$cc" ] || [ "$cc" = no ]; then
-  for target in command-decoder reply-decoder client-context server-context launch-decoder; do
+  for target in command-decoder reply-decoder client-context server-context launch-decoder \
+      control-decoder; do
     n=$((n + 1)); echo "ok $n - fuzz $target # SKIP clang not found (apt-get install clang libclang-rt-14-dev)"
   done
   exit 0
@@ -78,3 +81,25 @@ fuzz launch-decoder launch \
   "$srcdir/milter/manager/milter-manager-launch-protocol.c" \
   "$srcdir/milter/core/milter-protocol.c" \
   "$srcdir/milter/core/milter-packet-decoder.c"
+
+# The controller's codec: the first byte picks commands (even) or replies (odd).
+control_corpus="$work/corpus-control-decoder"
+mkdir -p "$control_corpus"
+i=0
+for word in set-configuration get-configuration reload get-status stop-child; do
+  i=$((i + 1))
+  "$IT_PYTHON" -c 'import struct, sys
+w = sys.argv[1].encode() + b"\0" + (b"x" if sys.argv[1] in ("stop-child", "set-configuration") else b"")
+sys.stdout.buffer.write(b"\0" + struct.pack(">I", len(w)) + w)' "$word" >"$control_corpus/seed-command-$i"
+done
+for word in success failure error configuration status; do
+  i=$((i + 1))
+  "$IT_PYTHON" -c 'import struct, sys
+w = sys.argv[1].encode() + b"\0text"
+sys.stdout.buffer.write(b"\1" + struct.pack(">I", len(w)) + w)' "$word" >"$control_corpus/seed-reply-$i"
+done
+fuzz control-decoder "" \
+  "$srcdir/test/fuzz/fuzz-control-decoder.c" \
+  "$srcdir/milter/core/milter-protocol.c" \
+  "$srcdir/milter/core/milter-packet-decoder.c" \
+  "$srcdir/milter/manager/milter-manager-control-codec.c"

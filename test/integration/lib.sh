@@ -9,6 +9,8 @@
 #   it_adopt_pid PID              stop PID (started elsewhere) on exit too
 #   it_wait_port PORT [SECS] [PID]   wait until 127.0.0.1:PORT (or [::]:PORT) listens
 #   it_wait_unix PATH [SECS] [PID]   wait until unix socket PATH listens
+#   it_poll SECS CMD [ARG...]     run CMD every 0.1 s until it succeeds (bounded)
+#   it_wait_grep FILE PATTERN [SECS]  until FILE has a line matching PATTERN
 #   it_alive PID                  true while PID runs (zombies count as dead)
 #   it_stop PID                   TERM, wait up to $IT_STOP_WAIT s (10), then KILL
 #   it_stop_all                   it_stop every recorded PID, in parallel
@@ -275,6 +277,20 @@ it_wait_unix() {
     done
     it__fail_wait "unix socket $_it_path" "$_it_pid" "$_it_secs"
 }
+
+it_poll() {
+    _it_ticks=$(($1 * 10))
+    shift
+    while [ $_it_ticks -gt 0 ]; do
+        "$@" && return 0
+        sleep 0.1
+        _it_ticks=$((_it_ticks - 1))
+    done
+    return 1
+}
+
+it__has_line() { grep -q -- "$2" "$1" 2>/dev/null; }
+it_wait_grep() { it_poll "${3:-10}" it__has_line "$1" "$2"; }
 
 # ---- building and packages ------------------------------------------------
 

@@ -10,7 +10,7 @@
  *       [--negotiation-timeout=S] [--body-memory-threshold=BYTES]
  *       [--temporary-directory=DIR] [--event-loop-backend=glib|libev]
  *       [--log-level=LEVEL] [--log-path=PATH]
- *       [--connection-check-interval=S --client-gone]
+ *       [--connection-check-interval=S --client-gone] [--config-dir=DIR]
  *
  * DESCRIPTION
  *   A MilterClient listening on SPEC; each session goes through
@@ -18,7 +18,13 @@
  *   options. Runs until SIGTERM or SIGINT. --client-gone installs a
  *   connection checker that always reports the SMTP client gone, to
  *   drive manager-behaviour.md §5 (the real checkers are the daemon's
- *   configuration).
+ *   configuration). --config-dir loads DIR/milter-manager.conf with the
+ *   Ruby binding and gives the engine its applicable conditions; a
+ *   --milter item conditions=A+B names those the child carries.
+ *   --slow-condition=NAME:S defines a native condition NAME whose connect
+ *   stopper defers its answer ("don't stop") by S seconds in the first
+ *   session and answers at once in the others (a slow lookup), logging
+ *   info "[slow-condition][answer] SESSION-TAG".
  *
  * DIAGNOSTICS
  *   Exit 1 with a message for a bad option or a failed start.
@@ -30,6 +36,8 @@
 #include <milter/client/milter-client.h>
 #include <milter/core/milter-logger.h>
 #include <milter/manager/milter-manager-leader.h>
+
+#include "binding/ruby/milter-manager-ruby-configuration.h"
 
 static gboolean
 parse_status (const gchar *text, MilterStatus *status, GError **error)
@@ -76,6 +84,10 @@ add_milter (MilterManagerConfiguration *configuration, const gchar *text,
       ok = milter_manager_egg_set_writing_timeout (egg, seconds, error);
     } else if (g_str_has_prefix (p, "reading-timeout=")) {
       ok = milter_manager_egg_set_reading_timeout (egg, seconds, error);
+    } else if (g_str_has_prefix (p, "conditions=")) {
+      g_auto (GStrv) names = g_strsplit (value + 1, "+", -1);
+
+      milter_manager_egg_set_applicable_conditions (egg, (const gchar *const *) names);
     } else if (g_str_has_prefix (p, "end-of-message-timeout=")) {
       ok = milter_manager_egg_set_end_of_message_timeout (egg, seconds, error);
     } else {
@@ -98,6 +110,89 @@ client_gone (MilterClientContext *context, gpointer user_data)
   return FALSE;
 }
 
+/* The applicable conditions of DIR/milter-manager.conf (kept loaded:
+ * their stoppers run in the sessions). */
+static gboolean
+load_conditions (const gchar *directory, MilterManagerConfiguration *configuration,
+                 MilterManagerRubyConfiguration **ruby, GError **error)
+{
+  const gchar *path[] = { directory, NULL };
+
+  *ruby = milter_manager_ruby_configuration_load (path, NULL, NULL, error);
+  return *ruby &&
+         milter_manager_ruby_configuration_add_conditions (*ruby, configuration, error);
+}
+
+typedef struct {
+  MilterClient *client;
+  gdouble seconds;
+  guint n_calls;
+} Slow;
+
+typedef struct {
+  MilterManagerConditionTicket *ticket;
+  gchar *name;
+} SlowAnswer;
+
+static gboolean
+slow_answer (gpointer data)
+{
+  SlowAnswer *answer = data;
+
+  milter_info (0, "[slow-condition][answer] %s", answer->name);
+  milter_manager_condition_ticket_answer (answer->ticket, FALSE);
+  milter_manager_condition_ticket_free (answer->ticket);
+  g_free (answer->name);
+  g_free (answer);
+  return FALSE;
+}
+
+static gboolean
+slow_stop (MilterManagerApplicableCondition *condition,
+           MilterManagerConditionContext *context,
+           const MilterManagerStopperEvent *event, gpointer user_data)
+{
+  Slow *slow = user_data;
+  SlowAnswer *answer;
+
+  (void) condition;
+  (void) event;
+  if (slow->n_calls++ > 0)
+    return FALSE;
+  answer = g_new0 (SlowAnswer, 1);
+  answer->ticket = milter_manager_condition_context_defer (context);
+  answer->name = g_strdup (milter_manager_condition_context_get_name (context));
+  milter_event_loop_add_timeout (milter_client_get_event_loop (slow->client),
+                                 slow->seconds, slow_answer, answer, NULL);
+  return FALSE;
+}
+
+static gboolean
+add_slow_condition (MilterManagerConfiguration *configuration,
+                    MilterClient *client, const gchar *text, GError **error)
+{
+  const gchar *colon = strrchr (text, ':');
+  g_autofree gchar *name = NULL;
+  Slow *slow;
+  MilterManagerApplicableCondition *condition;
+
+  if (!colon) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                 "--slow-condition wants NAME:SECONDS: %s", text);
+    return FALSE;
+  }
+  name = g_strndup (text, colon - text);
+  slow = g_new0 (Slow, 1);
+  slow->client = client;
+  slow->seconds = g_ascii_strtod (colon + 1, NULL);
+  condition = milter_manager_applicable_condition_new (name,
+    MILTER_MANAGER_CONDITION_STAGE (MILTER_SERVER_STATE_CONNECT),
+    slow_stop, slow, g_free);
+  milter_manager_configuration_add_applicable_condition (configuration, condition);
+  milter_manager_applicable_condition_unref (condition);
+  return TRUE;
+}
+
 static void
 on_connection_established (MilterClient *client, MilterClientContext *context,
                            gpointer user_data)
@@ -116,6 +211,9 @@ main (int argc, char **argv)
   g_autofree gchar *log_level = NULL;
   g_autofree gchar *log_path = NULL;
   g_autofree gchar *temporary_directory = NULL;
+  g_autofree gchar *config_dir = NULL;
+  g_auto (GStrv) slow_conditions = NULL;
+  g_autoptr (MilterManagerRubyConfiguration) ruby = NULL;
   gdouble retry = 0.2, negotiation_timeout = 25.0;
   gint64 threshold = -1;
   gint check_interval = 0;
@@ -133,6 +231,8 @@ main (int argc, char **argv)
     { "log-path", 0, 0, G_OPTION_ARG_STRING, &log_path, "Log file", "PATH" },
     { "connection-check-interval", 0, 0, G_OPTION_ARG_INT, &check_interval, "manager.connection_check_interval", "S" },
     { "client-gone", 0, 0, G_OPTION_ARG_NONE, &gone, "A connection checker that reports the SMTP client gone", NULL },
+    { "slow-condition", 0, 0, G_OPTION_ARG_STRING_ARRAY, &slow_conditions, "A connect condition that answers late", "NAME:S" },
+    { "config-dir", 0, 0, G_OPTION_ARG_STRING, &config_dir, "Applicable conditions from DIR/milter-manager.conf", "DIR" },
     { NULL, 0, 0, 0, NULL, NULL, NULL }
   };
   g_autoptr (GOptionContext) option_context =
@@ -153,6 +253,8 @@ main (int argc, char **argv)
     milter_logger_set_levels (levels);
   }
   if (log_path && !milter_logger_set_file (log_path, &error))
+    goto fail;
+  if (config_dir && !load_conditions (config_dir, configuration, &ruby, &error))
     goto fail;
   for (guint i = 0; milters && milters[i]; i++)
     if (!add_milter (configuration, milters[i], &error))
@@ -186,6 +288,9 @@ main (int argc, char **argv)
                                                           temporary_directory);
 
   client = milter_client_new ();
+  for (guint i = 0; slow_conditions && slow_conditions[i]; i++)
+    if (!add_slow_condition (configuration, client, slow_conditions[i], &error))
+      goto fail;
   if (!milter_client_set_connection_spec (client,
                                           spec ? spec : "inet:10025@[127.0.0.1]",
                                           &error))

@@ -17,7 +17,11 @@
 #     blackhole NAME          a TCP listener whose accept queue is full,
 #                             so a connect to it never completes
 #     milter NAME ITEMS       the engine's --milter items for NAME
-#                             (fallback=STATUS,evaluation,reading-timeout=S)
+#                             (fallback=STATUS,evaluation,reading-timeout=S,
+#                             conditions=A+B)
+#     ruby TEXT               a line of the engine's milter-manager.conf
+#                             (applicable conditions, loaded by the Ruby
+#                             binding with --config-dir)
 #     engine ARG...           more engine options
 #     mta ARG...              milter-test-server's options (the MTA side)
 #     probe ARG...            the MTA side is test/integration/milter-probe.py
@@ -33,6 +37,9 @@
 #     child-lacks NAME REGEX  none does
 #     child-count NAME N REGEX  exactly N lines match
 #     log-has REGEX           a line of the engine's log matches
+#     log-before REGEX1 REGEX2
+#                             the engine's log has both, the first line
+#                             matching REGEX1 before the first matching REGEX2
 #     log-row LEVEL SESSION REGEX
 #                             a line at LEVEL whose session prefix is
 #                             [SESSION] ("-": no prefix) is "REGEX..."
@@ -47,6 +54,9 @@ it_init
 S=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 B=${top_builddir:-$(cd "$(dirname "$0")/../.." && pwd)}
 ENGINE=$B/test/manager/milter-manager-engine-server
+# The Ruby library of the tree for the conditions' configuration.
+MILTER_MANAGER_RUBYLIB="$S/binding/ruby/lib:$B/binding/ruby/lib"
+export MILTER_MANAGER_RUBYLIB
 TEST_CLIENT=$B/src/milter-test-client
 TEST_SERVER=$B/src/milter-test-server
 [ -x "$ENGINE" ] || tap_skip_all "milter-manager-engine-server is not built"
@@ -118,8 +128,13 @@ run_scenario() {
         engine) engine_args="$engine_args $*" ;;
         mta) for a in "$@"; do printf '%s\n' "$a"; done >> "$dir/mta-args" ;;
         body-size) body_size=$1 ;;
+        ruby)
+            mkdir -p "$dir/conf"
+            printf '%s\n' "$1" >> "$dir/conf/milter-manager.conf"
+            ;;
         esac
     done < "$file"
+    [ -f "$dir/conf/milter-manager.conf" ] && engine_args="$engine_args --config-dir $dir/conf"
     milters=
     if [ -f "$dir/children" ]; then
         while read -r name; do
@@ -191,6 +206,10 @@ while n>0:
         child-lacks) ! grep -Eq -- "$2" "$dir/$1.out"; check_result $? ;;
         child-count) [ "$(grep -Ec -- "$3" "$dir/$1.out")" = "$2" ]; check_result $? ;;
         log-has) grep -Eq -- "$1" "$dir/engine.log"; check_result $? ;;
+        log-before)
+            a=$(grep -En -- "$1" "$dir/engine.log" | head -n 1 | cut -d: -f1)
+            b=$(grep -En -- "$2" "$dir/engine.log" | head -n 1 | cut -d: -f1)
+            [ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ]; check_result $? ;;
         log-row)
             if [ "$2" = - ]; then prefix=; else prefix="\\[$2\\] "; fi
             grep -Eq -- "^[^ ]+ $1: $prefix$3" "$dir/engine.log"; check_result $? ;;

@@ -76,7 +76,8 @@ static const CountCase count_cases[] = {
   /* stopped by a condition */
   {CON, STOP, A, FALSE, A},
   {FROM, STOP, T, FALSE, A},
-  {RCPT, STOP, A, FALSE, NONE},
+  /* the child keeps its part in the message: continue, not nothing */
+  {RCPT, STOP, A, FALSE, C},
   {DATA, STOP, A, FALSE, A},
   {BODY, STOP, A, FALSE, A},
   {UNK, STOP, A, FALSE, T},

@@ -175,11 +175,11 @@ test_log_bridge (void)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (MilterTestLogCapture) capture = milter_test_log_capture_start (MILTER_LOG_LEVEL_ALL);
-  write_file ("milter-manager.conf", "s25r.add_whitelist(/example/)\n");
+  write_file ("milter-manager.conf", "dnsbl.add_service(\"zen.example.org\")\n");
   g_autoptr (MilterManagerRubyConfiguration) configuration = load (NULL, NULL, &error);
   g_assert_no_error (error);
   milter_test_assert_logged (capture, MILTER_LOG_LEVEL_WARNING, 0,
-                             "[configuration][not-supported] s25r.add_whitelist");
+                             "[configuration][not-supported] dnsbl.add_service");
 }
 
 int

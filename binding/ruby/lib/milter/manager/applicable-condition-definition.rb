@@ -1,9 +1,19 @@
 # ApplicableConditionDefinition - a named applicable condition as
-# `define_applicable_condition(NAME) do |condition|` describes it.
+# `define_applicable_condition(NAME) do |condition|` describes it
+# (applicable-conditions.md §2).
 #
-# The model keeps the description and the stopper blocks by stage.
-# Running the stoppers in sessions is later work: defining one is
-# accepted and reported once as not yet supported.
+# The model keeps the description and the stopper blocks by stage. In a
+# session the engine asks stop?(stage, context, arguments) just before
+# it would send that stage's event to a child that carries the
+# condition: the blocks of the stage run in definition order and the
+# first true value stops the child (the rest are not called). A block
+# that raises is logged at error level and counts as "don't stop".
+#
+# Block parameters: connect |context, host, socket_address|, helo
+# |context, fqdn|, envelope_from |context, from|, envelope_recipient
+# |context, recipient|, data |context|, header |context, name, value|,
+# end_of_header |context|, body |context, chunk| (the documented form,
+# not the original's extra condition name), end_of_message |context|.
 module Milter
   module Manager
     class ApplicableConditionDefinition
@@ -33,14 +43,39 @@ module Milter
 
       STAGES.each do |stage|
         define_method("define_#{stage}_stopper") do |&block|
-          PendingFeatures.report("applicable condition stoppers (#{name}: #{stage})")
-          @stoppers[stage] << block if block
+          unless block
+            raise ConfigurationError.new("define_#{stage}_stopper needs a block",
+                                         *@configuration.current_location)
+          end
+          @stoppers[stage] << block
+        end
+      end
+
+      # The stages that have at least one stopper.
+      def stages
+        STAGES.select { |stage| @stoppers.key?(stage) && !@stoppers[stage].empty? }
+      end
+
+      def stop?(stage, context, arguments)
+        blocks = @stoppers.fetch(stage, nil)
+        return false unless blocks
+        blocks.any? do |block|
+          begin
+            block.call(context, *arguments) ? true : false
+          rescue Exception => error # a stopper must never end the session
+            raise if error.is_a?(NoMemoryError)
+            where = (error.backtrace || []).first
+            Log.error("[applicable-condition][stopper][error] " \
+                      "#{name}: #{stage}: #{error.message} (#{error.class})" \
+                      "#{where ? " at #{where}" : ""}")
+            false
+          end
         end
       end
 
       def to_h
         { "name" => name, "description" => description,
-          "stages" => @stoppers.keys.map(&:to_s) }
+          "stages" => stages.map(&:to_s) }
       end
     end
   end

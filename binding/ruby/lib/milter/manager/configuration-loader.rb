@@ -17,6 +17,7 @@ module Milter
   module Manager
     class ConfigurationLoader
       include Detectors
+      include BuiltinConditionWords
 
       MAIN_FILE = "milter-manager.conf"
       CUSTOM_FILE = "milter-manager.custom.conf"
@@ -134,18 +135,8 @@ module Milter
         condition
       end
 
-      ["s25r", "remote_network", "stress", "trust", "dnsbl"].each do |name|
-        define_method(name) { PendingFeatures.helper(name) }
-      end
-
-      def restrict_accounts_by_list(*_accounts, **_options)
-        PendingFeatures.report("restrict_accounts_by_list")
-        nil
-      end
-
-      def restrict_accounts_generic(_options = {}, &_block)
-        PendingFeatures.report("restrict_accounts_generic")
-        nil
+      def dnsbl
+        PendingFeatures.helper("dnsbl")
       end
 
       # Undocumented and broken in the original; not reproduced.

@@ -91,6 +91,37 @@ module Milter
         end
       end
 
+      # The conditions with stoppers, for the engine:
+      # -> [[NAME, DESCRIPTION or nil, CONDITION, [STAGE names]]]
+      def conditions(configuration)
+        configuration.applicable_conditions.filter_map do |condition|
+          stages = condition.stages
+          next if stages.empty?
+          [condition.name, condition.description, condition, stages.map(&:to_s)]
+        end
+      end
+
+      # One stopper call from the engine: stage a Symbol (:envelope_from)
+      # or a name ("envelope-from"); native is the child's context for
+      # this call only; arguments as the engine gives them (connect: host,
+      # family, address, port). -> true (stop) or false.
+      def stop(condition, stage, native, arguments)
+        !stop_first([condition], stage, native, arguments).nil?
+      end
+
+      # Several conditions of one child at one stage, in order: -> the
+      # index of the first that stops it, or nil. One context and one
+      # set of arguments serve them all.
+      def stop_first(conditions, stage, native, arguments)
+        stage = stage.tr("-", "_").to_sym unless stage.is_a?(Symbol)
+        if stage == :connect
+          host, family, address, port = arguments
+          arguments = [host, SocketAddress.build(family, address, port)]
+        end
+        context = ChildContext.new(native)
+        conditions.index { |condition| condition.stop?(stage, context, arguments) }
+      end
+
       # The model as plain data (Configuration#to_h).
       def to_h(configuration)
         configuration.to_h

@@ -1,8 +1,7 @@
 # PendingFeatures - configuration words that belong to later work.
 #
-# The helper objects of the applicable conditions (s25r, remote_network,
-# stress, trust, dnsbl), the restrict_accounts_* helpers and
-# define_policy are accepted, so
+# The dnsbl helper object of the applicable conditions and define_policy
+# are accepted, so
 # that a configuration written for the original loads, and each is
 # reported once per load as a warning:
 #   [configuration][not-supported] FEATURE: not supported yet

@@ -1,0 +1,391 @@
+/*
+ * milter-manager-ruby-conditions - the applicable conditions of a loaded
+ * configuration as engine conditions (milter-manager-applicable-
+ * condition.h) whose stop function runs the Ruby stoppers.
+ *
+ * Each engine condition keeps its Ruby ApplicableConditionDefinition
+ * alive (registered with Ruby's GC) for as long as a session's
+ * configuration holds it, so a session started before a reload keeps
+ * the stoppers it started with.
+ *
+ * A stopper call gets a Milter::Manager::ChildContext::Native wrapping
+ * the engine's context; every native made during the call (also those
+ * of children[NAME]) is cut from the engine when the call returns, so
+ * one kept by Ruby code later raises ChildContext::Expired instead of
+ * reaching freed memory. Nothing is built in Ruby for a child without
+ * conditions: the engine calls here only for a child that has some.
+ */
+#include "config.h"
+
+#include <milter/core/milter-logger.h>
+#include <milter/manager/milter-manager-applicable-condition.h>
+
+#include "binding/ruby/milter-manager-ruby-configuration.h"
+#include "binding/ruby/milter-manager-ruby-private.h"
+
+static VALUE native_class = Qnil;
+/* Looked up once: a stopper call is per session and child, so it should
+ * not hash names (rb_intern) or build stage names each time. */
+static ID id_stop;
+static ID id_stop_first;
+static VALUE stage_symbols[MILTER_SERVER_STATE_COUNT];
+static VALUE family_symbols[4];   /* inet, inet6, unix, unknown */
+static VALUE expired_class = Qnil;
+/* The natives of the call in progress (an Array, so the GC sees them). */
+static VALUE call_natives = Qnil;
+
+static const rb_data_type_t native_type = {
+  .wrap_struct_name = "MilterManagerConditionContext",
+  .flags = RUBY_TYPED_FREE_IMMEDIATELY
+};
+
+static VALUE
+native_new (MilterManagerConditionContext *context)
+{
+  VALUE native = TypedData_Wrap_Struct (native_class, &native_type, context);
+
+  rb_ary_push (call_natives, native);
+  return native;
+}
+
+static MilterManagerConditionContext *
+native_context (VALUE self)
+{
+  MilterManagerConditionContext *context =
+    rb_check_typeddata (self, &native_type);
+
+  if (!context)
+    rb_raise (expired_class, "the context is used after its stopper returned");
+  return context;
+}
+
+static VALUE
+string_or_nil (const gchar *text)
+{
+  return text ? rb_str_new_cstr (text) : Qnil;
+}
+
+static VALUE
+native_name (VALUE self)
+{
+  return string_or_nil (milter_manager_condition_context_get_name (native_context (self)));
+}
+
+static VALUE
+native_macro (VALUE self, VALUE name)
+{
+  return string_or_nil (milter_manager_condition_context_get_macro (native_context (self),
+                                                                    StringValueCStr (name)));
+}
+
+static VALUE
+native_set_macro (VALUE self, VALUE name, VALUE value)
+{
+  milter_manager_condition_context_set_macro (native_context (self),
+                                              StringValueCStr (name),
+                                              NIL_P (value) ? NULL : StringValueCStr (value));
+  return value;
+}
+
+static VALUE
+native_status (VALUE self)
+{
+  MilterStatus status = milter_manager_condition_context_get_status (native_context (self));
+
+  return status == MILTER_STATUS_NOT_CHANGE ? Qnil :
+    string_or_nil (milter_status_to_string (status));
+}
+
+static VALUE
+native_quitted (VALUE self)
+{
+  return milter_manager_condition_context_is_quitted (native_context (self)) ? Qtrue : Qfalse;
+}
+
+static VALUE
+native_find (VALUE self, VALUE name)
+{
+  MilterManagerConditionContext *other =
+    milter_manager_condition_context_find (native_context (self), StringValueCStr (name));
+
+  return other ? native_new (other) : Qnil;
+}
+
+static VALUE
+native_n_processing_sessions (VALUE self)
+{
+  return UINT2NUM (milter_manager_condition_context_get_n_processing_sessions (native_context (self)));
+}
+
+static VALUE
+native_shelf_get (VALUE self, VALUE key)
+{
+  GBytes *bytes = milter_manager_condition_context_shelf_get (native_context (self),
+                                                              StringValueCStr (key));
+  gsize size = 0;
+  const gchar *data;
+
+  if (!bytes)
+    return Qnil;
+  data = g_bytes_get_data (bytes, &size);
+  return rb_str_new (data, (long) size);
+}
+
+static VALUE
+native_shelf_set (VALUE self, VALUE key, VALUE value)
+{
+  MilterManagerConditionContext *context = native_context (self);
+  g_autoptr (GBytes) bytes = NULL;
+
+  if (!NIL_P (value)) {
+    StringValue (value);
+    bytes = g_bytes_new (RSTRING_PTR (value), (gsize) RSTRING_LEN (value));
+  }
+  milter_manager_condition_context_shelf_set (context, StringValueCStr (key), bytes);
+  return value;
+}
+
+static VALUE
+native_shelf_keys (VALUE self)
+{
+  g_autoptr (GPtrArray) keys =
+    milter_manager_condition_context_shelf_keys (native_context (self));
+  VALUE list = rb_ary_new_capa ((long) keys->len);
+
+  for (guint i = 0; i < keys->len; i++)
+    rb_ary_push (list, rb_str_new_cstr (g_ptr_array_index (keys, i)));
+  return list;
+}
+
+static void
+define_native_class (void)
+{
+  VALUE milter, manager, child_context;
+
+  if (!NIL_P (native_class))
+    return;
+  milter = rb_const_get (rb_cObject, rb_intern ("Milter"));
+  manager = rb_const_get (milter, rb_intern ("Manager"));
+  child_context = rb_const_get (manager, rb_intern ("ChildContext"));
+  expired_class = rb_const_get (child_context, rb_intern ("Expired"));
+  native_class = rb_define_class_under (child_context, "Native", rb_cObject);
+  rb_undef_alloc_func (native_class);
+  rb_define_method (native_class, "name", native_name, 0);
+  rb_define_method (native_class, "macro", native_macro, 1);
+  rb_define_method (native_class, "set_macro", native_set_macro, 2);
+  rb_define_method (native_class, "status", native_status, 0);
+  rb_define_method (native_class, "quitted?", native_quitted, 0);
+  rb_define_method (native_class, "find", native_find, 1);
+  rb_define_method (native_class, "n_processing_sessions",
+                    native_n_processing_sessions, 0);
+  rb_define_method (native_class, "shelf_get", native_shelf_get, 1);
+  rb_define_method (native_class, "shelf_set", native_shelf_set, 2);
+  rb_define_method (native_class, "shelf_keys", native_shelf_keys, 0);
+  call_natives = rb_ary_new ();
+  id_stop = rb_intern ("stop");
+  id_stop_first = rb_intern ("stop_first");
+  for (MilterServerState state = 0; state < MILTER_SERVER_STATE_COUNT; state++) {
+    g_autofree gchar *name =
+      g_strdelimit (g_strdup (milter_server_state_to_string (state)), "-", '_');
+
+    /* Symbols of interned IDs are never collected. */
+    stage_symbols[state] = ID2SYM (rb_intern (name));
+  }
+  family_symbols[0] = ID2SYM (rb_intern ("inet"));
+  family_symbols[1] = ID2SYM (rb_intern ("inet6"));
+  family_symbols[2] = ID2SYM (rb_intern ("unix"));
+  family_symbols[3] = ID2SYM (rb_intern ("unknown"));
+  rb_gc_register_address (&native_class);
+  rb_gc_register_address (&expired_class);
+  rb_gc_register_address (&call_natives);
+}
+
+/* ---- the engine condition ---------------------------------------------- */
+
+typedef struct {
+  VALUE definition;   /* registered with the GC while this lives */
+} RubyCondition;
+
+static void
+ruby_condition_free (gpointer data)
+{
+  RubyCondition *condition = data;
+
+  rb_gc_unregister_address (&condition->definition);
+  g_free (condition);
+}
+
+static VALUE
+family_symbol (MilterFamily family)
+{
+  switch (family) {
+  case MILTER_FAMILY_INET: return family_symbols[0];
+  case MILTER_FAMILY_INET6: return family_symbols[1];
+  case MILTER_FAMILY_UNIX: return family_symbols[2];
+  default: return family_symbols[3];
+  }
+}
+
+static VALUE
+event_arguments (const MilterManagerStopperEvent *event)
+{
+  switch (event->stage) {
+  case MILTER_SERVER_STATE_CONNECT:
+    return rb_ary_new_from_args (4, string_or_nil (event->host),
+                                 family_symbol (event->family),
+                                 string_or_nil (event->address),
+                                 UINT2NUM (event->port));
+  case MILTER_SERVER_STATE_HELO:
+  case MILTER_SERVER_STATE_ENVELOPE_FROM:
+  case MILTER_SERVER_STATE_ENVELOPE_RECIPIENT:
+    return rb_ary_new_from_args (1, string_or_nil (event->text));
+  case MILTER_SERVER_STATE_HEADER:
+    return rb_ary_new_from_args (2, string_or_nil (event->text),
+                                 string_or_nil (event->value));
+  case MILTER_SERVER_STATE_BODY:
+    return rb_ary_new_from_args (1, rb_str_new ((const char *) event->chunk,
+                                                (long) event->size));
+  default:
+    return rb_ary_new ();
+  }
+}
+
+typedef struct {
+  ID method;
+  VALUE args[4];
+} StopCall;
+
+static VALUE
+stop_body (VALUE data)
+{
+  StopCall *call = (StopCall *) data;
+
+  return rb_funcallv (milter_manager_ruby_embedded_module (), call->method, 4,
+                      call->args);
+}
+
+/* Embedded.METHOD(target, stage, native, arguments) under rb_protect;
+ * Qnil when it raised (logged: the stoppers rescue their own errors, so
+ * only a fault around them gets here; it counts as "don't stop"). */
+static VALUE
+call_ruby (ID method, VALUE target, const gchar *name,
+           MilterManagerConditionContext *context,
+           const MilterManagerStopperEvent *event)
+{
+  StopCall call = {
+    method,
+    { target, stage_symbols[event->stage], native_new (context),
+      event_arguments (event) }
+  };
+  int state = 0;
+  VALUE result = rb_protect (stop_body, (VALUE) &call, &state);
+
+  /* The call is over: every native of it is cut from the engine. */
+  for (long i = 0; i < RARRAY_LEN (call_natives); i++)
+    DATA_PTR (rb_ary_entry (call_natives, i)) = NULL;
+  rb_ary_clear (call_natives);
+  if (state != 0) {
+    VALUE exception = rb_errinfo ();
+    VALUE message = NIL_P (exception) ? Qnil :
+      rb_protect (rb_obj_as_string, exception, &state);
+
+    rb_set_errinfo (Qnil);
+    milter_error (0, "[applicable-condition][stopper][error] %s: %s: %s",
+                  name, milter_server_state_to_string (event->stage),
+                  RB_TYPE_P (message, T_STRING) ? StringValueCStr (message) : "unknown error");
+    return Qnil;
+  }
+  return result;
+}
+
+static gboolean
+run_stoppers (MilterManagerApplicableCondition *condition,
+              MilterManagerConditionContext *context,
+              const MilterManagerStopperEvent *event,
+              gpointer user_data)
+{
+  RubyCondition *ruby = user_data;
+
+  return RTEST (call_ruby (id_stop, ruby->definition,
+                           milter_manager_applicable_condition_get_name (condition),
+                           context, event));
+}
+
+/* A child's Ruby conditions of one stage in one call: the call's fixed
+ * cost (context, arguments, dispatch) is paid once per child. */
+static gint
+run_batch (MilterManagerApplicableCondition *const *conditions,
+           guint n_conditions,
+           MilterManagerConditionContext *context,
+           const MilterManagerStopperEvent *event)
+{
+  VALUE definitions = rb_ary_new_capa ((long) n_conditions);
+  VALUE index;
+
+  for (guint i = 0; i < n_conditions; i++) {
+    RubyCondition *ruby = milter_manager_applicable_condition_get_user_data (conditions[i]);
+
+    rb_ary_push (definitions, ruby->definition);
+  }
+  index = call_ruby (id_stop_first, definitions,
+                     milter_manager_applicable_condition_get_name (conditions[0]),
+                     context, event);
+  return FIXNUM_P (index) ? FIX2INT (index) : -1;
+}
+
+static guint
+stage_bits (VALUE stages)
+{
+  guint bits = 0;
+
+  for (long i = 0; i < RARRAY_LEN (stages); i++) {
+    VALUE name = rb_ary_entry (stages, i);
+    MilterServerState state;
+
+    for (state = MILTER_SERVER_STATE_CONNECT; state <= MILTER_SERVER_STATE_END_OF_MESSAGE; state++) {
+      /* Ruby's stage names are the state names with '_' for '-'. */
+      g_autofree gchar *ruby_name =
+        g_strdelimit (g_strdup (milter_server_state_to_string (state)), "-", '_');
+
+      if (RB_TYPE_P (name, T_STRING) && g_str_equal (ruby_name, StringValueCStr (name)))
+        bits |= MILTER_MANAGER_CONDITION_STAGE (state);
+    }
+  }
+  return bits;
+}
+
+gboolean
+milter_manager_ruby_configuration_add_conditions (MilterManagerRubyConfiguration *configuration,
+                                                  MilterManagerConfiguration *engine,
+                                                  GError **error)
+{
+  VALUE list;
+
+  define_native_class ();
+  if (!milter_manager_ruby_call (milter_manager_ruby_embedded_module (), "conditions",
+                                 &list, error, 1,
+                                 milter_manager_ruby_configuration_get_model (configuration)))
+    return FALSE;
+  for (long i = 0; RB_TYPE_P (list, T_ARRAY) && i < RARRAY_LEN (list); i++) {
+    /* [NAME, DESCRIPTION, CONDITION, [STAGE...]] (embedded.rb) */
+    VALUE entry = rb_ary_entry (list, i);
+    VALUE name = rb_ary_entry (entry, 0);
+    VALUE description = rb_ary_entry (entry, 1);
+    RubyCondition *ruby = g_new0 (RubyCondition, 1);
+    MilterManagerApplicableCondition *condition;
+
+    ruby->definition = rb_ary_entry (entry, 2);
+    rb_gc_register_address (&ruby->definition);
+    condition = milter_manager_applicable_condition_new (StringValueCStr (name),
+                                                         stage_bits (rb_ary_entry (entry, 3)),
+                                                         run_stoppers, ruby,
+                                                         ruby_condition_free);
+    milter_manager_applicable_condition_set_batch (condition, run_batch);
+    if (RB_TYPE_P (description, T_STRING))
+      milter_manager_applicable_condition_set_description (condition,
+                                                           StringValueCStr (description));
+    milter_manager_configuration_add_applicable_condition (engine, condition);
+    milter_manager_applicable_condition_unref (condition);
+  }
+  return TRUE;
+}

@@ -1,0 +1,76 @@
+#!/bin/sh
+# manager-daemon-conditions.sh - applicable conditions through the real
+# daemon (src/milter-manager): a condition in milter-manager.conf stops
+# one child at connect while the other takes part, its statistics row
+# says stop; after SIGHUP a redefined condition applies to new sessions.
+# Waits are bounded polls.
+. "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/test/integration/lib.sh"
+it_init
+S=$(cd "${top_srcdir:-$(dirname "$0")/../..}" && pwd)
+B=$(cd "${top_builddir:-$S}" && pwd)
+MM=$B/src/milter-manager
+[ -x "$MM" ] || tap_skip_all "milter-manager is not built"
+MILTER_MANAGER_RUBYLIB=$S/binding/ruby/lib:$B/binding/ruby/lib
+unset MILTER_LOG_LEVEL MILTER_MANAGER_CONFIG_DIR
+export MILTER_MANAGER_RUBYLIB
+W=$IT_WORK
+tap_plan 6
+
+wait_grep() { # wait_grep FILE PATTERN: until FILE has a matching line (10 s)
+    _ticks=100
+    while [ $_ticks -gt 0 ]; do
+        grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+        _ticks=$((_ticks - 1))
+    done
+    return 1
+}
+for name in a b; do
+    it_start "child-$name" "$B/src/milter-test-client" -s "unix:$W/$name.sock"
+    it_wait_unix "$W/$name.sock" 10 "$IT_PID" || tap_diag "child $name did not listen"
+done
+write_conf() { # write_conf STOPPER-BODY
+    cat > "$W/milter-manager.conf" <<CONF
+manager.connection_spec = "unix:$W/mm.sock"
+log.path = "$W/mm.log"
+log.level = "all"
+log.use_syslog = false
+define_applicable_condition("Chosen") do |condition|
+  condition.description = "test"
+  condition.define_connect_stopper { |context, host, address| $1 }
+end
+define_milter("a") do |milter|
+  milter.connection_spec = "unix:$W/a.sock"
+  milter.applicable_conditions = ["Chosen"]
+end
+define_milter("b") { |milter| milter.connection_spec = "unix:$W/b.sock" }
+CONF
+}
+write_conf 'context.name == "a" && address.ipv4?'
+it_start daemon "$MM" -c "$W"
+pid=$IT_PID
+it_wait_unix "$W/mm.sock" 15 "$pid"
+tap_result $? "the daemon starts with a condition" || tap_diag_file "$W/daemon.log"
+
+"$B/src/milter-test-server" -s "unix:$W/mm.sock" > "$W/first.out" 2>&1
+grep -q '^status: accept$' "$W/first.out" &&
+    wait_grep "$W/child-b.log" '^end-of-message$' &&
+    ! grep -q '^connect: ' "$W/child-a.log"
+tap_result $? "child a is stopped at connect, b takes part, the MTA gets accept" ||
+    { tap_diag_file "$W/first.out"; tap_diag_file "$W/child-a.log"; }
+wait_grep "$W/mm.log" 'statistics: \[milter\]\[end\]\[connect\]\[stop\]\[[0-9.e-]+\]\([0-9]+\): a$'
+tap_result $? "the statistics row [milter][end][connect][stop]" || tap_diag_file "$W/mm.log"
+
+write_conf 'false'
+kill -HUP "$pid"
+wait_grep "$W/mm.log" '\[manager\]\[reload\]\[success\]'
+tap_result $? "SIGHUP reloads the redefined condition" || tap_diag_file "$W/mm.log"
+"$B/src/milter-test-server" -s "unix:$W/mm.sock" > "$W/second.out" 2>&1
+grep -q '^status: accept$' "$W/second.out" && wait_grep "$W/child-a.log" '^end-of-message$'
+tap_result $? "after the reload child a takes part" ||
+    { tap_diag_file "$W/second.out"; tap_diag_file "$W/child-a.log"; }
+
+it_stop "$pid"
+! grep -q 'stopper\]\[error\]' "$W/mm.log"
+tap_result $? "no stopper failed" || tap_diag_file "$W/mm.log"
+tap_done
