@@ -8,7 +8,7 @@ BUILD="build-essential autoconf automake libtool pkg-config libglib2.0-dev libev
 # Sendmail's configuration (its .debs are fetched by apt-get download).
 TEST="$BUILD clang libclang-rt-14-dev valgrind python3 perl \
   postfix miltertest libmilter-dev python3-milter libsendmail-pmilter-perl \
-  opendkim opendkim-tools spamass-milter swaks iproute2 strace \
+  opendkim opendkim-tools clamav-milter spamass-milter swaks iproute2 strace \
   python3-cryptography m4 bc procps"
 case "${1:-build}" in
   build) want="$BUILD" ;;

@@ -22,6 +22,9 @@ cat >"$run/milter-manager.local.conf" <<EOF
 manager.connection_spec = "unix:$manager_socket"
 manager.pid_file = "$run/milter-manager.pid"
 log.use_syslog = false
+# The milters detected on this system (defaults/PLATFORM.conf) take part
+# when they are running, but the demo never starts them.
+security.privilege_mode = false
 define_milter("demo-header") do |milter|
   milter.description = "milter-test-client adding X-Milter-Manager-Demo"
   milter.connection_spec = "unix:$child_socket"

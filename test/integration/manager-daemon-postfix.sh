@@ -21,7 +21,10 @@ it_have_pkgs postfix || tap_skip_all "missing package: $IT_MISSING"
 tap_plan 7
 MILTER_MANAGER_RUBYLIB=$S/binding/ruby/lib:$B/binding/ruby/lib
 MILTER_MANAGER_CONFIG_DIR=$S/conf
-export MILTER_MANAGER_RUBYLIB MILTER_MANAGER_CONFIG_DIR
+# Detection (defaults/PLATFORM.conf) sees an empty system: the chain is
+# the test's own, whatever milters this machine has installed.
+MILTER_MANAGER_DETECTION_ROOT=$IT_WORK/no-installed-milters
+export MILTER_MANAGER_DETECTION_ROOT MILTER_MANAGER_RUBYLIB MILTER_MANAGER_CONFIG_DIR
 
 PF=$IT_WORK/postfix
 SINK=$IT_WORK/sink

@@ -21,7 +21,10 @@ TEST_SERVER=$B/src/milter-test-server
 MILTER_MANAGER_RUBYLIB=$S/binding/ruby/lib:$B/binding/ruby/lib
 MILTER_MANAGER_CONFIG_DIR=$S/conf
 unset MILTER_LOG_LEVEL
-export MILTER_MANAGER_RUBYLIB MILTER_MANAGER_CONFIG_DIR
+# Detection (defaults/PLATFORM.conf) sees an empty system: the chain is
+# the test's own, whatever milters this machine has installed.
+MILTER_MANAGER_DETECTION_ROOT=$IT_WORK/no-installed-milters
+export MILTER_MANAGER_DETECTION_ROOT MILTER_MANAGER_RUBYLIB MILTER_MANAGER_CONFIG_DIR
 FIXTURES=$S/test/daemon/fixtures
 W=$IT_WORK
 tap_plan 49

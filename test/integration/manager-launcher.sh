@@ -27,7 +27,10 @@ MILTER_MANAGER_CONFIG_DIR=$S/conf
 unset MILTER_LOG_LEVEL
 # The launcher searches PATH for the command's program.
 PATH=$B/src:$PATH
-export MILTER_MANAGER_RUBYLIB MILTER_MANAGER_CONFIG_DIR PATH
+# Detection (defaults/PLATFORM.conf) sees an empty system: the chain is
+# the test's own, whatever milters this machine has installed.
+MILTER_MANAGER_DETECTION_ROOT=$IT_WORK/no-installed-milters
+export MILTER_MANAGER_DETECTION_ROOT MILTER_MANAGER_RUBYLIB MILTER_MANAGER_CONFIG_DIR PATH
 W=$IT_WORK
 # nobody's milter makes its socket and PID file here.
 chmod 755 "$W"

@@ -11,6 +11,7 @@ if ! "$ruby" -e 'require "test-unit"' 2>/dev/null; then
   exit 0
 fi
 MILTER_MANAGER_CONFIG_DUMP="$builddir/test/ruby/milter-manager-config-dump"
+MILTER_MANAGER_PROGRAM="$builddir/src/milter-manager"
 MILTER_MANAGER_RUBYLIB="$srcdir/binding/ruby/lib:$builddir/binding/ruby/lib"
-export MILTER_MANAGER_CONFIG_DUMP MILTER_MANAGER_RUBYLIB
+export MILTER_MANAGER_CONFIG_DUMP MILTER_MANAGER_PROGRAM MILTER_MANAGER_RUBYLIB
 exec "$ruby" "$srcdir/test/ruby/run-test.rb" "$@"

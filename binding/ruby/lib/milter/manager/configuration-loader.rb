@@ -16,7 +16,7 @@
 module Milter
   module Manager
     class ConfigurationLoader
-      include PendingFeatures::Detectors
+      include Detectors
       include BuiltinConditionWords
 
       MAIN_FILE = "milter-manager.conf"

@@ -1,7 +1,6 @@
 # PendingFeatures - configuration words that belong to later work.
 #
-# define_policy
-# and the milter detectors of defaults/PLATFORM.conf are accepted, so
+# define_policy is accepted, so
 # that a configuration written for the original loads, and each is
 # reported once per load as a warning:
 #   [configuration][not-supported] FEATURE: not supported yet
@@ -47,43 +46,6 @@ module Milter
 
         def inspect
           "#<pending #{@name}>"
-        end
-      end
-
-      # DebianDetector.new(configuration, "NAME").detect / .apply(loader)
-      # { |milter| ... } as the original's defaults/PLATFORM.conf use it:
-      # reported, nothing detected, so no milter is defined.
-      class Detector
-        def initialize(_configuration, name, &_block)
-          @name = name
-          PendingFeatures.report("milter auto-detection (#{self.class.name.split('::').last})")
-        end
-
-        attr_reader :name
-
-        def detect
-          nil
-        end
-
-        def detected?
-          false
-        end
-
-        def enabled?
-          false
-        end
-
-        def apply(_loader = nil)
-          nil
-        end
-      end
-
-      # The constants the platform files name, reachable from any
-      # configuration file (the loader includes this module).
-      module Detectors
-        ["DebianDetector", "RedHatDetector", "FreeBSDRCDetector",
-         "PkgsrcRCDetector"].each do |name|
-          const_set(name, Class.new(Detector))
         end
       end
     end
