@@ -18,15 +18,7 @@ it_have_pkgs postfix swaks || tap_skip_all "missing package: $IT_MISSING"
 [ "$(id -u)" = 0 ] || tap_skip_all "Postfix's master must run as root"
 tap_plan 8
 
-PF=$IT_WORK/postfix
-SINK=$IT_WORK/sink
-mkdir -p "$SINK"
-chmod 1777 "$SINK"
-# smtpd (user postfix) must reach the unix socket in round 2.
-chmod 0711 "$IT_WORK"
-SMTPD_PORT=$(it_free_port)
-SINK_PORT=$(it_free_port)
-MILTER_PORT=$(it_free_port)
+it_postfix_dirs
 
 # The master (started with it_start) stops its Postfix on SIGTERM from
 # lib.sh's exit trap, like every other process of the test.

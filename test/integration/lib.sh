@@ -286,6 +286,21 @@ it_wait_unix() {
     it__fail_wait "unix socket $_it_path" "$_it_pid" "$_it_secs"
 }
 
+# it_postfix_dirs: PF (a private Postfix's directory) and SINK (mode
+# 1777, for the sink's mail) in the work directory, which Postfix's
+# daemons (user postfix) must be able to cross (0711), and free ports in
+# SMTPD_PORT, SINK_PORT and MILTER_PORT.
+it_postfix_dirs() {
+    PF=$IT_WORK/postfix
+    SINK=$IT_WORK/sink
+    mkdir -p "$SINK"
+    chmod 1777 "$SINK"
+    chmod 0711 "$IT_WORK"
+    SMTPD_PORT=$(it_free_port)
+    SINK_PORT=$(it_free_port)
+    MILTER_PORT=$(it_free_port)
+}
+
 # ---- building and packages ------------------------------------------------
 
 # With IT_LIBMILTER=ours the same sources are compiled against our

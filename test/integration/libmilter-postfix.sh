@@ -23,15 +23,7 @@ it_have_pkgs postfix opendkim opendkim-tools || tap_skip_all "missing package: $
 [ "$(id -u)" = 0 ] || tap_skip_all "Postfix's master must run as root"
 tap_plan 5
 
-PF=$IT_WORK/postfix
-SINK=$IT_WORK/sink
-mkdir -p "$SINK"
-chmod 1777 "$SINK"
-# Postfix's daemons (user postfix) must reach their directories in it.
-chmod 0711 "$IT_WORK"
-SMTPD_PORT=$(it_free_port)
-SINK_PORT=$(it_free_port)
-MILTER_PORT=$(it_free_port)
+it_postfix_dirs
 
 if pid=$(LD_LIBRARY_PATH=$(it_our_libmilter_path) \
     sh "$IT_DIR/milters/opendkim-start.sh" "$IT_WORK" "$MILTER_PORT" 2>"$IT_WORK/opendkim-start.err"); then
