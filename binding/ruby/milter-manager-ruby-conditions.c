@@ -15,13 +15,15 @@
  * reaching freed memory. Nothing is built in Ruby for a child without
  * conditions: the engine calls here only for a child that has some.
  *
- * A definition with a DNSBL stopper (dnsbl.conf) becomes the engine's
- * native DNSBL condition instead: no Ruby runs in its sessions.
+ * A definition with a native form (DNSBL, and S25R and Remote Network
+ * while their settings have one) becomes the engine's native condition
+ * instead: no Ruby runs in its sessions.
  */
 #include "config.h"
 
 #include <milter/core/milter-logger.h>
 #include <milter/manager/milter-manager-applicable-condition.h>
+#include <milter/manager/milter-manager-builtin-conditions.h>
 #include <milter/manager/milter-manager-dnsbl-condition.h>
 
 #include "binding/ruby/milter-manager-ruby-configuration.h"
@@ -395,6 +397,89 @@ dnsbl_condition (const gchar *name, VALUE native, GError **error)
                                              RB_FLOAT_TYPE_P (timeout) ? RFLOAT_VALUE (timeout) : 5.0);
 }
 
+static gboolean
+matcher_list (VALUE entries, MilterManagerMatcherList **list, GError **error)
+{
+  *list = milter_manager_matcher_list_new ();
+  for (long i = 0; RB_TYPE_P (entries, T_ARRAY) && i < RARRAY_LEN (entries); i++) {
+    VALUE entry = rb_ary_entry (entries, i);
+    VALUE kind = rb_ary_entry (entry, 0);
+    VALUE text = rb_ary_entry (entry, 1);
+
+    if (!RB_TYPE_P (kind, T_STRING) || !RB_TYPE_P (text, T_STRING))
+      continue;
+    if (g_str_equal (StringValueCStr (kind), "string")) {
+      milter_manager_matcher_list_add_string (*list, StringValueCStr (text));
+    } else if (!milter_manager_matcher_list_add_regex (*list, StringValueCStr (text),
+                                                       (guint) NUM2UINT (rb_ary_entry (entry, 2)),
+                                                       error)) {
+      g_clear_pointer (list, milter_manager_matcher_list_free);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
+hex_bytes (VALUE text, guint8 bytes[16])
+{
+  if (!RB_TYPE_P (text, T_STRING) || RSTRING_LEN (text) != 32)
+    return FALSE;
+  for (gint i = 0; i < 16; i++) {
+    gint high = g_ascii_xdigit_value (RSTRING_PTR (text)[2 * i]);
+    gint low = g_ascii_xdigit_value (RSTRING_PTR (text)[2 * i + 1]);
+    if (high < 0 || low < 0)
+      return FALSE;
+    bytes[i] = (guint8) (high * 16 + low);
+  }
+  return TRUE;
+}
+
+static MilterManagerNetworkList *
+network_list (VALUE networks)
+{
+  MilterManagerNetworkList *list = milter_manager_network_list_new ();
+  for (long i = 0; RB_TYPE_P (networks, T_ARRAY) && i < RARRAY_LEN (networks); i++) {
+    VALUE network = rb_ary_entry (networks, i);
+    guint8 address[16], mask[16];
+
+    if (hex_bytes (rb_ary_entry (network, 1), address) &&
+        hex_bytes (rb_ary_entry (network, 2), mask))
+      milter_manager_network_list_add (list, NUM2INT (rb_ary_entry (network, 0)), address, mask);
+  }
+  return list;
+}
+
+/* The native form of a built-in (s25r.rb, remote-network.rb, dnsbl.rb),
+ * or NULL (with error for DNSBL, which has no Ruby stopper; without for
+ * the others, whose Ruby stoppers then run). */
+static MilterManagerApplicableCondition *
+native_condition (const gchar *name, VALUE native, GError **error)
+{
+  VALUE kind = hash_get (native, "kind");
+  const gchar *kind_name = RB_TYPE_P (kind, T_STRING) ? StringValueCStr (kind) : "";
+
+  if (g_str_equal (kind_name, "dnsbl"))
+    return dnsbl_condition (name, native, error);
+  if (g_str_equal (kind_name, "s25r")) {
+    g_autoptr (GError) local_error = NULL;
+    MilterManagerMatcherList *white = NULL, *black = NULL;
+    if (!matcher_list (hash_get (native, "whitelist"), &white, &local_error) ||
+        !matcher_list (hash_get (native, "blacklist"), &black, &local_error)) {
+      milter_debug (0, "[applicable-condition][native][skip] %s: %s", name, local_error->message);
+      milter_manager_matcher_list_free (white);
+      return NULL;
+    }
+    return milter_manager_s25r_condition_new (name, white, black,
+                                              RTEST (hash_get (native, "only_check_ipv4")));
+  }
+  if (g_str_equal (kind_name, "remote-network"))
+    return milter_manager_remote_network_condition_new (name,
+                                                        network_list (hash_get (native, "local")),
+                                                        network_list (hash_get (native, "remote")));
+  return NULL;
+}
+
 gboolean
 milter_manager_ruby_configuration_add_conditions (MilterManagerRubyConfiguration *configuration,
                                                   MilterManagerConfiguration *engine,
@@ -415,11 +500,14 @@ milter_manager_ruby_configuration_add_conditions (MilterManagerRubyConfiguration
     VALUE native = rb_ary_entry (entry, 4);
     MilterManagerApplicableCondition *condition;
 
-    if (RB_TYPE_P (native, T_HASH)) {
-      condition = dnsbl_condition (StringValueCStr (name), native, error);
-      if (!condition)
-        return FALSE;
-    } else {
+    g_autoptr (GError) native_error = NULL;
+    condition = RB_TYPE_P (native, T_HASH) ?
+      native_condition (StringValueCStr (name), native, &native_error) : NULL;
+    if (native_error) {
+      g_propagate_error (error, g_steal_pointer (&native_error));
+      return FALSE;
+    }
+    if (!condition) {
       RubyCondition *ruby = g_new0 (RubyCondition, 1);
 
       ruby->definition = rb_ary_entry (entry, 2);

@@ -58,7 +58,8 @@ class TestDnsbl < Test::Unit::TestCase
     assert_equal(["DNSBL Listed", "Not DNSBL Listed"], entries.map(&:first))
     assert_equal([["connect"], ["connect"]], entries.map { |entry| entry[3] })
     listed, not_listed = entries.map { |entry| entry[4] }
-    assert_equal({ "zones" => [["zen.spamhaus.org", "127.0.0.10/31"], ["dnsbl.sorbs.net", "127.0.0.10"],
+    assert_equal({ "kind" => "dnsbl",
+                   "zones" => [["zen.spamhaus.org", "127.0.0.10/31"], ["dnsbl.sorbs.net", "127.0.0.10"],
                                ["bl.spamcop.net", "127.0.0.2"], ["b.barracudacentral.org", "127.0.0.2"],
                                ["bl.example", nil]],
                    "name_server" => "127.0.0.1:5353", "timeout" => 0.5, "stop_when_listed" => false },

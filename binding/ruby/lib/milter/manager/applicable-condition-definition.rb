@@ -68,9 +68,19 @@ module Milter
         @dnsbl = [dnsbl, stop_when_listed]
       end
 
-      # nil, or what the engine's native DNSBL condition needs.
+      # The built-in's stopper may run natively (no Ruby call per
+      # session): helper.to_native gives the engine its settings once the
+      # configuration is loaded, or nil when one of them has no native form
+      # (a block, say); the condition's Ruby stoppers then run. Both must
+      # decide the same.
+      def define_native_stopper(helper)
+        @native_helper = helper
+      end
+
+      # nil, or what the engine's native condition needs.
       def native
-        @dnsbl && @dnsbl[0].to_native(@dnsbl[1])
+        return @dnsbl[0].to_native(@dnsbl[1]) if @dnsbl
+        @native_helper && @native_helper.to_native
       end
 
       # The stages that have at least one stopper.

@@ -73,7 +73,7 @@ module Milter
       # What the engine's native condition needs (binding/ruby/milter-
       # manager-ruby-conditions.c).
       def to_native(stop_when_listed)
-        { "zones" => @services.map { |service| [service.zone, service.expected] },
+        { "kind" => "dnsbl", "zones" => @services.map { |service| [service.zone, service.expected] },
           "name_server" => @name_servers.first, "timeout" => @timeout.to_f,
           "stop_when_listed" => stop_when_listed ? true : false }
       end

@@ -49,6 +49,18 @@ module Milter
         @entries.size
       end
 
+      # [["string", TEXT] | ["regexp", SOURCE, OPTIONS]...], or nil when an
+      # entry is a block (only Ruby can run it).
+      def to_native
+        @entries.map do |entry|
+          case entry
+          when String then ["string", entry]
+          when Regexp then ["regexp", entry.source, entry.options]
+          else return nil
+          end
+        end
+      end
+
       def match?(value)
         @strings.key?(value) || @others.any? { |entry| MatcherList.match?(entry, value) }
       end

@@ -40,6 +40,22 @@ module Milter
         self
       end
 
+      # The engine's native form (milter-manager-builtin-conditions.h):
+      # each network as [FAMILY, ADDRESS, MASK], the last two 32 hex
+      # digits (an IPv4 network in its first 8).
+      def to_native
+        { "kind" => "remote-network", "local" => RemoteNetwork.native(@local_addresses),
+          "remote" => RemoteNetwork.native(@remote_addresses) }
+      end
+
+      def self.native(networks)
+        networks.map do |network|
+          width = network.family == Socket::AF_INET ? 8 : 32
+          [network.family, format("%0#{width}x", network.address).ljust(32, "0"),
+           format("%0#{width}x", network.mask).ljust(32, "0")]
+        end
+      end
+
       def remote?(socket_address)
         classify(socket_address) == :remote
       end

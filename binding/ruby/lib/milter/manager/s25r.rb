@@ -62,6 +62,16 @@ module Milter
       alias_method :check_only_ipv4?, :only_check_ipv4?
 
       # The connect stopper's answer for a client.
+      # The engine's native form (milter-manager-builtin-conditions.h), or
+      # nil when a list holds a block.
+      def to_native
+        whitelist = @whitelist.to_native
+        blacklist = @blacklist.to_native
+        return nil unless whitelist && blacklist
+        { "kind" => "s25r", "whitelist" => whitelist, "blacklist" => blacklist,
+          "only_check_ipv4" => @only_check_ipv4 }
+      end
+
       def stop?(host, socket_address)
         S25R.stop?(host, socket_address.ipv4?, whitelist: @whitelist,
                    blacklist: @blacklist, only_check_ipv4: @only_check_ipv4)
