@@ -918,6 +918,23 @@ milter_manager_children_abort (MilterManagerChildren *children)
 }
 
 void
+milter_manager_children_abort_connection (MilterManagerChildren *children)
+{
+  for (guint i = 0; i < children->slots->len; i++) {
+    MilterManagerSlot *slot = SLOT (children, i);
+
+    /* One that still owes a reply cannot be sent a command: the quit
+     * that follows closes it. */
+    if ((slot->in_connection || slot->in_message) &&
+        !milter_manager_child_is_waiting (slot->child))
+      milter_manager_child_abort (slot->child);
+    slot->in_message = FALSE;
+  }
+  _milter_manager_children_reset_message (children);
+  _milter_manager_children_begin (children, MILTER_SERVER_STATE_ABORT);
+}
+
+void
 milter_manager_children_quit (MilterManagerChildren *children)
 {
   stop_negotiation_timers (children);

@@ -120,6 +120,10 @@ MilterStatus milter_manager_children_end_of_message (MilterManagerChildren *chil
                                                      const guint8 *data,
                                                      gsize size);
 void milter_manager_children_abort (MilterManagerChildren *children);
+/* The SMTP client is gone (manager-behaviour.md §5): every child still
+ * in the connection is aborted, not only those in a message, except one
+ * that owes a reply (the quit that follows closes it). */
+void milter_manager_children_abort_connection (MilterManagerChildren *children);
 void milter_manager_children_quit (MilterManagerChildren *children);
 void milter_manager_children_quit_new_connection (MilterManagerChildren *children);
 /* The SMTP reply text of the answer an event function just returned

@@ -347,6 +347,8 @@ check_connection_cb (gpointer user_data)
     return G_SOURCE_CONTINUE;
   leader->check_id = 0;
   session_disconnected (leader);
+  /* §5: abort, then quit, every child; not only those in a message. */
+  milter_manager_children_abort_connection (leader->children);
   milter_manager_children_quit (leader->children);
   return G_SOURCE_REMOVE;
 }

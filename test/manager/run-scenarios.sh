@@ -37,6 +37,7 @@
 #     child-lacks NAME REGEX  none does
 #     child-count NAME N REGEX  exactly N lines match
 #     log-has REGEX           a line of the engine's log matches
+#     log-lacks REGEX         no line of it does
 #     log-before REGEX1 REGEX2
 #                             the engine's log has both, the first line
 #                             matching REGEX1 before the first matching REGEX2
@@ -206,6 +207,7 @@ while n>0:
         child-lacks) ! grep -Eq -- "$2" "$dir/$1.out"; check_result $? ;;
         child-count) [ "$(grep -Ec -- "$3" "$dir/$1.out")" = "$2" ]; check_result $? ;;
         log-has) grep -Eq -- "$1" "$dir/engine.log"; check_result $? ;;
+        log-lacks) ! grep -Eq -- "$1" "$dir/engine.log"; check_result $? ;;
         log-before)
             a=$(grep -En -- "$1" "$dir/engine.log" | head -n 1 | cut -d: -f1)
             b=$(grep -En -- "$2" "$dir/engine.log" | head -n 1 | cut -d: -f1)
