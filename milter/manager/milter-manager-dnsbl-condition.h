@@ -16,7 +16,9 @@
  *   that session waits, at most the timeout. Any other client is not
  *   listed. The child is stopped when the client is listed if
  *   stop_when_listed ("Not DNSBL Listed"), else when it is not ("DNSBL
- *   Listed"). name_server NULL: the system's (resolv.conf).
+ *   Listed"). name_server NULL: the system's (resolv.conf). Conditions
+ *   with the same zones, name server and timeout that ask about the
+ *   same client at the same time share one lookup.
  *
  * DIAGNOSTICS
  *   debug [dnsbl][listed] NAME: ADDRESS in ZONE, [dnsbl][not-listed]
