@@ -208,6 +208,9 @@ on_listen_started (MilterClient *client, gpointer data)
   milter_manager_daemon_run_hooks (daemon, MILTER_MANAGER_RUBY_HOOKS_EVENT_LOOP_CREATED);
   if (loop)
     milter_manager_daemon_attach_launcher (daemon, loop);
+  /* Ruby stoppers run off the loop: a slow one holds only its own child. */
+  if (milter_client_get_n_workers (client) == 0 && loop)
+    milter_manager_ruby_conditions_run_on (loop);
   /* A multi-worker master has no loop of its own: it passes SIGHUP and
    * SIGUSR1 on to its workers, which reload and reopen themselves. */
   if (milter_client_get_n_workers (client) == 0 && loop) {
@@ -229,6 +232,7 @@ on_worker_started (MilterClient *client, gpointer data)
   MilterManagerDaemon *daemon = data;
   milter_manager_daemon_signals_prepare (daemon, FALSE);
   milter_manager_daemon_signals_watch (daemon, milter_client_get_event_loop (client));
+  milter_manager_ruby_conditions_run_on (milter_client_get_event_loop (client));
 }
 
 static gboolean

@@ -9,10 +9,13 @@
  * the stoppers it started with.
  *
  * A stopper call gets a Milter::Manager::ChildContext::Native wrapping
- * the engine's context; every native made during the call (also those
- * of children[NAME]) is cut from the engine when the call returns, so
- * one kept by Ruby code later raises ChildContext::Expired instead of
- * reaching freed memory. Nothing is built in Ruby for a child without
+ * the engine's context. Once the daemon's loop runs stoppers off itself
+ * (milter-manager-ruby-stopper-jobs.c), a call is a job: its natives
+ * (also those of children[NAME]) live while the job's answer is owed,
+ * and see the stage of the call. Run at once (no loop: tests, tools),
+ * every native of the call is cut from the engine when it returns. So
+ * a native kept by Ruby code later raises ChildContext::Expired instead
+ * of reaching freed memory. Nothing is built in Ruby for a child without
  * conditions: the engine calls here only for a child that has some.
  *
  * A definition with a native form (DNSBL, and S25R and Remote Network
@@ -40,29 +43,47 @@ static VALUE expired_class = Qnil;
 /* The natives of the call in progress (an Array, so the GC sees them). */
 static VALUE call_natives = Qnil;
 
+typedef struct {
+  MilterManagerConditionContext *context;   /* NULL once cut */
+  VALUE job;                                /* its job, or Qnil */
+} Native;
+
+static void
+native_mark (void *data)
+{
+  rb_gc_mark (((Native *) data)->job);
+}
+
 static const rb_data_type_t native_type = {
   .wrap_struct_name = "MilterManagerConditionContext",
+  .function = { .dmark = native_mark, .dfree = RUBY_TYPED_DEFAULT_FREE },
   .flags = RUBY_TYPED_FREE_IMMEDIATELY
 };
 
+/* job: the job the native belongs to, or Qnil for a call run now. */
 static VALUE
-native_new (MilterManagerConditionContext *context)
+native_new_for (MilterManagerConditionContext *context, VALUE job)
 {
-  VALUE native = TypedData_Wrap_Struct (native_class, &native_type, context);
+  Native *data;
+  VALUE native = TypedData_Make_Struct (native_class, Native, &native_type, data);
 
-  rb_ary_push (call_natives, native);
+  data->context = context;
+  data->job = job;
+  if (NIL_P (job))
+    rb_ary_push (call_natives, native);
   return native;
 }
 
 static MilterManagerConditionContext *
 native_context (VALUE self)
 {
-  MilterManagerConditionContext *context =
-    rb_check_typeddata (self, &native_type);
+  Native *data = rb_check_typeddata (self, &native_type);
 
-  if (!context)
+  if (!NIL_P (data->job) && !_milter_manager_ruby_job_enter (data->job))
+    data->context = NULL;
+  if (!data->context)
     rb_raise (expired_class, "the context is used after its stopper returned");
-  return context;
+  return data->context;
 }
 
 static VALUE
@@ -75,6 +96,12 @@ static VALUE
 native_name (VALUE self)
 {
   return string_or_nil (milter_manager_condition_context_get_name (native_context (self)));
+}
+
+static VALUE
+native_session_id (VALUE self)
+{
+  return ULL2NUM (milter_manager_condition_context_get_session_id (native_context (self)));
 }
 
 static VALUE
@@ -114,7 +141,7 @@ native_find (VALUE self, VALUE name)
   MilterManagerConditionContext *other =
     milter_manager_condition_context_find (native_context (self), StringValueCStr (name));
 
-  return other ? native_new (other) : Qnil;
+  return other ? native_new_for (other, ((Native *) DATA_PTR (self))->job) : Qnil;
 }
 
 static VALUE
@@ -177,6 +204,7 @@ define_native_class (void)
   native_class = rb_define_class_under (child_context, "Native", rb_cObject);
   rb_undef_alloc_func (native_class);
   rb_define_method (native_class, "name", native_name, 0);
+  rb_define_method (native_class, "session_id", native_session_id, 0);
   rb_define_method (native_class, "macro", native_macro, 1);
   rb_define_method (native_class, "set_macro", native_set_macro, 2);
   rb_define_method (native_class, "status", native_status, 0);
@@ -233,8 +261,10 @@ family_symbol (MilterFamily family)
 }
 
 static VALUE
-event_arguments (const MilterManagerStopperEvent *event)
+event_arguments (gconstpointer data)
 {
+  const MilterManagerStopperEvent *event = data;
+
   switch (event->stage) {
   case MILTER_SERVER_STATE_CONNECT:
     return rb_ary_new_from_args (4, string_or_nil (event->host),
@@ -280,7 +310,7 @@ call_ruby (ID method, VALUE target, const gchar *name,
 {
   StopCall call = {
     method,
-    { target, stage_symbols[event->stage], native_new (context),
+    { target, stage_symbols[event->stage], native_new_for (context, Qnil),
       event_arguments (event) }
   };
   int state = 0;
@@ -288,7 +318,7 @@ call_ruby (ID method, VALUE target, const gchar *name,
 
   /* The call is over: every native of it is cut from the engine. */
   for (long i = 0; i < RARRAY_LEN (call_natives); i++)
-    DATA_PTR (rb_ary_entry (call_natives, i)) = NULL;
+    ((Native *) DATA_PTR (rb_ary_entry (call_natives, i)))->context = NULL;
   rb_ary_clear (call_natives);
   if (state != 0) {
     VALUE exception = rb_errinfo ();
@@ -296,7 +326,8 @@ call_ruby (ID method, VALUE target, const gchar *name,
       rb_protect (rb_obj_as_string, exception, &state);
 
     rb_set_errinfo (Qnil);
-    milter_error (0, "[applicable-condition][stopper][error] %s: %s: %s",
+    milter_error (milter_manager_condition_context_get_session_id (context),
+                  "[applicable-condition][stopper][error] %s: %s: %s",
                   name, milter_server_state_to_string (event->stage),
                   RB_TYPE_P (message, T_STRING) ? StringValueCStr (message) : "unknown error");
     return Qnil;
@@ -333,6 +364,10 @@ run_batch (MilterManagerApplicableCondition *const *conditions,
 
     rb_ary_push (definitions, ruby->definition);
   }
+  /* Off the loop when it can be: the answer comes later. */
+  if (_milter_manager_ruby_stop_later (context, definitions, stage_symbols[event->stage],
+                                       native_new_for, event_arguments, event))
+    return -1;
   index = call_ruby (id_stop_first, definitions,
                      milter_manager_applicable_condition_get_name (conditions[0]),
                      context, event);

@@ -119,6 +119,11 @@ void milter_manager_ruby_configuration_free (MilterManagerRubyConfiguration *con
 /* Adds the configuration's applicable conditions that have stoppers to
  * engine (milter-manager-ruby-conditions.c): their stoppers then run in
  * engine's sessions, in this thread (the main one). */
+/* From now on Ruby stoppers run off loop, which runs them through a pool
+ * of Ruby threads while it waits (milter-manager-ruby-stopper-jobs.c);
+ * NULL: they run at once again. The thread that runs loop must be the
+ * one that started Ruby. */
+void milter_manager_ruby_conditions_run_on (MilterEventLoop *loop);
 gboolean milter_manager_ruby_configuration_add_conditions (MilterManagerRubyConfiguration *configuration,
                                                            MilterManagerConfiguration *engine,
                                                            GError **error);

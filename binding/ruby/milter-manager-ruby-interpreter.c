@@ -106,17 +106,25 @@ milter_manager_ruby_call (VALUE receiver,
   return FALSE;
 }
 
-/* Milter::Manager::Log.native_log(LEVEL_NAME, MESSAGE) */
+/* Milter::Manager::Log.native_log(LEVEL_NAME, MESSAGE[, SESSION_ID]) */
 static VALUE
-native_log (VALUE self, VALUE level_name, VALUE message)
+native_log (int argc, VALUE *argv, VALUE self)
 {
+  VALUE level_name, message, session_id;
   MilterLogLevelFlags level;
-  const gchar *name = StringValueCStr (level_name);
+  const gchar *name;
 
+  (void) self;
+  rb_check_arity (argc, 2, 3);
+  level_name = argv[0];
+  message = argv[1];
+  session_id = argc > 2 ? argv[2] : Qnil;
+  name = StringValueCStr (level_name);
   if (!milter_log_level_parse (name, &level, NULL) || level == 0)
     level = MILTER_LOG_LEVEL_WARNING;
   if (milter_log_is_enabled (level))
-    milter_logger_log (level, 0, "%.*s", (int) RSTRING_LEN (message),
+    milter_logger_log (level, NIL_P (session_id) ? 0 : NUM2ULL (session_id),
+                       "%.*s", (int) RSTRING_LEN (message),
                        StringValuePtr (message));
   return Qnil;
 }
@@ -202,7 +210,7 @@ milter_manager_ruby_init (GError **error)
   VALUE milter = rb_const_get (rb_cObject, rb_intern ("Milter"));
   VALUE manager = rb_const_get (milter, rb_intern ("Manager"));
   VALUE log = rb_const_get (manager, rb_intern ("Log"));
-  rb_define_singleton_method (log, "native_log", native_log, 2);
+  rb_define_singleton_method (log, "native_log", native_log, -1);
   embedded_module = rb_const_get (manager, rb_intern ("Embedded"));
   return TRUE;
 }

@@ -9,6 +9,8 @@
 
 #include <ruby.h>
 
+#include <milter/manager/milter-manager-applicable-condition.h>
+
 /* receiver.method(args...) under rb_protect; a Ruby exception becomes a
  * MILTER_MANAGER_RUBY_ERROR_RUBY error carrying its message and
  * backtrace. Returns FALSE on error. */
@@ -20,6 +22,15 @@ gboolean milter_manager_ruby_call (VALUE receiver,
                                    ...);
 /* Milter::Manager::Embedded, once milter_manager_ruby_init succeeded. */
 VALUE milter_manager_ruby_embedded_module (void);
+
+/* milter-manager-ruby-stopper-jobs.c */
+gboolean _milter_manager_ruby_stop_later (MilterManagerConditionContext *context,
+                                          VALUE definitions, VALUE stage,
+                                          VALUE (*make_native) (MilterManagerConditionContext *context,
+                                                                VALUE job),
+                                          VALUE (*make_arguments) (gconstpointer event),
+                                          gconstpointer event);
+MilterManagerConditionContext *_milter_manager_ruby_job_enter (VALUE job);
 
 /* nil, true/false, Integer, Float, String, Symbol, Array, Hash (keys as
  * strings) -> GVariant (floating); anything else -> its inspect text. */

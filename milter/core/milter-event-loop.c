@@ -154,6 +154,19 @@ milter_event_loop_iterate (MilterEventLoop *loop, gboolean may_block)
 }
 
 void
+milter_event_loop_set_lock (MilterEventLoop *loop,
+                            MilterEventLoopCallWrapper unlocked,
+                            MilterEventLoopCallWrapper locked,
+                            gpointer user_data)
+{
+  g_return_if_fail (MILTER_IS_EVENT_LOOP (loop));
+  g_return_if_fail ((unlocked == NULL) == (locked == NULL));
+
+  MILTER_EVENT_LOOP_GET_CLASS (loop)->set_lock (loop, unlocked, locked,
+                                                user_data);
+}
+
+void
 milter_event_loop_quit (MilterEventLoop *loop)
 {
   g_return_if_fail (MILTER_IS_EVENT_LOOP (loop));

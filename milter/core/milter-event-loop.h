@@ -68,6 +68,11 @@ typedef gboolean (*MilterEventLoopFunc) (gpointer user_data);
 typedef void (*MilterEventLoopChildFunc) (GPid pid,
                                           gint status,
                                           gpointer user_data);
+/* See milter_event_loop_set_lock(). */
+typedef void (*MilterEventLoopCall) (gpointer data);
+typedef void (*MilterEventLoopCallWrapper) (MilterEventLoopCall call,
+                                            gpointer call_data,
+                                            gpointer user_data);
 
 #define MILTER_TYPE_EVENT_LOOP (milter_event_loop_get_type ())
 G_DECLARE_DERIVABLE_TYPE (MilterEventLoop, milter_event_loop,
@@ -101,8 +106,12 @@ struct _MilterEventLoopClass {
   void (*run) (MilterEventLoop *loop);
   gboolean (*iterate) (MilterEventLoop *loop, gboolean may_block);
   void (*quit) (MilterEventLoop *loop);
+  void (*set_lock) (MilterEventLoop *loop,
+                    MilterEventLoopCallWrapper unlocked,
+                    MilterEventLoopCallWrapper locked,
+                    gpointer user_data);
 
-  gpointer padding[8];
+  gpointer padding[7];
 };
 
 /* backend: "glib" (also for NULL) or "libev". The libev loop is a
@@ -137,5 +146,16 @@ void milter_event_loop_run (MilterEventLoop *loop);
 gboolean milter_event_loop_iterate (MilterEventLoop *loop,
                                     gboolean may_block);
 void milter_event_loop_quit (MilterEventLoop *loop);
+/* For a loop run by a thread that holds a lock which other threads need
+ * while the loop waits (an embedded interpreter's global lock): the
+ * loop's blocking wait runs through unlocked, which must call
+ * call (call_data) with the lock released; the callbacks of an
+ * iteration run through locked, which must call it with the lock taken
+ * back, where the backend cannot otherwise keep them inside (libev).
+ * Set before the loop runs; NULL, NULL: none. */
+void milter_event_loop_set_lock (MilterEventLoop *loop,
+                                 MilterEventLoopCallWrapper unlocked,
+                                 MilterEventLoopCallWrapper locked,
+                                 gpointer user_data);
 
 G_END_DECLS

@@ -7,6 +7,10 @@
  *   its own watches and finalizing it removes those still alive.
  *   GLib already makes destroying a source from its own callback safe and
  *   defers the destroy notify until the dispatch is over.
+ *
+ *   set_lock() puts a poll function on the context: GLib calls it only
+ *   for the wait, with no callback running, which is what "unlocked"
+ *   wraps; callbacks stay where they are, under the lock.
  */
 #include "config.h"
 
@@ -25,7 +29,50 @@ struct _MilterGLibEventLoop {
    * their own are pruned whenever the set has doubled. */
   GHashTable *ids;
   guint prune_at;
+  MilterEventLoopCallWrapper unlocked;
+  gpointer lock_data;
 };
+
+/* The loops with a lock: GLib's poll function is told neither the
+ * context nor the loop, but the polling thread owns the context. */
+static GMutex locked_loops_mutex;
+static GSList *locked_loops;
+
+typedef struct {
+  GPollFD *fds;
+  guint n_fds;
+  gint timeout;
+  gint result;
+} Poll;
+
+static void
+poll_call (gpointer data)
+{
+  Poll *poll = data;
+
+  poll->result = g_poll (poll->fds, poll->n_fds, poll->timeout);
+}
+
+static gint
+unlocked_poll (GPollFD *fds, guint n_fds, gint timeout)
+{
+  Poll poll = { fds, n_fds, timeout, 0 };
+  MilterGLibEventLoop *owner = NULL;
+
+  g_mutex_lock (&locked_loops_mutex);
+  for (GSList *node = locked_loops; node && !owner; node = node->next) {
+    MilterGLibEventLoop *self = node->data;
+
+    if (g_main_context_is_owner (self->context))
+      owner = self;
+  }
+  g_mutex_unlock (&locked_loops_mutex);
+  if (owner)
+    owner->unlocked (poll_call, &poll, owner->lock_data);
+  else
+    poll_call (&poll);
+  return poll.result;
+}
 
 #define MIN_PRUNE_AT 64
 
@@ -170,6 +217,25 @@ glib_iterate (MilterEventLoop *loop, gboolean may_block)
 }
 
 static void
+glib_set_lock (MilterEventLoop *loop,
+               MilterEventLoopCallWrapper unlocked,
+               MilterEventLoopCallWrapper locked,
+               gpointer user_data)
+{
+  MilterGLibEventLoop *self = MILTER_GLIB_EVENT_LOOP (loop);
+
+  (void) locked;
+  g_mutex_lock (&locked_loops_mutex);
+  locked_loops = g_slist_remove (locked_loops, self);
+  self->unlocked = unlocked;
+  self->lock_data = user_data;
+  if (unlocked)
+    locked_loops = g_slist_prepend (locked_loops, self);
+  g_mutex_unlock (&locked_loops_mutex);
+  g_main_context_set_poll_func (self->context, unlocked ? unlocked_poll : g_poll);
+}
+
+static void
 glib_quit (MilterEventLoop *loop)
 {
   MilterGLibEventLoop *self = MILTER_GLIB_EVENT_LOOP (loop);
@@ -230,6 +296,9 @@ milter_glib_event_loop_finalize (GObject *object)
   MilterGLibEventLoop *self = MILTER_GLIB_EVENT_LOOP (object);
   GList *ids = g_hash_table_get_keys (self->ids);
 
+  if (self->unlocked)
+    glib_set_lock (MILTER_EVENT_LOOP (self), NULL, NULL, NULL);
+
   g_hash_table_steal_all (self->ids);
   for (GList *node = ids; node; node = node->next) {
     GSource *source =
@@ -265,6 +334,7 @@ milter_glib_event_loop_class_init (MilterGLibEventLoopClass *klass)
   loop_class->run = glib_run;
   loop_class->iterate = glib_iterate;
   loop_class->quit = glib_quit;
+  loop_class->set_lock = glib_set_lock;
 
   /**
    * MilterGLibEventLoop:context:

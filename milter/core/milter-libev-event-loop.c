@@ -69,6 +69,11 @@ struct _MilterLibevEventLoop {
   GHashTable *watches;    /* id -> Watch */
   guint last_id;
   guint64 dispatch_count; /* lets iterate() tell whether it dispatched */
+  /* set_lock(): ev_run() goes through unlocked, its callbacks
+   * (ev_invoke_pending) through locked. */
+  MilterEventLoopCallWrapper unlocked;
+  MilterEventLoopCallWrapper locked;
+  gpointer lock_data;
 };
 
 enum {
@@ -372,12 +377,64 @@ libev_remove (MilterEventLoop *loop, guint id)
   return TRUE;
 }
 
+typedef struct {
+  struct ev_loop *ev_loop;
+  int flags;
+} Run;
+
 static void
-libev_run (MilterEventLoop *loop)
+run_call (gpointer data)
+{
+  Run *run = data;
+
+  ev_run (run->ev_loop, run->flags);
+}
+
+static void
+run_unlocked (MilterLibevEventLoop *self, int flags)
+{
+  Run run = { self->ev_loop, flags };
+
+  if (self->unlocked)
+    self->unlocked (run_call, &run, self->lock_data);
+  else
+    run_call (&run);
+}
+
+static void
+invoke_call (gpointer data)
+{
+  ev_invoke_pending (data);
+}
+
+static void
+invoke_locked (struct ev_loop *ev_loop)
+{
+  MilterLibevEventLoop *self = ev_userdata (ev_loop);
+
+  self->locked (invoke_call, ev_loop, self->lock_data);
+}
+
+static void
+libev_set_lock (MilterEventLoop *loop,
+                MilterEventLoopCallWrapper unlocked,
+                MilterEventLoopCallWrapper locked,
+                gpointer user_data)
 {
   MilterLibevEventLoop *self = MILTER_LIBEV_EVENT_LOOP (loop);
 
-  ev_run (self->ev_loop, 0);
+  self->unlocked = unlocked;
+  self->locked = locked;
+  self->lock_data = user_data;
+  ev_set_userdata (self->ev_loop, self);
+  ev_set_invoke_pending_cb (self->ev_loop,
+                            locked ? invoke_locked : ev_invoke_pending);
+}
+
+static void
+libev_run (MilterEventLoop *loop)
+{
+  run_unlocked (MILTER_LIBEV_EVENT_LOOP (loop), 0);
 }
 
 static gboolean
@@ -386,7 +443,7 @@ libev_iterate (MilterEventLoop *loop, gboolean may_block)
   MilterLibevEventLoop *self = MILTER_LIBEV_EVENT_LOOP (loop);
   guint64 before = self->dispatch_count;
 
-  ev_run (self->ev_loop, may_block ? EVRUN_ONCE : EVRUN_NOWAIT);
+  run_unlocked (self, may_block ? EVRUN_ONCE : EVRUN_NOWAIT);
   return self->dispatch_count != before;
 }
 
@@ -513,6 +570,7 @@ milter_libev_event_loop_class_init (MilterLibevEventLoopClass *klass)
   loop_class->run = libev_run;
   loop_class->iterate = libev_iterate;
   loop_class->quit = libev_quit;
+  loop_class->set_lock = libev_set_lock;
 
   /**
    * MilterLibevEventLoop:default-loop:

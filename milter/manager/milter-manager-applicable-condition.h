@@ -38,14 +38,16 @@
  *   means at each stage is milter_manager_reply_rules_child_effect with
  *   MILTER_STATUS_STOP). The event gives the stage's arguments.
  *
- *   A stop function that cannot answer at once (a DNS lookup) may, at
- *   connect only, call milter_manager_condition_context_defer() and
- *   return: the engine then holds that child's connect, and only that
- *   session's reply, until milter_manager_condition_ticket_answer() is
- *   called from the event loop; the child's remaining conditions then
- *   run. The condition bounds its own wait. Answering a ticket whose
- *   session is gone is harmless. Deferring elsewhere returns NULL: the
- *   condition must answer by its return value.
+ *   A stop function that cannot answer at once (a DNS lookup, Ruby code
+ *   run off the event loop) may, at any stage, call
+ *   milter_manager_condition_context_defer() and return: the engine
+ *   then holds that child's event, and only that session's reply, until
+ *   milter_manager_condition_ticket_answer() is called from the event
+ *   loop; the child's remaining conditions then run and, unless one
+ *   stops it, the event is sent. At a message stage the child waits
+ *   where it is, as for a reply; the children after it wait for it.
+ *   The condition bounds its own wait. Answering a ticket whose session
+ *   moved on (quit, abort, the child failed) is harmless.
  *
  *   A binding whose calls have a fixed cost (Ruby) can set a batch
  *   function: the engine then asks all of a child's consecutive
@@ -127,7 +129,8 @@ gpointer milter_manager_applicable_condition_get_user_data (MilterManagerApplica
  * consecutive conditions with stoppers for the stage share the same
  * batch function, the engine calls it once with all of them (in order)
  * instead of each stop function. Returns the index of the first one
- * that stops the child, or -1. A batch never defers. */
+ * that stops the child, or -1. A batch that defers answers with
+ * milter_manager_condition_ticket_answer_batch(). */
 typedef gint (*MilterManagerBatchStopFunc) (MilterManagerApplicableCondition *const *conditions,
                                             guint n_conditions,
                                             MilterManagerConditionContext *context,
@@ -144,6 +147,8 @@ guint8 milter_manager_condition_stage_macro_command (MilterServerState stage);
 gchar *milter_manager_condition_macro_wire_name (const gchar *name);
 
 const gchar *milter_manager_condition_context_get_name (MilterManagerConditionContext *context);
+/* The session's id, for its log lines. */
+guint64 milter_manager_condition_context_get_session_id (MilterManagerConditionContext *context);
 /* The session's event loop, for a condition that answers later. */
 MilterEventLoop *
 milter_manager_condition_context_get_event_loop (MilterManagerConditionContext *context);
@@ -175,15 +180,24 @@ void milter_manager_condition_context_shelf_set (MilterManagerConditionContext *
 GPtrArray *milter_manager_condition_context_shelf_keys (MilterManagerConditionContext *context);
 
 typedef struct _MilterManagerConditionTicket MilterManagerConditionTicket;
-/* During a connect stop call: the answer comes later (the return value
- * is then ignored). (transfer full) (nullable): NULL at other stages or
- * outside a stop call. */
+/* During a stop call: the answer comes later (the return value is then
+ * ignored). (transfer full) (nullable): NULL outside a stop call. */
 MilterManagerConditionTicket *
 milter_manager_condition_context_defer (MilterManagerConditionContext *context);
 /* From the event loop, once. */
 void milter_manager_condition_ticket_answer (MilterManagerConditionTicket *ticket,
                                              gboolean stop);
+/* A batch's late answer: the index in its group of the condition that
+ * stops the child, or -1. */
+void milter_manager_condition_ticket_answer_batch (MilterManagerConditionTicket *ticket,
+                                                   gint stopper);
 void milter_manager_condition_ticket_free (MilterManagerConditionTicket *ticket);
+/* For code that runs the deferred call later (off the loop, while the
+ * loop is not running): the context the ticket was taken for, as it was
+ * during the stop call (its stage), or NULL once the ticket was
+ * answered or its child left the session. */
+MilterManagerConditionContext *
+milter_manager_condition_ticket_enter (MilterManagerConditionTicket *ticket);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MilterManagerConditionTicket,
                                milter_manager_condition_ticket_free)
 

@@ -102,6 +102,17 @@ take_out (MilterManagerSlot *slot, MilterServerState stage)
 }
 
 static void
+log_start (MilterManagerSlot *slot, MilterServerState stage,
+           MilterManagerApplicableCondition *condition)
+{
+  milter_debug (slot->children->session_id,
+                "[server][stop-on-%s][start] [%" G_GUINT64_FORMAT "] %s: %s",
+                milter_server_state_to_string (stage), tag_of (slot),
+                milter_manager_child_get_name (slot->child),
+                milter_manager_applicable_condition_get_name (condition));
+}
+
+static void
 log_answer (MilterManagerSlot *slot, MilterServerState stage,
             MilterManagerApplicableCondition *condition, gboolean stop)
 {
@@ -123,39 +134,92 @@ stopped (MilterManagerSlot *slot, MilterServerState stage)
   take_out (slot, stage);
 }
 
-/* The conditions from the first-th on that share its batch function,
- * asked in one call; *next: where the others start. TRUE: one stopped. */
-static gboolean
-run_batch (MilterManagerSlot *slot, const MilterManagerStopperEvent *event,
-           guint first, guint *next)
+/* The conditions from the first-th on that share its batch function
+ * and have a stopper for the stage, into group; returns where the
+ * others start. */
+static guint
+batch_group (MilterManagerSlot *slot, MilterServerState stage, guint first,
+             MilterManagerApplicableCondition **group, guint *n)
 {
   MilterManagerApplicableCondition *head = g_ptr_array_index (slot->conditions, first);
   MilterManagerBatchStopFunc batch = milter_manager_applicable_condition_get_batch (head);
-  MilterManagerApplicableCondition **group =
-    g_newa (MilterManagerApplicableCondition *, slot->conditions->len);
-  guint n = 0, i;
-  gint stopper;
+  guint i;
 
+  *n = 0;
   for (i = first; i < slot->conditions->len; i++) {
     MilterManagerApplicableCondition *condition = g_ptr_array_index (slot->conditions, i);
 
-    if (!milter_manager_applicable_condition_has_stopper (condition, event->stage))
+    if (!milter_manager_applicable_condition_has_stopper (condition, stage))
       continue;
     if (milter_manager_applicable_condition_get_batch (condition) != batch)
       break;
-    group[n++] = condition;
+    group[(*n)++] = condition;
   }
-  *next = i;
+  return i;
+}
+
+/* The answer of the conditions first..next-1 (a batch, or one
+ * condition: next = first + 1): stopper is the index in the group of
+ * the one that stops the child, or -1. */
+static void
+log_answers (MilterManagerSlot *slot, MilterServerState stage, guint first,
+             guint next, gint stopper)
+{
+  gint k = 0;
+
+  for (guint i = first; i < next && (stopper < 0 || k <= stopper); i++) {
+    MilterManagerApplicableCondition *condition = g_ptr_array_index (slot->conditions, i);
+
+    if (next > first + 1 &&
+        !milter_manager_applicable_condition_has_stopper (condition, stage))
+      continue;
+    log_answer (slot, stage, condition, k == stopper);
+    k++;
+  }
+}
+
+/* One call: the batch from first on, or the first-th condition alone.
+ * Sets *next to where the remaining conditions start. Returns the
+ * stopping index in the call's group, -1 for "don't stop", or -2 when
+ * the answer comes later (a ticket is out). */
+static gint
+ask (MilterManagerSlot *slot, const MilterManagerStopperEvent *event,
+     guint first, guint *next)
+{
+  MilterManagerApplicableCondition *condition = g_ptr_array_index (slot->conditions, first);
+  MilterManagerBatchStopFunc batch = milter_manager_applicable_condition_get_batch (condition);
+  gint stopper;
+
   slot->children->condition_stage = event->stage;
   slot->in_stop_call = TRUE;
-  stopper = batch (group, n, slot, event);
+  if (batch) {
+    MilterManagerApplicableCondition **group =
+      g_newa (MilterManagerApplicableCondition *, slot->conditions->len);
+    guint n;
+
+    *next = batch_group (slot, event->stage, first, group, &n);
+    for (guint k = 0; k < n; k++)
+      log_start (slot, event->stage, group[k]);
+    stopper = batch (group, n, slot, event);
+    if (stopper >= (gint) n)
+      stopper = -1;
+  } else {
+    *next = first + 1;
+    log_start (slot, event->stage, condition);
+    stopper = milter_manager_applicable_condition_stop (condition, slot, event) ? 0 : -1;
+  }
   slot->in_stop_call = FALSE;
-  /* A batch answers at once: a ticket taken anyway answers nobody. */
-  _milter_manager_children_forget_ticket (slot);
-  slot->early_answer = 0;
-  for (guint k = 0; k < n && (stopper < 0 || k <= (guint) stopper); k++)
-    log_answer (slot, event->stage, group[k], (gint) k == stopper);
-  return stopper >= 0 && (guint) stopper < n;
+  if (slot->ticket && !slot->early_answer) {
+    slot->pending_condition = first;
+    slot->pending_next = *next;
+    return -2;
+  }
+  if (slot->early_answer) {
+    stopper = slot->early_answer - 2;
+    slot->early_answer = 0;
+  }
+  log_answers (slot, event->stage, first, *next, stopper);
+  return stopper;
 }
 
 /* The slot's conditions from the first-th on, until one stops it or
@@ -164,37 +228,20 @@ static MilterManagerStopperOutcome
 run_from (MilterManagerSlot *slot, const MilterManagerStopperEvent *event,
           guint first)
 {
-  for (guint i = first; i < slot->conditions->len; i++) {
+  guint next;
+
+  for (guint i = first; i < slot->conditions->len; i = next) {
     MilterManagerApplicableCondition *condition =
       g_ptr_array_index (slot->conditions, i);
-    gboolean stop;
+    gint stopper;
 
+    next = i + 1;
     if (!milter_manager_applicable_condition_has_stopper (condition, event->stage))
       continue;
-    if (milter_manager_applicable_condition_get_batch (condition)) {
-      guint next;
-
-      if (run_batch (slot, event, i, &next)) {
-        stopped (slot, event->stage);
-        return MILTER_MANAGER_STOPPER_STOPPED;
-      }
-      i = next - 1;
-      continue;
-    }
-    slot->children->condition_stage = event->stage;
-    slot->in_stop_call = TRUE;
-    stop = milter_manager_applicable_condition_stop (condition, slot, event);
-    slot->in_stop_call = FALSE;
-    if (slot->ticket && !slot->early_answer) {
-      slot->pending_condition = i;
+    stopper = ask (slot, event, i, &next);
+    if (stopper == -2)
       return MILTER_MANAGER_STOPPER_PENDING;
-    }
-    if (slot->early_answer) {
-      stop = slot->early_answer == 2;
-      slot->early_answer = 0;
-    }
-    log_answer (slot, event->stage, condition, stop);
-    if (stop) {
+    if (stopper >= 0) {
       stopped (slot, event->stage);
       return MILTER_MANAGER_STOPPER_STOPPED;
     }
@@ -206,27 +253,43 @@ MilterManagerStopperOutcome
 _milter_manager_children_stop (MilterManagerSlot *slot,
                                const MilterManagerStopperEvent *event)
 {
+  guint first = slot->resume_from;
+
   if (!slot->conditions)
     return MILTER_MANAGER_STOPPER_GO;
-  return run_from (slot, event, 0);
+  /* After a late "don't stop", the conditions after the one that
+   * deferred: set only for the event it deferred. */
+  slot->resume_from = 0;
+  return run_from (slot, event, first);
 }
 
-/* ---- deferred answers (connect) ------------------------------------------ */
+/* ---- deferred answers ---------------------------------------------------- */
 
 struct _MilterManagerConditionTicket {
   MilterManagerSlot *slot;   /* NULL once answered or the slot is gone */
+  MilterServerState stage;
+  guint serial;              /* of the event (envelope) or the message */
 };
+
+static guint
+serial_of (MilterManagerChildren *children, MilterServerState stage)
+{
+  return _milter_manager_children_is_message_stage (stage) ?
+    children->message_serial : children->event_serial;
+}
 
 MilterManagerConditionTicket *
 milter_manager_condition_context_defer (MilterManagerConditionContext *context)
 {
   MilterManagerConditionTicket *ticket;
+  MilterServerState stage = context->children->condition_stage;
 
-  if (!context->in_stop_call || context->ticket ||
-      context->children->condition_stage != MILTER_SERVER_STATE_CONNECT)
+  if (!context->in_stop_call || context->ticket)
     return NULL;
   ticket = g_new0 (MilterManagerConditionTicket, 1);
   ticket->slot = context;
+  ticket->stage = stage;
+  ticket->serial = serial_of (context->children, stage);
   context->ticket = ticket;
   return ticket;
 }
@@ -239,43 +302,63 @@ _milter_manager_children_forget_ticket (MilterManagerSlot *slot)
   slot->ticket = NULL;
 }
 
+/* Is the session still where the ticket was taken, waiting for it? */
+static gboolean
+still_waited_for (MilterManagerConditionTicket *ticket)
+{
+  MilterManagerSlot *slot = ticket->slot;
+  MilterManagerChildren *children = slot->children;
+
+  if (ticket->serial != serial_of (children, ticket->stage))
+    return FALSE;
+  if (_milter_manager_children_is_message_stage (ticket->stage))
+    return slot->in_message && milter_manager_child_is_alive (slot->child);
+  return slot->in_fanout && children->stage == ticket->stage;
+}
+
+void
+milter_manager_condition_ticket_answer_batch (MilterManagerConditionTicket *ticket,
+                                              gint stopper)
+{
+  MilterManagerSlot *slot = ticket->slot;
+  MilterServerState stage = ticket->stage;
+  gboolean waited_for;
+
+  if (!slot)
+    return;
+  waited_for = !slot->in_stop_call && still_waited_for (ticket);
+  _milter_manager_children_forget_ticket (slot);
+  if (slot->in_stop_call) {
+    /* Answered before the stop function returned: as if returned. */
+    slot->early_answer = MAX (stopper, -1) + 2;
+    return;
+  }
+  /* The session moved on (quit, abort, the child failed): nobody waits. */
+  if (!waited_for)
+    return;
+  log_answers (slot, stage, slot->pending_condition, slot->pending_next, stopper);
+  if (stopper >= 0) {
+    stopped (slot, stage);
+  } else {
+    slot->resume_from = slot->pending_next;
+  }
+  _milter_manager_children_resume (slot, stage, stopper >= 0);
+}
+
 void
 milter_manager_condition_ticket_answer (MilterManagerConditionTicket *ticket,
                                         gboolean stop)
 {
-  MilterManagerSlot *slot = ticket->slot;
-  MilterManagerChildren *children;
-  MilterManagerStopperEvent event = { .stage = MILTER_SERVER_STATE_CONNECT };
-  MilterManagerStopperOutcome outcome;
+  milter_manager_condition_ticket_answer_batch (ticket, stop ? 0 : -1);
+}
 
-  if (!slot)
-    return;
-  _milter_manager_children_forget_ticket (slot);
-  if (slot->in_stop_call) {
-    /* Answered before the stop function returned: as if returned. */
-    slot->early_answer = stop ? 2 : 1;
-    return;
-  }
-  children = slot->children;
-  /* The session moved on (quit, the child failed): nobody waits. */
-  if (!slot->in_fanout || children->stage != MILTER_SERVER_STATE_CONNECT)
-    return;
-  log_answer (slot, MILTER_SERVER_STATE_CONNECT,
-              g_ptr_array_index (slot->conditions, slot->pending_condition), stop);
-  if (stop) {
-    stopped (slot, MILTER_SERVER_STATE_CONNECT);
-    outcome = MILTER_MANAGER_STOPPER_STOPPED;
-  } else {
-    event.host = children->held_connect_host;
-    event.family = children->held_connect_family;
-    event.port = children->held_connect_port;
-    event.address = children->held_connect_address;
-    outcome = run_from (slot, &event, slot->pending_condition + 1);
-    if (outcome == MILTER_MANAGER_STOPPER_PENDING)
-      return;
-  }
-  _milter_manager_children_resume_connect (slot,
-                                           outcome == MILTER_MANAGER_STOPPER_STOPPED);
+MilterManagerConditionContext *
+milter_manager_condition_ticket_enter (MilterManagerConditionTicket *ticket)
+{
+  if (!ticket->slot)
+    return NULL;
+  ticket->slot->children->condition_stage = ticket->stage;
+  return ticket->slot;
 }
 
 void
@@ -294,6 +377,12 @@ const gchar *
 milter_manager_condition_context_get_name (MilterManagerConditionContext *context)
 {
   return milter_manager_child_get_name (context->child);
+}
+
+guint64
+milter_manager_condition_context_get_session_id (MilterManagerConditionContext *context)
+{
+  return context->children->session_id;
 }
 
 MilterEventLoop *

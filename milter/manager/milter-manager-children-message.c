@@ -36,6 +36,8 @@ void
 _milter_manager_children_reset_message (MilterManagerChildren *children)
 {
   milter_manager_message_store_reset (children->store);
+  /* A condition's late answer about the old message answers nobody. */
+  children->message_serial++;
   children->queue_built = FALSE;
   children->live = 0;
   children->mta_end_of_header = FALSE;
@@ -192,22 +194,23 @@ typedef enum {
   SEND_CAUGHT_UP,   /* nothing more to send: it is where the MTA is */
   SEND_SENT,        /* it owes the reply */
   SEND_FAILED,      /* the write failed: it is out */
-  SEND_STOPPED      /* a condition stopped it before the item: it is out */
+  SEND_STOPPED,     /* a condition stopped it before the item: it is out */
+  SEND_PENDING      /* a condition answers later: it is where it was */
 } SendOutcome;
 
 /* The child's conditions on the item it is about to be sent. */
-static gboolean
-stopped_before (MilterManagerSlot *slot, MilterServerState stage,
-                const gchar *name, const gchar *value,
-                const guint8 *chunk, gsize size)
+static MilterManagerStopperOutcome
+ask_before (MilterManagerSlot *slot, MilterServerState stage,
+            const gchar *name, const gchar *value,
+            const guint8 *chunk, gsize size)
 {
   MilterManagerStopperEvent event = {
     .stage = stage, .text = name, .value = value, .chunk = chunk, .size = size
   };
 
-  /* Only connect can be deferred: here the answer is GO or STOPPED. */
-  return slot->conditions &&
-         _milter_manager_children_stop (slot, &event) == MILTER_MANAGER_STOPPER_STOPPED;
+  if (!slot->conditions)
+    return MILTER_MANAGER_STOPPER_GO;
+  return _milter_manager_children_stop (slot, &event);
 }
 
 /* Sends the live child the next stored item it has not seen. */
@@ -223,16 +226,32 @@ send_next (MilterManagerChildren *children, MilterManagerSlot *slot)
   if (slot->cursor_header < milter_headers_length (headers)) {
     const MilterHeader *header = milter_headers_get_nth (headers,
                                                          slot->cursor_header++);
-    if (stopped_before (slot, MILTER_SERVER_STATE_HEADER, header->name,
-                        header->value, NULL, 0))
+
+    switch (ask_before (slot, MILTER_SERVER_STATE_HEADER, header->name,
+                        header->value, NULL, 0)) {
+    case MILTER_MANAGER_STOPPER_STOPPED:
       return SEND_STOPPED;
+    case MILTER_MANAGER_STOPPER_PENDING:
+      /* Asked again (from the next condition) when the answer comes. */
+      slot->cursor_header--;
+      return SEND_PENDING;
+    case MILTER_MANAGER_STOPPER_GO:
+      break;
+    }
     sent = milter_server_context_header (context, header->name, header->value,
                                          &error);
   } else if (children->mta_end_of_header && !slot->cursor_end_of_header) {
     slot->cursor_end_of_header = TRUE;
-    if (stopped_before (slot, MILTER_SERVER_STATE_END_OF_HEADER, NULL, NULL,
-                        NULL, 0))
+    switch (ask_before (slot, MILTER_SERVER_STATE_END_OF_HEADER, NULL, NULL,
+                        NULL, 0)) {
+    case MILTER_MANAGER_STOPPER_STOPPED:
       return SEND_STOPPED;
+    case MILTER_MANAGER_STOPPER_PENDING:
+      slot->cursor_end_of_header = FALSE;
+      return SEND_PENDING;
+    case MILTER_MANAGER_STOPPER_GO:
+      break;
+    }
     sent = milter_server_context_end_of_header (context, &error);
   } else if (children->mta_body && !slot->body_skipped &&
              slot->cursor_body < milter_manager_message_store_get_body_size (store)) {
@@ -244,9 +263,16 @@ send_next (MilterManagerChildren *children, MilterManagerSlot *slot)
 
     if (data && size > 0) {
       slot->cursor_body += size;
-      if (stopped_before (slot, MILTER_SERVER_STATE_BODY, NULL, NULL,
-                          (const guint8 *) data, size))
+      switch (ask_before (slot, MILTER_SERVER_STATE_BODY, NULL, NULL,
+                          (const guint8 *) data, size)) {
+      case MILTER_MANAGER_STOPPER_STOPPED:
         return SEND_STOPPED;
+      case MILTER_MANAGER_STOPPER_PENDING:
+        slot->cursor_body -= size;
+        return SEND_PENDING;
+      case MILTER_MANAGER_STOPPER_GO:
+        break;
+      }
       sent = milter_server_context_body (context, (const guint8 *) data, size,
                                          &error);
     } else if (!error) {
@@ -265,9 +291,16 @@ send_next (MilterManagerChildren *children, MilterManagerSlot *slot)
       g_bytes_get_data (children->end_of_message_data, &size) : NULL;
 
     slot->cursor_end_of_message = TRUE;
-    if (stopped_before (slot, MILTER_SERVER_STATE_END_OF_MESSAGE, NULL, NULL,
-                        NULL, 0))
+    switch (ask_before (slot, MILTER_SERVER_STATE_END_OF_MESSAGE, NULL, NULL,
+                        NULL, 0)) {
+    case MILTER_MANAGER_STOPPER_STOPPED:
       return SEND_STOPPED;
+    case MILTER_MANAGER_STOPPER_PENDING:
+      slot->cursor_end_of_message = FALSE;
+      return SEND_PENDING;
+    case MILTER_MANAGER_STOPPER_GO:
+      break;
+    }
     sent = milter_server_context_end_of_message (context, data, size, &error);
   } else {
     return SEND_CAUGHT_UP;
@@ -297,10 +330,12 @@ pump (MilterManagerChildren *children, MilterStatus *result)
     /* A child that took over while another command was in flight (its
      * predecessor failed between two MTA commands) may still owe the
      * reply to what it was sent: its reply pumps again. */
-    if (milter_manager_child_is_waiting (slot->child))
+    if (milter_manager_child_is_waiting (slot->child) || slot->ticket)
       return;
     switch (send_next (children, slot)) {
     case SEND_SENT:
+    case SEND_PENDING:
+      /* Its reply, or its condition's answer, pumps again. */
       return;
     case SEND_STOPPED:
       /* Counted as the stop counts; the next child takes over. */
@@ -526,6 +561,17 @@ _milter_manager_children_message_reply (MilterManagerSlot *slot,
     break;
   }
   pump (children, NULL);
+}
+
+void
+_milter_manager_children_resume_message (MilterManagerSlot *slot)
+{
+  MilterManagerChildren *children = slot->children;
+
+  /* Stopped, it is out of the message and the next child takes over;
+   * otherwise it is sent the item its condition was asked about. */
+  if (children->queue_built)
+    pump (children, NULL);
 }
 
 /* D10: the live child failed; its fallback counts and the next child

@@ -32,11 +32,13 @@ struct _MilterManagerConditionContext {
    * configuration); NULL when none, so a child without conditions
    * costs nothing. */
   GPtrArray *conditions;
-  /* A condition deferred its connect answer (a ticket is out). */
+  /* A condition deferred its answer (a ticket is out). */
   MilterManagerConditionTicket *ticket;
-  guint pending_condition;   /* index of that condition */
+  guint pending_condition;   /* index of that condition (or batch) */
+  guint pending_next;        /* where the conditions after it start */
+  guint resume_from;         /* the next stop call starts here, once */
   gboolean in_stop_call;
-  gint early_answer;         /* answered inside the call: 1 go, 2 stop */
+  gint early_answer;         /* answered inside the call: stopper + 2 */
 };
 
 struct _MilterManagerChildren {
@@ -58,6 +60,16 @@ struct _MilterManagerChildren {
   MilterFamily held_connect_family;
   guint16 held_connect_port;
   gboolean connect_held;
+  /* The envelope event being fanned out, kept while a condition's
+   * answer is pending: it is sent when the answer is "don't stop". */
+  gboolean (*held_send) (MilterServerContext *context,
+                         MilterManagerChildren *children,
+                         const gchar *text, const gchar *const *args,
+                         GError **error);
+  gchar *held_text;
+  gchar **held_args;
+  guint event_serial;        /* one per MTA command */
+  guint message_serial;      /* one per message */
 
   /* The MTA command being answered. */
   MilterServerState stage;
@@ -128,13 +140,20 @@ typedef enum {
   MILTER_MANAGER_STOPPER_GO,       /* send the event */
   MILTER_MANAGER_STOPPER_STOPPED,  /* counted and taken out as the stage
                                     * requires (the effect of STOP) */
-  MILTER_MANAGER_STOPPER_PENDING   /* a condition answers later (connect) */
+  MILTER_MANAGER_STOPPER_PENDING   /* a condition answers later */
 } MilterManagerStopperOutcome;
 MilterManagerStopperOutcome
 _milter_manager_children_stop (MilterManagerSlot *slot,
                                const MilterManagerStopperEvent *event);
 /* The slot is out of the session: its ticket, if any, answers nobody. */
 void _milter_manager_children_forget_ticket (MilterManagerSlot *slot);
-/* children.c: a deferred connect was answered (stopped or not). */
-void _milter_manager_children_resume_connect (MilterManagerSlot *slot,
-                                              gboolean stopped);
+/* A deferred answer came (stopped: the slot is taken out already): the
+ * stage goes on for the slot. */
+void _milter_manager_children_resume (MilterManagerSlot *slot,
+                                      MilterServerState stage,
+                                      gboolean stopped);
+/* children.c: an envelope stage goes on. */
+void _milter_manager_children_resume_fanout (MilterManagerSlot *slot,
+                                             gboolean stopped);
+/* children-message.c: the live child goes on. */
+void _milter_manager_children_resume_message (MilterManagerSlot *slot);

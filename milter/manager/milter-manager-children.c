@@ -17,6 +17,7 @@ static void slot_modification (MilterManagerChild *child,
                                const MilterManagerModification *m,
                                gpointer user_data);
 static void slot_failed (MilterManagerChild *child, gpointer user_data);
+static void drop_held_event (MilterManagerChildren *children);
 
 static const MilterManagerChildCallbacks child_callbacks = {
   slot_negotiated, slot_reply, slot_progress, slot_modification, slot_failed
@@ -85,6 +86,7 @@ milter_manager_children_free (MilterManagerChildren *children)
   g_free (children->quarantine);
   g_free (children->held_connect_host);
   g_free (children->held_connect_address);
+  drop_held_event (children);
   g_free (children->call_reply_code);
   g_object_unref (children->loop);
   g_object_unref (children->configuration);
@@ -359,6 +361,8 @@ _milter_manager_children_begin (MilterManagerChildren *children,
   children->stage = stage;
   g_array_set_size (children->counted, 0);
   children->n_waiting = 0;
+  children->event_serial++;
+  drop_held_event (children);
 }
 
 MilterStatus
@@ -425,7 +429,9 @@ _milter_manager_children_log_invalid_state (MilterManagerChildren *children,
 
 /* ---- envelope fan-out (§2) ----------------------------------------------- */
 
-typedef gboolean (*SendFunc) (MilterServerContext *context, gpointer data,
+typedef gboolean (*SendFunc) (MilterServerContext *context,
+                              MilterManagerChildren *children,
+                              const gchar *text, const gchar *const *args,
                               GError **error);
 
 static void
@@ -434,6 +440,7 @@ finish_fanout (MilterManagerChildren *children, MilterStatus *result)
   MilterServerState stage = children->stage;
   MilterStatus merged;
 
+  drop_held_event (children);
   merged = milter_manager_reply_rules_combine (stage,
                                                (MilterStatus *) children->counted->data,
                                                children->counted->len);
@@ -457,6 +464,46 @@ count (MilterManagerChildren *children, MilterManagerSlot *slot,
     g_array_append_val (children->counted, counted);
 }
 
+/* Sends the event to the slot (it then owes the reply), or counts its
+ * failure. */
+static void
+send_to (MilterManagerChildren *children, MilterManagerSlot *slot,
+         SendFunc send, const gchar *text, const gchar *const *args)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!send (milter_manager_child_get_context (slot->child), children, text,
+             args, &error)) {
+    slot->in_connection = slot->in_message = FALSE;
+    milter_manager_child_fail (slot->child, error);
+    count (children, slot, MILTER_STATUS_ERROR);
+    return;
+  }
+  milter_manager_child_sent (slot->child);
+  slot->in_fanout = TRUE;
+  children->n_waiting++;
+}
+
+/* A condition answers later: the event is kept for its "don't stop". */
+static void
+hold_event (MilterManagerChildren *children, SendFunc send,
+            const gchar *text, const gchar *const *args)
+{
+  if (children->held_send)
+    return;
+  children->held_send = send;
+  children->held_text = g_strdup (text);
+  children->held_args = g_strdupv ((gchar **) args);
+}
+
+static void
+drop_held_event (MilterManagerChildren *children)
+{
+  children->held_send = NULL;
+  g_clear_pointer (&children->held_text, g_free);
+  g_clear_pointer (&children->held_args, g_strfreev);
+}
+
 /* Sends to every slot that want() selects, all at once, unless one of
  * its conditions stops it before event (NULL: none can). */
 static MilterStatus
@@ -464,7 +511,8 @@ fanout (MilterManagerChildren *children,
         MilterServerState stage,
         gboolean (*want) (MilterManagerSlot *slot),
         SendFunc send,
-        gpointer data,
+        const gchar *text,
+        const gchar *const *args,
         const MilterManagerStopperEvent *event)
 {
   MilterStatus result = MILTER_STATUS_NOT_CHANGE;
@@ -473,7 +521,6 @@ fanout (MilterManagerChildren *children,
   _milter_manager_children_begin (children, stage);
   for (guint i = 0; i < children->slots->len; i++) {
     MilterManagerSlot *slot = SLOT (children, i);
-    g_autoptr (GError) error = NULL;
 
     if (!milter_manager_child_is_alive (slot->child) || !want (slot))
       continue;
@@ -485,21 +532,14 @@ fanout (MilterManagerChildren *children,
       if (outcome == MILTER_MANAGER_STOPPER_STOPPED)
         continue;
       if (outcome == MILTER_MANAGER_STOPPER_PENDING) {
-        /* Waited for like a reply; resume_connect() goes on. */
+        /* Waited for like a reply; resume_fanout() goes on. */
+        hold_event (children, send, text, args);
         slot->in_fanout = TRUE;
         children->n_waiting++;
         continue;
       }
     }
-    if (!send (milter_manager_child_get_context (slot->child), data, &error)) {
-      slot->in_connection = slot->in_message = FALSE;
-      milter_manager_child_fail (slot->child, error);
-      count (children, slot, MILTER_STATUS_ERROR);
-      continue;
-    }
-    milter_manager_child_sent (slot->child);
-    slot->in_fanout = TRUE;
-    children->n_waiting++;
+    send_to (children, slot, send, text, args);
   }
   if (n_targets == 0)
     return _milter_manager_children_no_child (children,
@@ -648,43 +688,75 @@ take_negotiation_fallback (MilterManagerChildren *children,
 }
 
 static gboolean
-send_connect (MilterServerContext *context, gpointer data, GError **error)
+send_connect (MilterServerContext *context, MilterManagerChildren *children,
+              const gchar *text, const gchar *const *args, GError **error)
 {
-  MilterManagerChildren *children = data;
-
+  (void) text;
+  (void) args;
   return milter_server_context_connect (context, children->held_connect_host,
                                         children->held_connect_family,
                                         children->held_connect_port,
                                         children->held_connect_address, error);
 }
 
+/* The stopper event of the envelope event being fanned out. */
+static MilterManagerStopperEvent
+held_stopper_event (MilterManagerChildren *children)
+{
+  MilterManagerStopperEvent event = { .stage = children->stage };
+
+  if (children->stage == MILTER_SERVER_STATE_CONNECT) {
+    event.host = children->held_connect_host;
+    event.family = children->held_connect_family;
+    event.port = children->held_connect_port;
+    event.address = children->held_connect_address;
+  } else {
+    event.text = children->held_text;
+  }
+  return event;
+}
+
 void
-_milter_manager_children_resume_connect (MilterManagerSlot *slot,
-                                         gboolean stopped)
+_milter_manager_children_resume_fanout (MilterManagerSlot *slot,
+                                        gboolean stopped)
 {
   MilterManagerChildren *children = slot->children;
-  g_autoptr (GError) error = NULL;
 
   /* Not owing anything while it fails: its failure is counted here. */
   slot->in_fanout = FALSE;
+  children->n_waiting--;
   if (!stopped) {
-    if (send_connect (milter_manager_child_get_context (slot->child), children,
-                      &error)) {
+    MilterManagerStopperEvent event = held_stopper_event (children);
+
+    /* The conditions after the one that answered late. */
+    switch (_milter_manager_children_stop (slot, &event)) {
+    case MILTER_MANAGER_STOPPER_PENDING:
       slot->in_fanout = TRUE;
-      milter_manager_child_sent (slot->child);
+      children->n_waiting++;
       return;
+    case MILTER_MANAGER_STOPPER_STOPPED:
+      break;
+    case MILTER_MANAGER_STOPPER_GO:
+      send_to (children, slot, children->held_send, children->held_text,
+               (const gchar *const *) children->held_args);
+      if (slot->in_fanout)
+        return;
+      break;
     }
-    /* The connect held for a condition's later answer is the request
-     * the manager kept back. */
-    milter_error (children->session_id,
-                  "[children][error][pending-message-request] %s: the held connect: %s",
-                  milter_manager_child_get_name (slot->child), error->message);
-    slot->in_connection = slot->in_message = FALSE;
-    milter_manager_child_fail (slot->child, error);
-    count (children, slot, MILTER_STATUS_ERROR);
   }
-  if (--children->n_waiting == 0)
+  if (children->n_waiting == 0)
     finish_fanout (children, NULL);
+}
+
+void
+_milter_manager_children_resume (MilterManagerSlot *slot,
+                                 MilterServerState stage,
+                                 gboolean stopped)
+{
+  if (_milter_manager_children_is_message_stage (stage))
+    _milter_manager_children_resume_message (slot);
+  else
+    _milter_manager_children_resume_fanout (slot, stopped);
 }
 
 static MilterStatus
@@ -700,7 +772,7 @@ envelope_connect (MilterManagerChildren *children)
   event.port = children->held_connect_port;
   event.address = children->held_connect_address;
   return fanout (children, MILTER_SERVER_STATE_CONNECT, want_connection,
-                 send_connect, children, &event);
+                 send_connect, NULL, NULL, &event);
 }
 
 MilterStatus
@@ -734,60 +806,65 @@ milter_manager_children_connect (MilterManagerChildren *children,
 }
 
 static gboolean
-send_helo (MilterServerContext *context, gpointer data, GError **error)
+send_helo (MilterServerContext *context, MilterManagerChildren *children,
+           const gchar *text, const gchar *const *args, GError **error)
 {
-  return milter_server_context_helo (context, data, error);
+  (void) children;
+  (void) args;
+  return milter_server_context_helo (context, text, error);
 }
 
-typedef struct {
-  const gchar *address;
-  const gchar *const *args;
-} Envelope;
-
 static gboolean
-send_envelope_from (MilterServerContext *context, gpointer data,
+send_envelope_from (MilterServerContext *context,
+                    MilterManagerChildren *children,
+                    const gchar *text, const gchar *const *args,
                     GError **error)
 {
-  Envelope *envelope = data;
-
-  return milter_server_context_envelope_from (context, envelope->address,
-                                              envelope->args, error);
+  (void) children;
+  return milter_server_context_envelope_from (context, text, args, error);
 }
 
 static gboolean
-send_envelope_recipient (MilterServerContext *context, gpointer data,
+send_envelope_recipient (MilterServerContext *context,
+                         MilterManagerChildren *children,
+                         const gchar *text, const gchar *const *args,
                          GError **error)
 {
-  Envelope *envelope = data;
-
-  return milter_server_context_envelope_recipient (context, envelope->address,
-                                                   envelope->args, error);
+  (void) children;
+  return milter_server_context_envelope_recipient (context, text, args, error);
 }
 
 static gboolean
-send_data (MilterServerContext *context, gpointer data, GError **error)
+send_data (MilterServerContext *context, MilterManagerChildren *children,
+           const gchar *text, const gchar *const *args, GError **error)
 {
-  (void) data;
+  (void) children;
+  (void) text;
+  (void) args;
   return milter_server_context_data (context, error);
 }
 
 static gboolean
-send_unknown (MilterServerContext *context, gpointer data, GError **error)
+send_unknown (MilterServerContext *context, MilterManagerChildren *children,
+              const gchar *text, const gchar *const *args, GError **error)
 {
-  return milter_server_context_unknown (context, data, error);
+  (void) children;
+  (void) args;
+  return milter_server_context_unknown (context, text, error);
 }
 
-/* text: the stopper's argument (helo, envelope-from and -recipient). */
+/* text: the event's argument, also the stopper's (helo, envelope-from
+ * and -recipient); args: the envelope's ESMTP arguments. */
 static MilterStatus
 call (MilterManagerChildren *children, MilterServerState stage,
       gboolean (*want) (MilterManagerSlot *slot), SendFunc send,
-      gpointer data, const gchar *text)
+      const gchar *text, const gchar *const *args)
 {
   MilterStatus status;
   MilterManagerStopperEvent event = { .stage = stage, .text = text };
 
   children->in_call = TRUE;
-  status = fanout (children, stage, want, send, data,
+  status = fanout (children, stage, want, send, text, args,
                    stage == MILTER_SERVER_STATE_UNKNOWN ? NULL : &event);
   children->in_call = FALSE;
   return status;
@@ -802,7 +879,7 @@ milter_manager_children_helo (MilterManagerChildren *children,
   if (take_negotiation_fallback (children, &status))
     return status;
   return call (children, MILTER_SERVER_STATE_HELO, want_connection, send_helo,
-               (gpointer) fqdn, fqdn);
+               fqdn, NULL);
 }
 
 MilterStatus
@@ -810,7 +887,6 @@ milter_manager_children_envelope_from (MilterManagerChildren *children,
                                        const gchar *from,
                                        const gchar *const *args)
 {
-  Envelope envelope = { from, args };
   MilterStatus status;
 
   if (take_negotiation_fallback (children, &status))
@@ -825,7 +901,7 @@ milter_manager_children_envelope_from (MilterManagerChildren *children,
     slot->n_accepted = 0;
   }
   return call (children, MILTER_SERVER_STATE_ENVELOPE_FROM, want_connection,
-               send_envelope_from, &envelope, from);
+               send_envelope_from, from, args);
 }
 
 static gboolean
@@ -843,13 +919,12 @@ milter_manager_children_envelope_recipient (MilterManagerChildren *children,
                                             const gchar *const *args,
                                             gboolean rejected)
 {
-  Envelope envelope = { recipient, args };
   gboolean wanted = FALSE;
 
   children->rejected_recipient = rejected;
   if (!rejected)
     return call (children, MILTER_SERVER_STATE_ENVELOPE_RECIPIENT,
-                 want_message, send_envelope_recipient, &envelope, recipient);
+                 want_message, send_envelope_recipient, recipient, args);
   /* D21: only the children that asked for rejected recipients. */
   for (guint i = 0; i < children->slots->len && !wanted; i++)
     wanted = milter_manager_child_is_alive (SLOT (children, i)->child) &&
@@ -860,8 +935,8 @@ milter_manager_children_envelope_recipient (MilterManagerChildren *children,
     return MILTER_STATUS_CONTINUE;
   }
   return call (children, MILTER_SERVER_STATE_ENVELOPE_RECIPIENT,
-               want_rejected_recipient, send_envelope_recipient, &envelope,
-               recipient);
+               want_rejected_recipient, send_envelope_recipient, recipient,
+               args);
 }
 
 MilterStatus
@@ -890,7 +965,7 @@ milter_manager_children_unknown (MilterManagerChildren *children,
   if (take_negotiation_fallback (children, &status))
     return status;
   return call (children, MILTER_SERVER_STATE_UNKNOWN, want_connection,
-               send_unknown, (gpointer) command, NULL);
+               send_unknown, command, NULL);
 }
 
 /* ---- abort, quit ---------------------------------------------------------- */

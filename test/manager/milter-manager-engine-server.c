@@ -21,10 +21,14 @@
  *   configuration). --config-dir loads DIR/milter-manager.conf with the
  *   Ruby binding and gives the engine its applicable conditions; a
  *   --milter item conditions=A+B names those the child carries.
- *   --slow-condition=NAME:S defines a native condition NAME whose connect
- *   stopper defers its answer ("don't stop") by S seconds in the first
- *   session and answers at once in the others (a slow lookup), logging
- *   info "[slow-condition][answer] SESSION-TAG".
+ *   --slow-condition=NAME:S[:STAGE[:stop]] defines a native condition
+ *   NAME whose stopper for STAGE (default connect) defers its answer
+ *   ("don't stop", or "stop") by S seconds at its first call (first
+ *   session) and answers "don't stop" at once in the others (a slow
+ *   lookup), logging info "[slow-condition][answer] SESSION-TAG".
+ *   --ruby-stoppers-at-once keeps Ruby stoppers on the loop (as tools
+ *   without a running daemon do); by default they run off it as in the
+ *   daemon.
  *
  * DIAGNOSTICS
  *   Exit 1 with a message for a bad option or a failed start.
@@ -126,12 +130,14 @@ load_conditions (const gchar *directory, MilterManagerConfiguration *configurati
 typedef struct {
   MilterClient *client;
   gdouble seconds;
+  gboolean stop;
   guint n_calls;
 } Slow;
 
 typedef struct {
   MilterManagerConditionTicket *ticket;
   gchar *name;
+  gboolean stop;
 } SlowAnswer;
 
 static gboolean
@@ -140,7 +146,7 @@ slow_answer (gpointer data)
   SlowAnswer *answer = data;
 
   milter_info (0, "[slow-condition][answer] %s", answer->name);
-  milter_manager_condition_ticket_answer (answer->ticket, FALSE);
+  milter_manager_condition_ticket_answer (answer->ticket, answer->stop);
   milter_manager_condition_ticket_free (answer->ticket);
   g_free (answer->name);
   g_free (answer);
@@ -162,32 +168,48 @@ slow_stop (MilterManagerApplicableCondition *condition,
   answer = g_new0 (SlowAnswer, 1);
   answer->ticket = milter_manager_condition_context_defer (context);
   answer->name = g_strdup (milter_manager_condition_context_get_name (context));
+  answer->stop = slow->stop;
   milter_event_loop_add_timeout (milter_client_get_event_loop (slow->client),
                                  slow->seconds, slow_answer, answer, NULL);
   return FALSE;
+}
+
+static void
+on_listen_started (MilterClient *client, gpointer data)
+{
+  (void) data;
+  milter_manager_ruby_conditions_run_on (milter_client_get_event_loop (client));
 }
 
 static gboolean
 add_slow_condition (MilterManagerConfiguration *configuration,
                     MilterClient *client, const gchar *text, GError **error)
 {
-  const gchar *colon = strrchr (text, ':');
-  g_autofree gchar *name = NULL;
+  g_auto (GStrv) parts = g_strsplit (text, ":", 4);
+  guint n = g_strv_length (parts);
+  MilterServerState stage = MILTER_SERVER_STATE_CONNECT;
   Slow *slow;
   MilterManagerApplicableCondition *condition;
 
-  if (!colon) {
+  if (n > 2) {
+    for (stage = MILTER_SERVER_STATE_CONNECT;
+         stage <= MILTER_SERVER_STATE_END_OF_MESSAGE &&
+         !g_str_equal (milter_server_state_to_string (stage), parts[2]);
+         stage++)
+      ;
+  }
+  if (n < 2 || stage > MILTER_SERVER_STATE_END_OF_MESSAGE ||
+      (n > 3 && !g_str_equal (parts[3], "stop"))) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                 "--slow-condition wants NAME:SECONDS: %s", text);
+                 "--slow-condition wants NAME:SECONDS[:STAGE[:stop]]: %s", text);
     return FALSE;
   }
-  name = g_strndup (text, colon - text);
   slow = g_new0 (Slow, 1);
   slow->client = client;
-  slow->seconds = g_ascii_strtod (colon + 1, NULL);
-  condition = milter_manager_applicable_condition_new (name,
-    MILTER_MANAGER_CONDITION_STAGE (MILTER_SERVER_STATE_CONNECT),
-    slow_stop, slow, g_free);
+  slow->seconds = g_ascii_strtod (parts[1], NULL);
+  slow->stop = n > 3;
+  condition = milter_manager_applicable_condition_new (parts[0],
+    MILTER_MANAGER_CONDITION_STAGE (stage), slow_stop, slow, g_free);
   milter_manager_configuration_add_applicable_condition (configuration, condition);
   milter_manager_applicable_condition_unref (condition);
   return TRUE;
@@ -218,6 +240,7 @@ main (int argc, char **argv)
   gint64 threshold = -1;
   gint check_interval = 0;
   gboolean gone = FALSE;
+  gboolean stoppers_at_once = FALSE;
   GOptionEntry entries[] = {
     { "connection-spec", 's', 0, G_OPTION_ARG_STRING, &spec, "Listen on SPEC", "SPEC" },
     { "milter", 0, 0, G_OPTION_ARG_STRING_ARRAY, &milters, "A child milter", "NAME=SPEC[,...]" },
@@ -231,7 +254,8 @@ main (int argc, char **argv)
     { "log-path", 0, 0, G_OPTION_ARG_STRING, &log_path, "Log file", "PATH" },
     { "connection-check-interval", 0, 0, G_OPTION_ARG_INT, &check_interval, "manager.connection_check_interval", "S" },
     { "client-gone", 0, 0, G_OPTION_ARG_NONE, &gone, "A connection checker that reports the SMTP client gone", NULL },
-    { "slow-condition", 0, 0, G_OPTION_ARG_STRING_ARRAY, &slow_conditions, "A connect condition that answers late", "NAME:S" },
+    { "slow-condition", 0, 0, G_OPTION_ARG_STRING_ARRAY, &slow_conditions, "A condition that answers late", "NAME:S[:STAGE[:stop]]" },
+    { "ruby-stoppers-at-once", 0, 0, G_OPTION_ARG_NONE, &stoppers_at_once, "Ruby stoppers run on the loop", NULL },
     { "config-dir", 0, 0, G_OPTION_ARG_STRING, &config_dir, "Applicable conditions from DIR/milter-manager.conf", "DIR" },
     { NULL, 0, 0, 0, NULL, NULL, NULL }
   };
@@ -298,6 +322,9 @@ main (int argc, char **argv)
   if (backend)
     milter_client_set_event_loop_backend (client, backend);
   milter_client_set_remove_unix_socket_on_create (client, TRUE);
+  /* As the daemon: Ruby stoppers run off the loop, unless asked not to. */
+  if (ruby && !stoppers_at_once)
+    g_signal_connect (client, "listen-started", G_CALLBACK (on_listen_started), NULL);
   g_signal_connect (client, "connection-established",
                     G_CALLBACK (on_connection_established), configuration);
   if (!milter_client_run (client, &error))

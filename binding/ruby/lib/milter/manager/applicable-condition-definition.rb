@@ -95,12 +95,17 @@ module Milter
         blocks.any? do |block|
           begin
             block.call(context, *arguments) ? true : false
+          rescue ChildContext::Expired
+            # Its session moved on while it ran (off the loop): nobody
+            # waits for the answer.
+            false
           rescue Exception => error # a stopper must never end the session
             raise if error.is_a?(NoMemoryError)
             where = (error.backtrace || []).first
+            session_id = context.respond_to?(:session_id) ? context.session_id : 0
             Log.error("[applicable-condition][stopper][error] " \
                       "#{name}: #{stage}: #{error.message} (#{error.class})" \
-                      "#{where ? " at #{where}" : ""}")
+                      "#{where ? " at #{where}" : ""}", session_id)
             false
           end
         end

@@ -26,6 +26,11 @@ module Milter
         @native.name
       end
 
+      # The session's id (the "[ID]" of its log lines).
+      def session_id
+        @native.session_id
+      end
+
       # context["auth_type"] or context["{auth_type}"]
       def [](name)
         @native.macro(name.to_s)

@@ -123,6 +123,13 @@ module Milter
         conditions.index { |condition| condition.stop?(stage, context, arguments) }
       end
 
+      # stop_first, later: on a pool thread, which calls job.finish with
+      # its result (milter-manager-ruby-stopper-jobs.c).
+      def stop_later(job, conditions, stage, native, arguments)
+        StopperPool.instance.push([job, conditions, stage, native, arguments])
+        nil
+      end
+
       # The model as plain data (Configuration#to_h).
       def to_h(configuration)
         configuration.to_h

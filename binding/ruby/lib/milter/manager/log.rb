@@ -15,11 +15,13 @@ module Milter
         # the default output; nil restores the default.
         attr_accessor :sink
 
-        def log(level, message)
+        # session_id: the session the line is about (0: none), shown as
+        # the line's "[ID]" prefix.
+        def log(level, message, session_id = 0)
           if @sink
             @sink.call(level, message)
           elsif respond_to?(:native_log)
-            native_log(level.to_s, message)
+            native_log(level.to_s, message, session_id.to_i)
           else
             $stderr.puts("#{level}: #{message}")
           end
@@ -27,8 +29,8 @@ module Milter
         end
 
         LEVELS.each do |level|
-          define_method(level) do |message|
-            log(level, message)
+          define_method(level) do |message, session_id = 0|
+            log(level, message, session_id)
           end
         end
       end
