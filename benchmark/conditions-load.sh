@@ -2,7 +2,9 @@
 # conditions-load.sh - what applicable conditions cost: sessions/s through
 # the real daemon (src/milter-manager) with two no-op children, first
 # without conditions, then with S25R and Remote Network (the bundled
-# applicable-conditions/*.conf) on both children, at concurrency 1 and 8.
+# applicable-conditions/*.conf) on both children, then with a condition
+# of Ruby blocks (connect and helo stoppers that never stop: what a
+# Ruby stopper costs, run off the event loop), at concurrency 1 and 8.
 #
 # SYNOPSIS
 #   benchmark/conditions-load.sh      (from the build directory, after
@@ -54,6 +56,10 @@ log.use_syslog = false
 log.level = "critical"
 load("$S/conf/applicable-conditions/s25r.conf")
 load("$S/conf/applicable-conditions/remote-network.conf")
+define_applicable_condition("Ruby") do |condition|
+  condition.define_connect_stopper { |context, host, address| host == "never" }
+  condition.define_helo_stopper { |context, fqdn| fqdn == "never" }
+end
 define_milter("a") do |milter|
   milter.connection_spec = "unix:$W/a.sock"
   milter.applicable_conditions = $2
@@ -70,6 +76,7 @@ CONF
 
 daemon plain '[]'
 daemon conditions '["S25R", "Remote Network"]'
+daemon ruby '["Ruby"]'
 
 rate() { # rate NAME CONCURRENCY -> sessions/s of one run
     "$SERVER" -s "unix:$W/$1.sock" --n-sessions "$N" --concurrency "$2" \
@@ -80,14 +87,17 @@ rate() { # rate NAME CONCURRENCY -> sessions/s of one run
 better() { awk -v a="$1" -v b="$2" 'BEGIN { print (b + 0 > a + 0) ? b : a }'; }
 
 echo "# sessions/s through milter-manager, 2 no-op children, $N sessions, best of $REPEAT"
-printf '%-12s %14s %18s %8s\n' concurrency "no conditions" "S25R+Remote Net" ratio
+printf '%-12s %14s %18s %8s %14s %8s\n' concurrency "no conditions" "S25R+Remote Net" ratio "Ruby stoppers" ratio
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%.2f", b / a; else print "-" }'; }
 for c in 1 8; do
     plain=0
     with=0
+    ruby=0
     for try in $(seq "$REPEAT"); do
         plain=$(better "$plain" "$(rate plain "$c")")
         with=$(better "$with" "$(rate conditions "$c")")
+        ruby=$(better "$ruby" "$(rate ruby "$c")")
     done
-    ratio=$(awk -v a="$plain" -v b="$with" 'BEGIN { if (a > 0) printf "%.2f", b / a; else print "-" }')
-    printf '%-12s %14s %18s %8s\n' "$c" "$plain" "$with" "$ratio"
+    printf '%-12s %14s %18s %8s %14s %8s\n' "$c" "$plain" "$with" "$(ratio "$plain" "$with")" \
+        "$ruby" "$(ratio "$plain" "$ruby")"
 done

@@ -91,13 +91,29 @@ call_it (void *data)
   return NULL;
 }
 
+static VALUE
+wait_body (VALUE data)
+{
+  rb_thread_call_without_gvl (call_it, (void *) data, NULL, NULL);
+  return Qnil;
+}
+
 static void
 without_gvl (MilterEventLoopCall call, gpointer data, gpointer user_data)
 {
   Call it = { call, data };
+  int state = 0;
 
   (void) user_data;
-  rb_thread_call_without_gvl (call_it, &it, NULL, NULL);
+  /* Ruby checks its interrupts when it takes the lock back: one raised
+   * there (Thread#raise on the main thread, a trap) must not unwind
+   * through the event loop. The wait itself has run. */
+  rb_protect (wait_body, (VALUE) &it, &state);
+  if (state != 0) {
+    rb_set_errinfo (Qnil);
+    milter_warning (0, "[applicable-condition][jobs][interrupt] ignored a Ruby "
+                    "interrupt of the event loop's thread");
+  }
 }
 
 static void

@@ -504,6 +504,80 @@ test_libev_default_loop_child (void)
   g_assert_cmpint (WEXITSTATUS (state.status), ==, 3);
 }
 
+/* set_lock(): a stand-in for an interpreter's lock, held except while
+ * the loop waits; every callback must run with it held. */
+typedef struct {
+  gboolean held;
+  guint waits;
+  guint relocks;
+  guint callbacks_held;
+  guint callbacks;
+  gboolean done;
+} Lock;
+
+static void
+lock_unlocked (MilterEventLoopCall call, gpointer data, gpointer user_data)
+{
+  Lock *lock = user_data;
+
+  g_assert_true (lock->held);
+  lock->held = FALSE;
+  lock->waits++;
+  call (data);
+  lock->held = TRUE;
+}
+
+static void
+lock_locked (MilterEventLoopCall call, gpointer data, gpointer user_data)
+{
+  Lock *lock = user_data;
+  gboolean was = lock->held;
+
+  lock->held = TRUE;
+  lock->relocks++;
+  call (data);
+  lock->held = was;
+}
+
+static gboolean
+lock_tick (gpointer user_data)
+{
+  Lock *lock = user_data;
+
+  lock->callbacks++;
+  if (lock->held)
+    lock->callbacks_held++;
+  if (lock->callbacks == 3) {
+    lock->done = TRUE;
+    return G_SOURCE_REMOVE;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+test_lock (gconstpointer data)
+{
+  g_autoptr (MilterEventLoop) loop = new_loop (data);
+  Lock lock = { .held = TRUE };
+  guint waits;
+
+  milter_event_loop_set_lock (loop, lock_unlocked, lock_locked, &lock);
+  milter_event_loop_add_timeout (loop, 0.01, lock_tick, &lock, NULL);
+  iterate_until (loop, &lock.done);
+  g_assert_true (lock.held);
+  /* Each timer wait went through the wrapper, each callback held it. */
+  g_assert_cmpuint (lock.waits, >=, 3);
+  g_assert_cmpuint (lock.callbacks_held, ==, 3);
+
+  milter_event_loop_set_lock (loop, NULL, NULL, NULL);
+  waits = lock.waits;
+  lock.done = FALSE;
+  lock.callbacks = 0;
+  milter_event_loop_add_timeout (loop, 0.01, lock_tick, &lock, NULL);
+  iterate_until (loop, &lock.done);
+  g_assert_cmpuint (lock.waits, ==, waits);
+}
+
 static const gchar *backends[] = { "glib", "libev" };
 
 static void
@@ -538,6 +612,7 @@ main (int argc, char **argv)
   add_test ("quit/from-callback", test_quit_from_callback);
   add_test ("iterate/non-blocking", test_iterate_non_blocking);
   add_test ("finalize/notifies", test_finalize_notifies);
+  add_test ("lock", test_lock);
   g_test_add_func ("/io/event-loop/new-by-name", test_new_by_name);
   g_test_add_func ("/io/event-loop/glib/context", test_glib_context);
   g_test_add_func ("/io/event-loop/libev/default-loop/child",

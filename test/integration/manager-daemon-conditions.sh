@@ -2,7 +2,9 @@
 # manager-daemon-conditions.sh - applicable conditions through the real
 # daemon (src/milter-manager): a condition in milter-manager.conf stops
 # one child at connect while the other takes part, its statistics row
-# says stop; after SIGHUP a redefined condition applies to new sessions.
+# says stop; after SIGHUP a redefined condition applies to new sessions;
+# a Ruby stopper that sleeps 2 s in one session does not hold another
+# session started beside it (stoppers run off the event loop).
 # Waits are bounded polls.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/test/integration/lib.sh"
 it_init
@@ -14,7 +16,7 @@ MILTER_MANAGER_RUBYLIB=$S/binding/ruby/lib:$B/binding/ruby/lib
 unset MILTER_LOG_LEVEL MILTER_MANAGER_CONFIG_DIR
 export MILTER_MANAGER_RUBYLIB
 W=$IT_WORK
-tap_plan 6
+tap_plan 8
 
 wait_grep() { # wait_grep FILE PATTERN: until FILE has a matching line (10 s)
     _ticks=100
@@ -29,7 +31,7 @@ for name in a b; do
     it_start "child-$name" "$B/src/milter-test-client" -s "unix:$W/$name.sock"
     it_wait_unix "$W/$name.sock" 10 "$IT_PID" || tap_diag "child $name did not listen"
 done
-write_conf() { # write_conf STOPPER-BODY
+write_conf() { # write_conf STOPPER-BODY [HELO-STOPPER-BODY]
     cat > "$W/milter-manager.conf" <<CONF
 manager.connection_spec = "unix:$W/mm.sock"
 log.path = "$W/mm.log"
@@ -38,6 +40,7 @@ log.use_syslog = false
 define_applicable_condition("Chosen") do |condition|
   condition.description = "test"
   condition.define_connect_stopper { |context, host, address| $1 }
+  condition.define_helo_stopper { |context, fqdn| ${2:-false} }
 end
 define_milter("a") do |milter|
   milter.connection_spec = "unix:$W/a.sock"
@@ -69,6 +72,30 @@ tap_result $? "SIGHUP reloads the redefined condition" || tap_diag_file "$W/mm.l
 grep -q '^status: accept$' "$W/second.out" && wait_grep "$W/child-a.log" '^end-of-message$'
 tap_result $? "after the reload child a takes part" ||
     { tap_diag_file "$W/second.out"; tap_diag_file "$W/child-a.log"; }
+
+write_conf 'false' 'sleep(2) if fqdn == "slow.example"; false'
+kill -HUP "$pid"
+reloaded_twice() { [ "$(grep -c '\[manager\]\[reload\]\[success\]' "$W/mm.log")" -ge 2 ]; }
+it_poll 10 reloaded_twice ||
+    tap_diag "the second reload was not logged"
+now() { date +%s.%N; }
+t0=$(now)
+"$B/src/milter-test-server" -s "unix:$W/mm.sock" --helo-fqdn slow.example > "$W/slow.out" 2>&1 &
+slow_pid=$!
+sleep 0.2
+"$B/src/milter-test-server" -s "unix:$W/mm.sock" > "$W/quick.out" 2>&1
+t_quick=$(now)
+wait "$slow_pid"
+t_slow=$(now)
+quick=$(awk -v a="$t0" -v b="$t_quick" 'BEGIN { printf "%.2f", b - a }')
+slow=$(awk -v a="$t0" -v b="$t_slow" 'BEGIN { printf "%.2f", b - a }')
+tap_diag "the quick session ended after ${quick} s, the slow one after ${slow} s"
+grep -q '^status: accept$' "$W/quick.out" && grep -q '^status: accept$' "$W/slow.out" &&
+    awk -v q="$quick" -v s="$slow" 'BEGIN { exit !(q < 1.2 && s >= 2.0) }'
+tap_result $? "a session beside one whose Ruby stopper sleeps 2 s is not held" ||
+    { tap_diag_file "$W/quick.out"; tap_diag_file "$W/slow.out"; }
+grep -Eq '\[[0-9]+\] \[server\]\[stop-on-helo\]\[start\] \[[0-9]+\] a: Chosen' "$W/mm.log"
+tap_result $? "the [server][stop-on-helo][start] row" || tap_diag_file "$W/mm.log"
 
 it_stop "$pid"
 ! grep -q 'stopper\]\[error\]' "$W/mm.log"

@@ -102,7 +102,11 @@ module Milter
           rescue Exception => error # a stopper must never end the session
             raise if error.is_a?(NoMemoryError)
             where = (error.backtrace || []).first
-            session_id = context.respond_to?(:session_id) ? context.session_id : 0
+            session_id = begin
+                           context.respond_to?(:session_id) ? context.session_id : 0
+                         rescue ChildContext::Expired
+                           0
+                         end
             Log.error("[applicable-condition][stopper][error] " \
                       "#{name}: #{stage}: #{error.message} (#{error.class})" \
                       "#{where ? " at #{where}" : ""}", session_id)

@@ -26,9 +26,9 @@ module Milter
         @native.name
       end
 
-      # The session's id (the "[ID]" of its log lines).
+      # The session's id (the "[ID]" of its log lines), 0 when unknown.
       def session_id
-        @native.session_id
+        @native.respond_to?(:session_id) ? @native.session_id : 0
       end
 
       # context["auth_type"] or context["{auth_type}"]
