@@ -465,15 +465,24 @@ count (MilterManagerChildren *children, MilterManagerSlot *slot,
 }
 
 /* Sends the event to the slot (it then owes the reply), or counts its
- * failure. */
+ * failure. held: the event was held for a condition's late answer. */
 static void
 send_to (MilterManagerChildren *children, MilterManagerSlot *slot,
-         SendFunc send, const gchar *text, const gchar *const *args)
+         SendFunc send, const gchar *text, const gchar *const *args,
+         gboolean held)
 {
   g_autoptr (GError) error = NULL;
 
   if (!send (milter_manager_child_get_context (slot->child), children, text,
              args, &error)) {
+    /* The event held for a condition's answer is the request the
+     * manager kept back. */
+    if (held)
+      milter_error (children->session_id,
+                    "[children][error][pending-message-request] %s: the held %s: %s",
+                    milter_manager_child_get_name (slot->child),
+                    milter_server_state_to_string (children->stage),
+                    error->message);
     slot->in_connection = slot->in_message = FALSE;
     milter_manager_child_fail (slot->child, error);
     count (children, slot, MILTER_STATUS_ERROR);
@@ -539,7 +548,7 @@ fanout (MilterManagerChildren *children,
         continue;
       }
     }
-    send_to (children, slot, send, text, args);
+    send_to (children, slot, send, text, args, FALSE);
   }
   if (n_targets == 0)
     return _milter_manager_children_no_child (children,
@@ -738,7 +747,7 @@ _milter_manager_children_resume_fanout (MilterManagerSlot *slot,
       break;
     case MILTER_MANAGER_STOPPER_GO:
       send_to (children, slot, children->held_send, children->held_text,
-               (const gchar *const *) children->held_args);
+               (const gchar *const *) children->held_args, TRUE);
       if (slot->in_fanout)
         return;
       break;
