@@ -254,6 +254,87 @@ class TestDetectionCases < Test::Unit::TestCase
                  summary(detect(M::FreeBSDRCDetector, "milter-opendkim")))
   end
 
+  # The shape of the port's current script: the settings are rewritten
+  # into options after load_rc_config (cfgfile becomes "-x PATH", or ""
+  # when the file is missing), the profiles branch is not taken on
+  # "start" without a profile.
+  OPENDKIM_PORT_RC = <<~'SCRIPT'
+    #!/bin/sh
+    . /etc/rc.subr
+    name="milteropendkim"
+    rcvar=milteropendkim_enable
+    load_rc_config $name
+    : ${milteropendkim_enable:="NO"}
+    : ${milteropendkim_uid:="mailnull"}
+    : ${milteropendkim_cfgfile:="/usr/local/etc/mail/opendkim.conf"}
+    if [ -n "$2" ]; then
+        profile="$2"
+        if [ -n "${milteropendkim_profiles}" ]; then
+            eval milteropendkim_socket="\${milteropendkim_${profile}_socket:-}"
+            milteropendkim_cfgfile="-x ${milteropendkim_cfgfile}"
+        fi
+    else
+        if [ -f "${milteropendkim_cfgfile}" ];then
+            milteropendkim_cfgfile="-x ${milteropendkim_cfgfile}"
+        else
+            milteropendkim_cfgfile=""
+        fi
+        if [ -n "${milteropendkim_socket}" ];then
+            _socket_prefix="-p"
+        fi
+        command_args="-l ${_socket_prefix} ${milteropendkim_socket} -u ${milteropendkim_uid} ${milteropendkim_cfgfile}"
+    fi
+    run_rc_command "$1"
+  SCRIPT
+
+  data(
+    "Socket in the default cfgfile" => [{ "/usr/local/etc/mail/opendkim.conf" => "Socket inet:8891@localhost\n" },
+                                        "", "inet:8891@localhost"],
+    "no cfgfile: the rc.conf socket" => [{}, "milteropendkim_socket=local:/var/run/dkim/s\n",
+                                         "local:/var/run/dkim/s"],
+  )
+  def test_freebsd_opendkim_port_script((files, rc_conf, spec))
+    setup_root(files.merge("/usr/local/etc/rc.d/milter-opendkim" => OPENDKIM_PORT_RC,
+                           "/etc/rc.conf" => "milteropendkim_enable=YES\n#{rc_conf}"))
+    assert_equal([["milter-opendkim", true, spec, "/usr/local/etc/rc.d/milter-opendkim start"]],
+                 summary(detect(M::FreeBSDRCDetector, "milter-opendkim")))
+  end
+
+  # Issue #154, second half: R_debug=YES makes the script pass --verbose
+  # instead of --daemon (the milter stays in the foreground). That is
+  # the script's own doing when the launcher runs it: the detected start
+  # command stays "RC_D/NAME start", the spec and the enabled state do
+  # not change, and -p is read from the command_args of the branch sh
+  # takes.
+  DEBUG_RC = <<~'SCRIPT'
+    #!/bin/sh
+    . /etc/rc.subr
+    name="m"
+    rcvar=m_enable
+    load_rc_config $name
+    : ${m_enable:="NO"}
+    : ${m_debug:="NO"}
+    command_args="-P /var/run/m.pid"
+    if checkyesno m_debug; then
+        command_args="${command_args} -p unix:/var/run/m-debug.sock --verbose"
+    else
+        command_args="${command_args} -p unix:/var/run/m.sock --daemon"
+    fi
+    run_rc_command "$1"
+  SCRIPT
+
+  data(
+    "debug YES" => ["m_debug=YES\n", "unix:/var/run/m-debug.sock"],
+    "debug yes, any case" => ["m_debug=\"yes\"\n", "unix:/var/run/m-debug.sock"],
+    "debug NO" => ["m_debug=NO\n", "unix:/var/run/m.sock"],
+    "debug unset" => ["", "unix:/var/run/m.sock"],
+  )
+  def test_freebsd_debug_keeps_the_start_command((rc_conf, spec))
+    setup_root("/usr/local/etc/rc.d/m" => DEBUG_RC, "/etc/rc.conf" => "m_enable=YES\n#{rc_conf}")
+    assert_equal([["m", true, spec, "/usr/local/etc/rc.d/m start"]],
+                 summary(detect(M::FreeBSDRCDetector, "m")))
+  end
+
   data(
     "set_rcvar" => ["rcvar=`set_rcvar`\n", "m_enable=YES\n", true],
     "named rcvar" => ["rcvar=m_on\n", "m_on=yes\n", true],
