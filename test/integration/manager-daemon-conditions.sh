@@ -3,7 +3,10 @@
 # daemon (src/milter-manager): a condition in milter-manager.conf stops
 # one child at connect while the other takes part, its statistics row
 # says stop; after SIGHUP a redefined condition applies to new sessions.
-# Waits are bounded polls.
+# A condition redefined between two milters (configuration.md §6 quirk 2:
+# the original left the milter defined before it with the old object)
+# is the new one for both; --show-config lists it once with the old
+# description. Waits are bounded polls.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/test/integration/lib.sh"
 it_init
 S=$(cd "${top_srcdir:-$(dirname "$0")/../..}" && pwd)
@@ -14,7 +17,7 @@ MILTER_MANAGER_RUBYLIB=$S/binding/ruby/lib:$B/binding/ruby/lib
 unset MILTER_LOG_LEVEL MILTER_MANAGER_CONFIG_DIR
 export MILTER_MANAGER_RUBYLIB
 W=$IT_WORK
-tap_plan 6
+tap_plan 9
 
 wait_grep() { # wait_grep FILE PATTERN: until FILE has a matching line (10 s)
     _ticks=100
@@ -69,6 +72,49 @@ tap_result $? "SIGHUP reloads the redefined condition" || tap_diag_file "$W/mm.l
 grep -q '^status: accept$' "$W/second.out" && wait_grep "$W/child-a.log" '^end-of-message$'
 tap_result $? "after the reload child a takes part" ||
     { tap_diag_file "$W/second.out"; tap_diag_file "$W/child-a.log"; }
+
+# Redefinition: the old stopper (connect) would stop a at once; the new
+# one (helo) stops a, defined before it, and b, defined after it.
+cat > "$W/milter-manager.conf" <<CONF
+manager.connection_spec = "unix:$W/mm.sock"
+log.path = "$W/mm.log"
+log.level = "all"
+log.use_syslog = false
+define_applicable_condition("Chosen") do |condition|
+  condition.description = "old"
+  condition.define_connect_stopper { |context, host, address| true }
+end
+define_milter("a") do |milter|
+  milter.connection_spec = "unix:$W/a.sock"
+  milter.applicable_conditions = ["Chosen"]
+end
+define_applicable_condition("Chosen") do |condition|
+  condition.define_helo_stopper { |context, fqdn| true }
+end
+define_milter("b") do |milter|
+  milter.connection_spec = "unix:$W/b.sock"
+  milter.applicable_conditions = ["Chosen"]
+end
+CONF
+"$MM" -c "$W" --show-config > "$W/redefined.conf" 2>&1
+[ "$(grep -c '^define_applicable_condition("Chosen")' "$W/redefined.conf")" = 1 ] &&
+    grep -A3 '^define_applicable_condition("Chosen")' "$W/redefined.conf" |
+        grep -q '^  condition.description = "old"$'
+tap_result $? "--show-config: the redefined condition once, with the old description" ||
+    tap_diag_file "$W/redefined.conf"
+reloads=$(grep -c '\[manager\]\[reload\]\[success\]' "$W/mm.log")
+kill -HUP "$pid"
+reloaded() { [ "$(grep -c '\[manager\]\[reload\]\[success\]' "$W/mm.log")" -gt "$reloads" ]; }
+it_poll 10 reloaded
+tap_result $? "SIGHUP reloads the configuration with the redefinition" || tap_diag_file "$W/mm.log"
+from=$(($(wc -l < "$W/mm.log") + 1))
+"$B/src/milter-test-server" -s "unix:$W/mm.sock" > "$W/third.out" 2>&1
+stats() { tail -n "+$from" "$W/mm.log" | grep -Eq "statistics: \[milter\]\[end\]\[$1\]\[stop\]\[[0-9.e-]+\]\([0-9]+\): $2\$"; }
+grep -q '^status: accept$' "$W/third.out" &&
+    it_poll 10 stats helo a && it_poll 10 stats helo b &&
+    ! stats connect a && ! stats connect b
+tap_result $? "a (defined before the redefinition) and b (after) both stop at helo" ||
+    { tap_diag_file "$W/third.out"; tap_diag_file "$W/mm.log"; }
 
 it_stop "$pid"
 ! grep -q 'stopper\]\[error\]' "$W/mm.log"
