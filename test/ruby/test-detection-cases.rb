@@ -376,6 +376,30 @@ class TestDetectionCases < Test::Unit::TestCase
                  [summary(detector).first, detector.detections.first.max_tarpit])
   end
 
+  # The spamass-milter package's shape: rc.conf is loaded inside an if
+  # on /etc/rc.subr, which a BSD system has.
+  data(
+    "rc.subr present" => [{ "/etc/rc.subr" => "# rc.subr\n" }, true],
+    "no rc.subr: the script's else branch" => [{}, false],
+  )
+  def test_pkgsrc_load_rc_config_inside_an_if((files, enabled))
+    setup_root(files.merge("/usr/pkg/etc/rc.d/spamass-milter" => <<~'SCRIPT', "/etc/rc.conf" => "spamass_milter=YES\n"))
+      #!/bin/sh
+      name="spamass_milter"
+      rcvar=${name}
+      command_args="-u nobody -p /var/run/spamass.sock -f"
+      if [ -f /etc/rc.subr ]; then
+      	load_rc_config $name
+      	command_args="${command_args} ${spamass_milter_flags}"
+      else
+      	echo -n " ${name}"
+      fi
+    SCRIPT
+    configuration = load_text("")
+    assert_equal([["spamass-milter", enabled, "unix:/var/run/spamass.sock", "/usr/pkg/etc/rc.d/spamass-milter start"]],
+                 summary(detect(M::PkgsrcRCDetector, "spamass-milter", configuration)))
+  end
+
   # A failing detector is logged and detects nothing; the candidates
   # after it are still detected and the load goes on.
   def test_a_failing_detector_does_not_stop_the_others

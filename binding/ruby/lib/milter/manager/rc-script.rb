@@ -127,8 +127,9 @@ module Milter
         choose(branch, condition(text, branch))
       end
 
+      # nil also when sh would not evaluate it (an earlier branch ran).
       def condition(text, branch)
-        return nil unless branch.outer_active
+        return nil if !branch.outer_active || branch.taken
         apply_defaults(text)
         return nil if @function_depth.positive?
         positional = ARGUMENTS.each_with_index.to_h { |value, index| [(index + 1).to_s, value] }
