@@ -32,12 +32,16 @@ for name in a b; do
     it_start "child-$name" "$B/src/milter-test-client" -s "unix:$W/$name.sock"
     it_wait_unix "$W/$name.sock" 10 "$IT_PID" || tap_diag "child $name did not listen"
 done
-write_conf() { # write_conf STOPPER-BODY
-    cat > "$W/milter-manager.conf" <<CONF
+conf_head() { # the daemon's own settings
+    cat <<CONF
 manager.connection_spec = "unix:$W/mm.sock"
 log.path = "$W/mm.log"
 log.level = "all"
 log.use_syslog = false
+CONF
+}
+write_conf() { # write_conf STOPPER-BODY
+    { conf_head; cat <<CONF; } > "$W/milter-manager.conf"
 define_applicable_condition("Chosen") do |condition|
   condition.description = "test"
   condition.define_connect_stopper { |context, host, address| $1 }
@@ -75,11 +79,7 @@ tap_result $? "after the reload child a takes part" ||
 
 # Redefinition: the old stopper (connect) would stop a at once; the new
 # one (helo) stops a, defined before it, and b, defined after it.
-cat > "$W/milter-manager.conf" <<CONF
-manager.connection_spec = "unix:$W/mm.sock"
-log.path = "$W/mm.log"
-log.level = "all"
-log.use_syslog = false
+{ conf_head; cat <<CONF; } > "$W/milter-manager.conf"
 define_applicable_condition("Chosen") do |condition|
   condition.description = "old"
   condition.define_connect_stopper { |context, host, address| true }

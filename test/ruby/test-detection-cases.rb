@@ -306,23 +306,6 @@ class TestDetectionCases < Test::Unit::TestCase
   # command stays "RC_D/NAME start", the spec and the enabled state do
   # not change, and -p is read from the command_args of the branch sh
   # takes.
-  DEBUG_RC = <<~'SCRIPT'
-    #!/bin/sh
-    . /etc/rc.subr
-    name="m"
-    rcvar=m_enable
-    load_rc_config $name
-    : ${m_enable:="NO"}
-    : ${m_debug:="NO"}
-    command_args="-P /var/run/m.pid"
-    if checkyesno m_debug; then
-        command_args="${command_args} -p unix:/var/run/m-debug.sock --verbose"
-    else
-        command_args="${command_args} -p unix:/var/run/m.sock --daemon"
-    fi
-    run_rc_command "$1"
-  SCRIPT
-
   data(
     "debug YES" => ["m_debug=YES\n", "unix:/var/run/m-debug.sock"],
     "debug yes, any case" => ["m_debug=\"yes\"\n", "unix:/var/run/m-debug.sock"],
@@ -330,7 +313,7 @@ class TestDetectionCases < Test::Unit::TestCase
     "debug unset" => ["", "unix:/var/run/m.sock"],
   )
   def test_freebsd_debug_keeps_the_start_command((rc_conf, spec))
-    setup_root("/usr/local/etc/rc.d/m" => DEBUG_RC, "/etc/rc.conf" => "m_enable=YES\n#{rc_conf}")
+    setup_root("/usr/local/etc/rc.d/m" => DEBUG_RC_SCRIPT, "/etc/rc.conf" => "m_enable=YES\n#{rc_conf}")
     assert_equal([["m", true, spec, "/usr/local/etc/rc.d/m start"]],
                  summary(detect(M::FreeBSDRCDetector, "m")))
   end

@@ -2,6 +2,7 @@
 # the milters' own configuration files, rspamd's configuration dump,
 # init script metadata, systemd units and BSD rc.d scripts.
 require "helper"
+require "detection-helper"
 
 class TestDetectorFiles < Test::Unit::TestCase
   M = Milter::Manager
@@ -180,49 +181,19 @@ class TestDetectorFiles < Test::Unit::TestCase
     assert_equal(["YES", "/script"], [script.rc_value("enable"), script.rc_value("socket")])
   end
 
-  DEBUG_SCRIPT = <<~SCRIPT
-    #!/bin/sh
-    . /etc/rc.subr
-    name="m"
-    rcvar=m_enable
-    load_rc_config $name
-    : ${m_enable:="NO"}
-    : ${m_debug:="NO"}
-    : ${m_cfgfile:="/etc/m.conf"}
-    command_args="-p unix:/run/m.sock"
-    if checkyesno m_debug; then
-        command_args="${command_args} --verbose"
-    else
-        command_args="${command_args} --daemon"
-    fi
-    if [ -f "${m_cfgfile}" ];then
-        m_cfgfile="-x ${m_cfgfile}"
-    else
-        m_cfgfile=""
-    fi
-    if test "$m_debug" = "YES"; then mode=debug; elif [ -n "$2" ]; then mode=profile; else mode=plain; fi
-    if getent passwd m > /dev/null; then user=m; else user=nobody; fi
-    if [ -n "$2" ]; then
-        if true; then inner=run; fi
-    fi
-    m_precmd() {
-        if [ -n "$1" ]; then called=with; else called=without; fi
-    }
-  SCRIPT
-
   # The branch sh takes when the launcher runs "RC_D/m start" (issue
   # #154: m_debug=YES gives --verbose instead of --daemon); a condition
   # that cannot be decided (getent, a function's $1) runs every branch.
   # A rewrite after load_rc_config (cfgfile="-x ...") is the shell's,
   # not the rc variable's.
   data(
-    "debug YES" => [["m_debug=YES\n"], true, "-p unix:/run/m.sock --verbose", "debug"],
-    "debug NO" => [["m_debug=NO\n"], true, "-p unix:/run/m.sock --daemon", "plain"],
-    "debug unset, no file" => [[], false, "-p unix:/run/m.sock --daemon", "plain"],
+    "debug YES" => [["m_debug=YES\n"], true, "-P /var/run/m.pid -p unix:/var/run/m-debug.sock --verbose", "debug"],
+    "debug NO" => [["m_debug=NO\n"], true, "-P /var/run/m.pid -p unix:/var/run/m.sock --daemon", "plain"],
+    "debug unset, no file" => [[], false, "-P /var/run/m.pid -p unix:/var/run/m.sock --daemon", "plain"],
   )
   def test_rc_script_branches((rc_conf, cfgfile_exists, command_args, mode))
     file_test = ->(operator, path) { operator == "-f" && path == "/etc/m.conf" && cfgfile_exists }
-    script = M::RcScript.new(DEBUG_SCRIPT, rc_conf, file_test: file_test)
+    script = M::RcScript.new(DetectionTestHelper::DEBUG_RC_SCRIPT, rc_conf, file_test: file_test)
     assert_equal([command_args, mode, cfgfile_exists ? "-x /etc/m.conf" : "", "/etc/m.conf",
                   "nobody", nil, "without"],
                  [script["command_args"], script["mode"], script["m_cfgfile"], script.rc_value("cfgfile"),
