@@ -254,6 +254,70 @@ class TestDetectionCases < Test::Unit::TestCase
                  summary(detect(M::FreeBSDRCDetector, "milter-opendkim")))
   end
 
+  # The shape of the port's current script: the settings are rewritten
+  # into options after load_rc_config (cfgfile becomes "-x PATH", or ""
+  # when the file is missing), the profiles branch is not taken on
+  # "start" without a profile.
+  OPENDKIM_PORT_RC = <<~'SCRIPT'
+    #!/bin/sh
+    . /etc/rc.subr
+    name="milteropendkim"
+    rcvar=milteropendkim_enable
+    load_rc_config $name
+    : ${milteropendkim_enable:="NO"}
+    : ${milteropendkim_uid:="mailnull"}
+    : ${milteropendkim_cfgfile:="/usr/local/etc/mail/opendkim.conf"}
+    if [ -n "$2" ]; then
+        profile="$2"
+        if [ -n "${milteropendkim_profiles}" ]; then
+            eval milteropendkim_socket="\${milteropendkim_${profile}_socket:-}"
+            milteropendkim_cfgfile="-x ${milteropendkim_cfgfile}"
+        fi
+    else
+        if [ -f "${milteropendkim_cfgfile}" ];then
+            milteropendkim_cfgfile="-x ${milteropendkim_cfgfile}"
+        else
+            milteropendkim_cfgfile=""
+        fi
+        if [ -n "${milteropendkim_socket}" ];then
+            _socket_prefix="-p"
+        fi
+        command_args="-l ${_socket_prefix} ${milteropendkim_socket} -u ${milteropendkim_uid} ${milteropendkim_cfgfile}"
+    fi
+    run_rc_command "$1"
+  SCRIPT
+
+  data(
+    "Socket in the default cfgfile" => [{ "/usr/local/etc/mail/opendkim.conf" => "Socket inet:8891@localhost\n" },
+                                        "", "inet:8891@localhost"],
+    "no cfgfile: the rc.conf socket" => [{}, "milteropendkim_socket=local:/var/run/dkim/s\n",
+                                         "local:/var/run/dkim/s"],
+  )
+  def test_freebsd_opendkim_port_script((files, rc_conf, spec))
+    setup_root(files.merge("/usr/local/etc/rc.d/milter-opendkim" => OPENDKIM_PORT_RC,
+                           "/etc/rc.conf" => "milteropendkim_enable=YES\n#{rc_conf}"))
+    assert_equal([["milter-opendkim", true, spec, "/usr/local/etc/rc.d/milter-opendkim start"]],
+                 summary(detect(M::FreeBSDRCDetector, "milter-opendkim")))
+  end
+
+  # Issue #154, second half: R_debug=YES makes the script pass --verbose
+  # instead of --daemon (the milter stays in the foreground). That is
+  # the script's own doing when the launcher runs it: the detected start
+  # command stays "RC_D/NAME start", the spec and the enabled state do
+  # not change, and -p is read from the command_args of the branch sh
+  # takes.
+  data(
+    "debug YES" => ["m_debug=YES\n", "unix:/var/run/m-debug.sock"],
+    "debug yes, any case" => ["m_debug=\"yes\"\n", "unix:/var/run/m-debug.sock"],
+    "debug NO" => ["m_debug=NO\n", "unix:/var/run/m.sock"],
+    "debug unset" => ["", "unix:/var/run/m.sock"],
+  )
+  def test_freebsd_debug_keeps_the_start_command((rc_conf, spec))
+    setup_root("/usr/local/etc/rc.d/m" => DEBUG_RC_SCRIPT, "/etc/rc.conf" => "m_enable=YES\n#{rc_conf}")
+    assert_equal([["m", true, spec, "/usr/local/etc/rc.d/m start"]],
+                 summary(detect(M::FreeBSDRCDetector, "m")))
+  end
+
   data(
     "set_rcvar" => ["rcvar=`set_rcvar`\n", "m_enable=YES\n", true],
     "named rcvar" => ["rcvar=m_on\n", "m_on=yes\n", true],
@@ -293,6 +357,30 @@ class TestDetectionCases < Test::Unit::TestCase
     detector = detect(M::PkgsrcRCDetector, "milter-greylist", configuration)
     assert_equal([["milter-greylist", true, "unix:/run/g.sock", "/etc/rc.d/milter-greylist start"], 60.0],
                  [summary(detector).first, detector.detections.first.max_tarpit])
+  end
+
+  # The spamass-milter package's shape: rc.conf is loaded inside an if
+  # on /etc/rc.subr, which a BSD system has.
+  data(
+    "rc.subr present" => [{ "/etc/rc.subr" => "# rc.subr\n" }, true],
+    "no rc.subr: the script's else branch" => [{}, false],
+  )
+  def test_pkgsrc_load_rc_config_inside_an_if((files, enabled))
+    setup_root(files.merge("/usr/pkg/etc/rc.d/spamass-milter" => <<~'SCRIPT', "/etc/rc.conf" => "spamass_milter=YES\n"))
+      #!/bin/sh
+      name="spamass_milter"
+      rcvar=${name}
+      command_args="-u nobody -p /var/run/spamass.sock -f"
+      if [ -f /etc/rc.subr ]; then
+      	load_rc_config $name
+      	command_args="${command_args} ${spamass_milter_flags}"
+      else
+      	echo -n " ${name}"
+      fi
+    SCRIPT
+    configuration = load_text("")
+    assert_equal([["spamass-milter", enabled, "unix:/var/run/spamass.sock", "/usr/pkg/etc/rc.d/spamass-milter start"]],
+                 summary(detect(M::PkgsrcRCDetector, "spamass-milter", configuration)))
   end
 
   # A failing detector is logged and detects nothing; the candidates

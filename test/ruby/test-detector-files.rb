@@ -2,6 +2,7 @@
 # the milters' own configuration files, rspamd's configuration dump,
 # init script metadata, systemd units and BSD rc.d scripts.
 require "helper"
+require "detection-helper"
 
 class TestDetectorFiles < Test::Unit::TestCase
   M = Milter::Manager
@@ -178,6 +179,25 @@ class TestDetectorFiles < Test::Unit::TestCase
   def test_rc_script_without_load_rc_config
     script = M::RcScript.new("name=m\nm_socket=/script\n: ${m_enable=NO}\n", ["m_enable=YES\nm_socket=/conf\n"])
     assert_equal(["YES", "/script"], [script.rc_value("enable"), script.rc_value("socket")])
+  end
+
+  # The branch sh takes when the launcher runs "RC_D/m start" (issue
+  # #154: m_debug=YES gives --verbose instead of --daemon); a condition
+  # that cannot be decided (getent, a function's $1) runs every branch.
+  # A rewrite after load_rc_config (cfgfile="-x ...") is the shell's,
+  # not the rc variable's.
+  data(
+    "debug YES" => [["m_debug=YES\n"], true, "-P /var/run/m.pid -p unix:/var/run/m-debug.sock --verbose", "debug"],
+    "debug NO" => [["m_debug=NO\n"], true, "-P /var/run/m.pid -p unix:/var/run/m.sock --daemon", "plain"],
+    "debug unset, no file" => [[], false, "-P /var/run/m.pid -p unix:/var/run/m.sock --daemon", "plain"],
+  )
+  def test_rc_script_branches((rc_conf, cfgfile_exists, command_args, mode))
+    file_test = ->(operator, path) { operator == "-f" && path == "/etc/m.conf" && cfgfile_exists }
+    script = M::RcScript.new(DetectionTestHelper::DEBUG_RC_SCRIPT, rc_conf, file_test: file_test)
+    assert_equal([command_args, mode, cfgfile_exists ? "-x /etc/m.conf" : "", "/etc/m.conf",
+                  "nobody", nil, "without"],
+                 [script["command_args"], script["mode"], script["m_cfgfile"], script.rc_value("cfgfile"),
+                  script["user"], script["inner"], script["called"]])
   end
 
   def test_rc_script_without_name

@@ -65,7 +65,9 @@ module Milter
 
       # Redefining keeps only the description (and the position); the
       # stoppers start empty, as in the original. Milters refer to
-      # conditions by name, so they all see the new definition.
+      # conditions by name, so they all see the new definition, also
+      # those defined before it (the original's stale object:
+      # configuration.md §6 quirk 2).
       def define_applicable_condition(name)
         name = ValueRules.string("define_applicable_condition name", name,
                                  nil_allowed: false)

@@ -41,9 +41,9 @@ module Milter
 
       def rc_variable(script, profile)
         name = rcvar_name(script, "#{script.rc_name}_enable")
-        return [name, script[name]] unless profile
+        return [name, script.rc_variable(name)] unless profile
         profiled = "#{script.rc_name}_#{profile}_enable"
-        [profiled, script[profiled] || script[name]]
+        [profiled, script.rc_variable(profiled) || script.rc_variable(name)]
       end
 
       def application_specs(script, value)

@@ -34,7 +34,7 @@ module Milter
 
       def rc_variable(script, _profile)
         name = rcvar_name(script, script.rc_name)
-        [name, script[name]]
+        [name, script.rc_variable(name)]
       end
 
       def application_specs(script, _value)

@@ -5,12 +5,16 @@
 #
 #   found     RC_D/NAME is readable and has a name= line (the rc name R)
 #   variables RcScript: the script with /etc/rc.conf, /etc/rc.conf.local,
-#             /etc/rc.conf.d/R (and FreeBSD's /usr/local/etc/rc.conf.d/R)
+#             /etc/rc.conf.d/R (and FreeBSD's /usr/local/etc/rc.conf.d/R),
+#             run as `RC_D/NAME start` (its if's decided where they can
+#             be: R_debug=YES gives the debug branch's command_args)
 #   spec      the milter's own file (subclasses), then R_socket,
 #             R_sockfile, R_connection_spec, -p in R_flags, -p in
 #             command_args, then milter-greylist's greylist.conf socket
 #   enabled   the rc variable is YES (any case)
-#   command   RC_D/NAME start
+#   command   RC_D/NAME start, whatever the script passes to the milter
+#             (R_debug=YES: --verbose instead of --daemon is the
+#             script's business when the launcher runs it)
 module Milter
   module Manager
     class RcDetector < Detector
@@ -23,10 +27,25 @@ module Milter
         path = "#{rc_d}/#{@script_name}"
         text = read_file(path)
         return nil unless text
-        script = RcScript.new(text, [])
+        script = RcScript.new(text, [], file_test: method(:shell_file_test))
         return nil unless script.rc_name
-        script = RcScript.new(text, rc_conf_texts(script.rc_name))
+        script = RcScript.new(text, rc_conf_texts(script.rc_name), file_test: method(:shell_file_test))
         detections_for(script, path)
+      end
+
+      # The script's `[ -f PATH ]` and the like, under the root.
+      def shell_file_test(operator, path)
+        return nil unless path.start_with?("/")
+        full = host_path(path)
+        case operator
+        when "-e" then exist?(path)
+        when "-f" then File.file?(full)
+        when "-r" then File.readable?(full)
+        when "-d" then File.directory?(full)
+        when "-s" then File.size?(full) ? true : false
+        when "-x" then File.executable?(full)
+        when "-L", "-h" then File.symlink?(full)
+        end
       end
 
       # One milter per script (FreeBSD's OpenDKIM profiles: several).
