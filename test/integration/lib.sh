@@ -37,6 +37,11 @@
 #   tap_check DESC CMD [ARG...] | tap_skip REASON | tap_skip_all REASON
 #   tap_check_our_libmilter WHAT PID  it_loads_our_libmilter as a TAP check
 #   tap_check_same DESC FILE1 FILE2   the files are equal (else their diff)
+#   tap_check_both_libs NAME PID_SENDMAIL PID_OURS MESSAGE...
+#                                 one milter NAME run on both libraries:
+#                                 $IT_WORK/sendmail.MESSAGE equals
+#                                 $IT_WORK/ours.MESSAGE for each MESSAGE,
+#                                 then both exit after SIGTERM
 #   tap_diag TEXT | tap_diag_file FILE | tap_done
 #
 # DESCRIPTION
@@ -430,6 +435,22 @@ tap_check_same() {
         tap_not_ok "$1"
         diff -u "$2" "$3" | sed 's/^/# /'
     fi
+}
+
+# The two are signalled together: Sendmail's libmilter takes up to 5 s to
+# leave smfi_main().
+tap_check_both_libs() {
+    _it_name=$1
+    _it_pid_sendmail=$2
+    _it_pid_ours=$3
+    shift 3
+    for _it_m in "$@"; do
+        tap_check_same "the same output for the $_it_m message on both libraries" \
+            "$IT_WORK/sendmail.$_it_m" "$IT_WORK/ours.$_it_m"
+    done
+    kill -TERM "$_it_pid_sendmail" "$_it_pid_ours" 2>/dev/null
+    tap_check "$_it_name on Sendmail's libmilter exits after SIGTERM" it_stop "$_it_pid_sendmail"
+    tap_check "$_it_name on ours exits after SIGTERM" it_stop "$_it_pid_ours"
 }
 
 tap_skip() {
