@@ -36,7 +36,8 @@
 #   tap_plan N | tap_ok DESC | tap_not_ok DESC | tap_result STATUS DESC
 #   tap_check DESC CMD [ARG...] | tap_skip REASON | tap_skip_all REASON
 #   tap_check_our_libmilter WHAT PID  it_loads_our_libmilter as a TAP check
-#   tap_check_same DESC FILE1 FILE2   the files are equal (else their diff)
+#   tap_check_same DESC FILE1 FILE2   the files are equal, FILE1 not empty
+#                                 (else their diff)
 #   tap_check_both_libs NAME PID_SENDMAIL PID_OURS MESSAGE...
 #                                 one milter NAME run on both libraries:
 #                                 $IT_WORK/sendmail.MESSAGE equals
