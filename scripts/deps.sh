@@ -5,10 +5,14 @@ set -e
 BUILD="build-essential autoconf automake libtool pkg-config libglib2.0-dev libev-dev ruby ruby-dev"
 # Tests also drive real programs: Postfix, miltertest and real milters;
 # python3-cryptography checks DKIM signatures offline, m4 builds the private
-# Sendmail's configuration (its .debs are fetched by apt-get download).
+# Sendmail's configuration (its .debs are fetched by apt-get download);
+# clamav-milter scans with clamav-daemon's clamd, spamass-milter asks
+# spamd (spamassassin brings its default rules), and opendmarc is one more
+# Debian milter run on our libmilter.
 TEST="$BUILD clang libclang-rt-14-dev valgrind python3 perl \
   postfix miltertest libmilter-dev python3-milter libsendmail-pmilter-perl \
-  opendkim opendkim-tools clamav-milter spamass-milter swaks iproute2 strace \
+  opendkim opendkim-tools clamav-milter clamav-daemon spamass-milter spamd \
+  spamassassin opendmarc swaks iproute2 strace \
   python3-cryptography m4 bc procps"
 case "${1:-build}" in
   build) want="$BUILD" ;;

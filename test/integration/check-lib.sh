@@ -10,7 +10,10 @@
 #   unix socket and fail fast (with a message) when the process died, it_stop
 #   ends a TERM-obeying process and falls back to SIGKILL for one that
 #   ignores TERM, and the EXIT trap of a nested shell stops what it started
-#   and removes its work directory. Needs only /usr/bin/python3. Runs in ~3 s.
+#   and removes its work directory; it_start_on gives only the "ours" run
+#   our libmilter's LD_LIBRARY_PATH; tap_check_same passes equal files and
+#   fails different ones with their diff. Needs only /usr/bin/python3.
+#   Runs in ~3 s.
 #
 # DIAGNOSTICS
 #   TAP on stdout; exit 1 if any test failed.
@@ -18,7 +21,7 @@ set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$top_srcdir/test/integration/lib.sh"
 it_init
-tap_plan 11
+tap_plan 14
 
 LISTEN_TCP='import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); time.sleep(60)'
@@ -78,6 +81,24 @@ top_srcdir=$top_srcdir sh -c '
 nested_pid=$(cat "$IT_WORK/nested.pid")
 tap_result "$(! it_alive "$nested_pid" && [ ! -d "$(cat "$IT_WORK/nested.work")" ] && echo 0 || echo 1)" \
     "EXIT trap stops started processes and removes the work dir"
+
+it_start_on ours env-ours sh -c 'echo "${LD_LIBRARY_PATH-unset}"'
+ours_pid=$IT_PID
+(unset LD_LIBRARY_PATH; it_start_on sendmail env-sendmail sh -c 'echo "${LD_LIBRARY_PATH-unset}"'; wait "$IT_PID")
+wait "$ours_pid"
+tap_result "$([ "$(cat "$IT_WORK/env-ours.log")" = "$(it_our_libmilter_path)" ] &&
+    [ "$(cat "$IT_WORK/env-sendmail.log")" = unset ] && echo 0 || echo 1)" \
+    "it_start_on: our libmilter's directories first in LD_LIBRARY_PATH for ours only"
+
+printf 'a\nb\n' >"$IT_WORK/same1"
+printf 'a\nb\n' >"$IT_WORK/same2"
+printf 'a\nc\n' >"$IT_WORK/other"
+tap_check_same "tap_check_same passes equal files" "$IT_WORK/same1" "$IT_WORK/same2"
+# In a subshell: the failure it reports must not count here.
+differ=$(IT_TAP_N=0; tap_check_same "D" "$IT_WORK/same1" "$IT_WORK/other")
+tap_result "$(printf '%s\n' "$differ" | head -n 1 | grep -qx 'not ok 1 - D' &&
+    printf '%s\n' "$differ" | grep -qx '# +c' && echo 0 || echo 1)" \
+    "tap_check_same fails different files and shows their diff"
 
 it_stop_all
 tap_result "$(it_alive "$tcp_pid" && echo 1 || echo 0)" "it_stop_all stops the remaining processes"

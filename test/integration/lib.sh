@@ -23,11 +23,26 @@
 #                                 milter binary load our libmilter
 #   it_loads_our_libmilter PID    true if PID mapped our libmilter.so.1.0.1
 #                                 and not Sendmail's (/proc/PID/maps)
+#   it_start_on LIB NAME CMD [ARG...]  it_start; with LIB "ours", CMD (a
+#                                 Debian milter binary) gets our libmilter
+#                                 first in LD_LIBRARY_PATH, with "sendmail"
+#                                 it runs as it is
+#   it_test_server OUT SPEC [ARG...]  milter-test-server --output-message
+#                                 against SPEC; its output without the
+#                                 elapsed-time line into OUT
 #   it_have_pkgs PKG...           true if all Debian packages are installed;
 #                                 missing ones are listed in $IT_MISSING
 #   it_run_log NAME CMD [ARG...]  run CMD in the foreground, output to $IT_WORK/NAME.log
 #   tap_plan N | tap_ok DESC | tap_not_ok DESC | tap_result STATUS DESC
 #   tap_check DESC CMD [ARG...] | tap_skip REASON | tap_skip_all REASON
+#   tap_check_our_libmilter WHAT PID  it_loads_our_libmilter as a TAP check
+#   tap_check_same DESC FILE1 FILE2   the files are equal, FILE1 not empty
+#                                 (else their diff)
+#   tap_check_both_libs NAME PID_SENDMAIL PID_OURS MESSAGE...
+#                                 one milter NAME run on both libraries:
+#                                 $IT_WORK/sendmail.MESSAGE equals
+#                                 $IT_WORK/ours.MESSAGE for each MESSAGE,
+#                                 then both exit after SIGTERM
 #   tap_diag TEXT | tap_diag_file FILE | tap_done
 #
 # DESCRIPTION
@@ -338,6 +353,26 @@ it_loads_our_libmilter() {
         ! grep -v " $_it_b/" "/proc/$1/maps" | grep -q '/libmilter\.so'
 }
 
+it_start_on() {
+    _it_lib=$1
+    _it_name=$2
+    shift 2
+    if [ "$_it_lib" = ours ]; then
+        it_start "$_it_name" env LD_LIBRARY_PATH="$(it_our_libmilter_path)" "$@"
+    else
+        it_start "$_it_name" "$@"
+    fi
+}
+
+it_test_server() {
+    _it_out=$1
+    _it_spec=$2
+    shift 2
+    "${top_builddir:-.}/src/milter-test-server" --all-timeouts 30 -s "$_it_spec" \
+        --output-message "$@" >"$_it_out.raw" 2>&1
+    grep -v '^elapsed-time: ' "$_it_out.raw" >"$_it_out"
+}
+
 it_have_pkgs() {
     IT_MISSING=
     for _it_pkg in "$@"; do
@@ -383,6 +418,40 @@ tap_check() {
     shift
     "$@"
     tap_result $? "$_it_desc"
+}
+
+tap_check_our_libmilter() {
+    if it_loads_our_libmilter "$2"; then
+        tap_ok "$1 runs on our libmilter.so.1.0.1 (/proc/$2/maps)"
+    else
+        tap_not_ok "$1 runs on our libmilter.so.1.0.1 (/proc/$2/maps)"
+        grep milter "/proc/$2/maps" | sed 's/^/# /'
+    fi
+}
+
+tap_check_same() {
+    if [ -s "$2" ] && cmp -s "$2" "$3"; then
+        tap_ok "$1"
+    else
+        tap_not_ok "$1"
+        diff -u "$2" "$3" | sed 's/^/# /'
+    fi
+}
+
+# The two are signalled together: Sendmail's libmilter takes up to 5 s to
+# leave smfi_main().
+tap_check_both_libs() {
+    _it_name=$1
+    _it_pid_sendmail=$2
+    _it_pid_ours=$3
+    shift 3
+    for _it_m in "$@"; do
+        tap_check_same "the same output for the $_it_m message on both libraries" \
+            "$IT_WORK/sendmail.$_it_m" "$IT_WORK/ours.$_it_m"
+    done
+    kill -TERM "$_it_pid_sendmail" "$_it_pid_ours" 2>/dev/null
+    tap_check "$_it_name on Sendmail's libmilter exits after SIGTERM" it_stop "$_it_pid_sendmail"
+    tap_check "$_it_name on ours exits after SIGTERM" it_stop "$_it_pid_ours"
 }
 
 tap_skip() {

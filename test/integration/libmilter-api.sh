@@ -98,22 +98,10 @@ else
     tap_not_ok "built on our headers, linked with Sendmail's library: the same results"
     diff -u "$IT_WORK/sendmail.calls" "$IT_WORK/cross.calls" | sed 's/^/# /'
 fi
-if [ -s "$IT_WORK/sendmail.calls" ] && cmp -s "$IT_WORK/sendmail.calls" "$IT_WORK/ours.calls"; then
-    tap_ok "the same callbacks, offers, macros and smfi_* results ($(wc -l <"$IT_WORK/ours.calls") lines)"
-else
-    tap_not_ok "the same callbacks, offers, macros and smfi_* results"
-    diff -u "$IT_WORK/sendmail.calls" "$IT_WORK/ours.calls" | sed 's/^/# /'
-fi
-if [ -s "$IT_WORK/sendmail.flows" ] && cmp -s "$IT_WORK/sendmail.flows" "$IT_WORK/ours.flows"; then
-    tap_ok "the same replies when sessions end by EOF, abort, an old version"
-else
-    tap_not_ok "the same replies when sessions end by EOF, abort, an old version"
-    diff -u "$IT_WORK/sendmail.flows" "$IT_WORK/ours.flows" | sed 's/^/# /'
-fi
-if [ -s "$IT_WORK/sendmail.server" ] && cmp -s "$IT_WORK/sendmail.server" "$IT_WORK/ours.server"; then
-    tap_ok "the same modifications reach the MTA"
-else
-    tap_not_ok "the same modifications reach the MTA"
-    diff -u "$IT_WORK/sendmail.server" "$IT_WORK/ours.server" | sed 's/^/# /'
-fi
+tap_check_same "the same callbacks, offers, macros and smfi_* results" \
+    "$IT_WORK/sendmail.calls" "$IT_WORK/ours.calls"
+tap_check_same "the same replies when sessions end by EOF, abort, an old version" \
+    "$IT_WORK/sendmail.flows" "$IT_WORK/ours.flows"
+tap_check_same "the same modifications reach the MTA" \
+    "$IT_WORK/sendmail.server" "$IT_WORK/ours.server"
 tap_done

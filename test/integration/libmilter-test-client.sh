@@ -45,12 +45,8 @@ run plain "$PLAIN"
 run twin "$TWIN"
 grep -v -e '^macros:$' -e '^  ' "$IT_WORK/plain.out" >"$IT_WORK/plain.events"
 grep -v -e '^macros:$' -e '^  ' -e '^memory: ' "$IT_WORK/twin.out" >"$IT_WORK/twin.events"
-if [ -s "$IT_WORK/plain.events" ] && cmp -s "$IT_WORK/plain.events" "$IT_WORK/twin.events"; then
-    tap_ok "the same events in the same order"
-else
-    tap_not_ok "the same events in the same order"
-    diff -u "$IT_WORK/plain.events" "$IT_WORK/twin.events" | sed 's/^/# /'
-fi
+tap_check_same "the same events in the same order" \
+    "$IT_WORK/plain.events" "$IT_WORK/twin.events"
 
 # EVENT-LINE<TAB>MACRO for every macro shown.
 macros() {

@@ -68,12 +68,7 @@ fi
 tap_ok "opendkim started"
 opendkim_pid=$IT_PID
 if [ "${IT_LIBMILTER:-}" = ours ]; then
-    if it_loads_our_libmilter "$opendkim_pid"; then
-        tap_ok "opendkim runs on our libmilter.so.1.0.1 (/proc/$opendkim_pid/maps)"
-    else
-        tap_not_ok "opendkim runs on our libmilter.so.1.0.1 (/proc/$opendkim_pid/maps)"
-        grep milter "/proc/$opendkim_pid/maps" | sed 's/^/# /'
-    fi
+    tap_check_our_libmilter opendkim "$opendkim_pid"
 fi
 
 "$SERVER" --all-timeouts 60 -s "inet:$port@127.0.0.1" --output-message \
