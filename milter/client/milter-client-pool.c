@@ -15,6 +15,11 @@
  *   before it waits in epoll_wait, and the wake-up eventfd gets another
  *   thread out of epoll_wait when more is queued than the current thread
  *   takes.
+ *
+ *   A thread is started when every thread is dispatching (a thread that
+ *   has just dispatched is on its way back to epoll_wait): counting the
+ *   threads in epoll_wait instead would start one whenever an event beats
+ *   the previous thread back there, which on a busy machine is often.
  */
 #include "config.h"
 
@@ -90,7 +95,8 @@ struct _MilterClientPool {
   guint64 next_token;
   guint next_id;
   guint n_threads;
-  guint n_idle;
+  guint n_idle;        /* in epoll_wait */
+  guint n_busy;        /* dispatching a loop */
   guint n_loops;
   gboolean quitting;
 };
@@ -154,7 +160,6 @@ queue_loop (MilterClientPoolLoop *loop)
   loop->queued = TRUE;
   g_object_ref (loop);
   g_queue_push_tail (&loop->pool->ready, loop);
-  wake_one (loop->pool);
 }
 
 static void
@@ -408,17 +413,23 @@ new_watch (MilterClientPoolLoop *loop, WatchKind kind, gpointer func,
   return watch;
 }
 
+/* Called and returns with the lock held; creates the thread without it
+ * (counted in advance, so that no other thread starts one too). */
 static void
 spawn_thread (MilterClientPool *pool)
 {
   g_autoptr (GError) error = NULL;
-  GThread *thread = g_thread_try_new ("milter-pool", pool_thread, pool, &error);
+  GThread *thread;
 
+  pool->n_threads++;
+  g_mutex_unlock (&pool->lock);
+  thread = g_thread_try_new ("milter-pool", pool_thread, pool, &error);
+  g_mutex_lock (&pool->lock);
   if (!thread) {
+    pool->n_threads--;
     milter_error (0, "[client][multi-thread][error] %s", error->message);
     return;
   }
-  pool->n_threads++;
   g_thread_unref (thread);
 }
 
@@ -515,7 +526,12 @@ pool_thread (gpointer data)
       loop->queued = FALSE;
       loop->busy = TRUE;
       wake_one (pool);
+      /* What this thread runs now may block: when every thread is in a
+       * callback, one more waits for the other sessions. */
+      if (++pool->n_busy == pool->n_threads && !pool->quitting)
+        spawn_thread (pool);
       dispatch (loop, notifications);
+      pool->n_busy--;
       g_mutex_unlock (&pool->lock);
       call_notifications (notifications);
       g_object_unref (loop);
@@ -533,10 +549,6 @@ pool_thread (gpointer data)
       break;
     if (n == 1)
       handle_event (pool, &event);
-    /* Whatever this thread runs now may block: someone must wait for
-     * the other sessions. */
-    if (pool->n_idle == 0 && !pool->quitting)
-      spawn_thread (pool);
   }
   pool->n_threads--;
   /* The others in epoll_wait must see the end too. */
@@ -629,6 +641,9 @@ pool_add_idle (MilterEventLoop *event_loop, MilterEventLoopFunc func,
   g_mutex_lock (&loop->pool->lock);
   watch = new_watch (loop, WATCH_IDLE, func, user_data, notify);
   mark_ready (watch);
+  /* From outside the pool (the accepting thread, smfi_stop) or another
+   * loop's callback: a waiting thread takes it. */
+  wake_one (loop->pool);
   id = watch->id;
   g_mutex_unlock (&loop->pool->lock);
   return id;
@@ -774,6 +789,9 @@ _milter_client_pool_new_loop (MilterClientPool *pool)
   loop->pool = pool;
   g_mutex_lock (&pool->lock);
   pool->n_loops++;
+  /* The first thread comes with the first loop. */
+  if (pool->n_threads == 0)
+    spawn_thread (pool);
   g_mutex_unlock (&pool->lock);
   return MILTER_EVENT_LOOP (loop);
 }

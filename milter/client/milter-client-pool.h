@@ -24,10 +24,9 @@
  *   session's callback itself: one wake-up per command, as with a thread
  *   per session. The callbacks of one loop never run at the same time
  *   (what arrives for a loop whose callback is running waits for it), so
- *   a session's state needs no lock. A thread that leaves epoll_wait with
- *   no other thread left waiting starts one more first: a callback that
- *   blocks holds up its own session only. Threads idle for a while end,
- *   down to one.
+ *   a session's state needs no lock. When every thread is running a
+ *   callback, one more is started: a callback that blocks holds up its
+ *   own session only. Threads idle for a while end, down to one.
  *
  *   A loop's watches: I/O (any descriptor, at most one registration per
  *   descriptor across the pool), timeouts (one timerfd for the pool) and
@@ -56,7 +55,8 @@ G_GNUC_INTERNAL MilterClientPool *_milter_client_pool_new (GError **error);
 /* Waits until every loop of the pool is finalized, then ends the
  * threads. */
 G_GNUC_INTERNAL void _milter_client_pool_free (MilterClientPool *pool);
-/* A new loop on the pool (any thread). */
+/* A new loop on the pool (any thread); the pool's first thread starts
+ * with its first loop. */
 G_GNUC_INTERNAL MilterEventLoop *_milter_client_pool_new_loop (MilterClientPool *pool);
 /* Starts the first thread if there is none; FALSE (logged) when none
  * can be started. */
