@@ -50,7 +50,8 @@
  *   --timeout SECONDS         close a session whose MTA is silent or does
  *                             not read for that long (default 7210, 0:
  *                             never)
- *   --multi-thread            run each session in a thread of its own
+ *   --multi-thread            run sessions on a pool of threads (a callback
+ *                             that blocks holds up its own session only)
  *   --quiet                   print nothing per event
  *
  * DIAGNOSTICS
