@@ -843,7 +843,7 @@ main (int argc, char **argv)
       "Close a silent or stalled session after SECONDS (0: never)",
       "SECONDS" },
     { "multi-thread", 0, 0, G_OPTION_ARG_NONE, &multi_thread,
-      "One thread per session", NULL },
+      "Sessions on a pool of threads", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
       "Print nothing per event", NULL },
     { "no-report-request", 0, 0, G_OPTION_ARG_NONE, &quiet,
