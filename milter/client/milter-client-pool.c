@@ -349,9 +349,9 @@ drop_registration (Registration *registration)
   g_free (registration);
 }
 
-/* Unlinks the watch. It is freed here unless its callback is running
- * (the dispatcher frees it then); the notify is appended to
- * notifications, to be called without the lock. */
+/* Unlinks the watch. It is freed here, its notify appended to
+ * notifications (called without the lock), unless its callback is
+ * running: the dispatcher does both once the callback has returned. */
 static void
 unlink_watch (Watch *watch, GArray *notifications)
 {
@@ -376,13 +376,14 @@ unlink_watch (Watch *watch, GArray *notifications)
     else if (registration->armed || !loop->busy)
       sync_registration (registration);
   }
+  if (watch->running)
+    return;
   if (watch->notify) {
     Notification notification = { watch->notify, watch->user_data };
 
     g_array_append_val (notifications, notification);
   }
-  if (!watch->running)
-    g_free (watch);
+  g_free (watch);
 }
 
 static Watch *
@@ -493,6 +494,12 @@ dispatch (MilterClientPoolLoop *loop, GArray *notifications)
     g_mutex_lock (&pool->lock);
     watch->running = FALSE;
     if (watch->removed) {
+      /* Removed by its own callback (or from elsewhere meanwhile). */
+      if (watch->notify) {
+        Notification notification = { watch->notify, watch->user_data };
+
+        g_array_append_val (notifications, notification);
+      }
       g_free (watch);
     } else if (!keep) {
       unlink_watch (watch, notifications);

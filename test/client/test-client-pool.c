@@ -330,6 +330,61 @@ test_idle (Fixture *f, gconstpointer data)
   g_object_unref (loop);
 }
 
+/* A callback that removes its own watch: notified after it returns. */
+typedef struct {
+  Fixture *f;
+  MilterEventLoop *loop;
+  guint id;
+  gint notified;
+  gint notified_inside;
+  gint calls;
+  gboolean removed;
+} SelfState;
+
+static gboolean
+remove_self (gpointer data)
+{
+  SelfState *state = data;
+  guint id;
+
+  /* The id is stored under the lock once add_timeout has returned. */
+  g_mutex_lock (&state->f->lock);
+  id = state->id;
+  g_mutex_unlock (&state->f->lock);
+  state->removed = milter_event_loop_remove (state->loop, id);
+  state->notified_inside = state->notified;
+  bump (state->f, &state->calls);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+self_notify (gpointer data)
+{
+  SelfState *state = data;
+
+  bump (state->f, &state->notified);
+}
+
+static void
+test_remove_self (Fixture *f, gconstpointer data)
+{
+  SelfState state = { f, NULL, 0, 0, 0, 0, FALSE };
+
+  (void) data;
+  state.loop = _milter_client_pool_new_loop (f->pool);
+  g_mutex_lock (&f->lock);
+  state.id = milter_event_loop_add_timeout (state.loop, 0.01, remove_self,
+                                            &state, self_notify);
+  g_mutex_unlock (&f->lock);
+  g_assert_true (wait_for (f, &state.notified, 1));
+  g_assert_true (state.removed);
+  g_assert_cmpint (state.notified_inside, ==, 0);
+  g_usleep (50 * 1000);
+  g_assert_cmpint (state.calls, ==, 1);
+  g_assert_cmpint (state.notified, ==, 1);
+  g_object_unref (state.loop);
+}
+
 /* A descriptor that is not open cannot be watched. */
 static void
 test_bad_fd (Fixture *f, gconstpointer data)
@@ -357,6 +412,7 @@ main (int argc, char **argv)
   ADD ("idle-loops-take-no-thread", test_idle_loops);
   ADD ("timeout", test_timeout);
   ADD ("idle", test_idle);
+  ADD ("remove-self", test_remove_self);
   ADD ("bad-descriptor", test_bad_fd);
 #undef ADD
   return g_test_run ();
