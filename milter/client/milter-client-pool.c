@@ -114,10 +114,10 @@ struct _MilterClientPoolLoop {
   gboolean quit_requested;
 };
 
-#define MILTER_TYPE_CLIENT_POOL_LOOP (milter_client_pool_loop_get_type ())
-G_DECLARE_FINAL_TYPE (MilterClientPoolLoop, milter_client_pool_loop,
+#define MILTER_TYPE_CLIENT_POOL_LOOP (_milter_client_pool_loop_get_type ())
+G_DECLARE_FINAL_TYPE (MilterClientPoolLoop, _milter_client_pool_loop,
                       MILTER, CLIENT_POOL_LOOP, MilterEventLoop)
-G_DEFINE_FINAL_TYPE (MilterClientPoolLoop, milter_client_pool_loop,
+G_DEFINE_FINAL_TYPE (MilterClientPoolLoop, _milter_client_pool_loop,
                      MILTER_TYPE_EVENT_LOOP)
 
 /* Notify functions to call once the lock is released. */
@@ -734,7 +734,7 @@ pool_quit (MilterEventLoop *event_loop)
 }
 
 static void
-milter_client_pool_loop_dispose (GObject *object)
+_milter_client_pool_loop_dispose (GObject *object)
 {
   MilterClientPoolLoop *loop = MILTER_CLIENT_POOL_LOOP (object);
   g_autoptr (GArray) notifications = g_array_new (FALSE, FALSE,
@@ -748,11 +748,11 @@ milter_client_pool_loop_dispose (GObject *object)
   loop->disposed = TRUE;
   g_mutex_unlock (&loop->pool->lock);
   call_notifications (notifications);
-  G_OBJECT_CLASS (milter_client_pool_loop_parent_class)->dispose (object);
+  G_OBJECT_CLASS (_milter_client_pool_loop_parent_class)->dispose (object);
 }
 
 static void
-milter_client_pool_loop_finalize (GObject *object)
+_milter_client_pool_loop_finalize (GObject *object)
 {
   MilterClientPool *pool = MILTER_CLIENT_POOL_LOOP (object)->pool;
 
@@ -760,17 +760,17 @@ milter_client_pool_loop_finalize (GObject *object)
   pool->n_loops--;
   g_cond_broadcast (&pool->cond);
   g_mutex_unlock (&pool->lock);
-  G_OBJECT_CLASS (milter_client_pool_loop_parent_class)->finalize (object);
+  G_OBJECT_CLASS (_milter_client_pool_loop_parent_class)->finalize (object);
 }
 
 static void
-milter_client_pool_loop_class_init (MilterClientPoolLoopClass *klass)
+_milter_client_pool_loop_class_init (MilterClientPoolLoopClass *klass)
 {
   MilterEventLoopClass *loop_class = MILTER_EVENT_LOOP_CLASS (klass);
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
-  object_class->dispose = milter_client_pool_loop_dispose;
-  object_class->finalize = milter_client_pool_loop_finalize;
+  object_class->dispose = _milter_client_pool_loop_dispose;
+  object_class->finalize = _milter_client_pool_loop_finalize;
   loop_class->watch_io = pool_watch_io;
   loop_class->add_timeout = pool_add_timeout;
   loop_class->add_idle = pool_add_idle;
@@ -782,7 +782,7 @@ milter_client_pool_loop_class_init (MilterClientPoolLoopClass *klass)
 }
 
 static void
-milter_client_pool_loop_init (MilterClientPoolLoop *loop)
+_milter_client_pool_loop_init (MilterClientPoolLoop *loop)
 {
 }
 
