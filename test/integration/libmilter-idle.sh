@@ -45,37 +45,16 @@ it_wait_port "$port" 10 "$milter_pid"
 # connection.
 "$SERVER" -s "$spec" >"$IT_WORK/first.out" 2>&1
 
-cat >"$IT_WORK/hold.py" <<'PY'
-import socket, struct, sys
-port, n = int(sys.argv[1]), int(sys.argv[2])
-negotiate = struct.pack(">IcIII", 13, b"O", 6, 0x1FF, 0x1FFFFF)
-conns = []
-for i in range(n):
-    s = socket.create_connection(("127.0.0.1", port))
-    s.sendall(negotiate)
-    conns.append(s)
-for s in conns:
-    s.recv(4096)
-print("ready", flush=True)
-sys.stdin.read()
-PY
 before=$(idle_rss_kb "$milter_pid")
-mkfifo "$IT_WORK/hold.in"
-/usr/bin/python3 "$IT_WORK/hold.py" "$port" "$N" <"$IT_WORK/hold.in" >"$IT_WORK/hold.out" 2>&1 &
-holder=$!
-exec 9>"$IT_WORK/hold.in"
-ticks=0
-while ! grep -q ready "$IT_WORK/hold.out" && [ $ticks -lt 300 ]; do
-    sleep 0.1
-    ticks=$((ticks + 1))
-done
+idle_hold_start "$port" "$N"
+held=$?
 after=$(idle_rss_kb "$milter_pid")
 threads=$(ls "/proc/$milter_pid/task" | wc -l)
-if grep -q ready "$IT_WORK/hold.out" && [ "$threads" -lt 20 ]; then
+if [ $held -eq 0 ] && [ "$threads" -lt 20 ]; then
     tap_ok "$N idle connections: $threads threads"
 else
     tap_not_ok "$N idle connections: $threads threads"
-    tap_diag_file "$IT_WORK/hold.out"
+    tap_diag_file "$IT_WORK/hold-$port.out"
 fi
 per=$(awk -v a="$after" -v b="$before" -v n=$N 'BEGIN { printf "%.1f", (a - b) / n }')
 if awk -v p="$per" 'BEGIN { exit !(p < 16) }'; then
@@ -89,8 +68,7 @@ else
     tap_not_ok "a new session completes while they are held"
     tap_diag_file "$IT_WORK/while.out"
 fi
-exec 9>&-
-wait $holder
+idle_hold_stop
 if it_stop "$milter_pid" && [ "$IT_STATUS" -eq 0 ]; then
     tap_ok "the milter exits 0 after SIGTERM"
 else
