@@ -85,6 +85,9 @@ struct _MilterClient {
   MilterClientPool *pool;
   gint notify_pipe[2];
   gint n_processing;
+  /* Pooled sessions finished and not yet counted in n_finished by the
+   * accepting thread (atomic). */
+  gint n_finished_unreported;
   guint64 n_finished;
   guint64 n_finished_at_maintenance;
   guint64 n_finished_at_statistics;

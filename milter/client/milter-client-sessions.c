@@ -12,7 +12,9 @@
  *   context is made and its callbacks run in the pool's threads, one at
  *   a time, and on "finished" a byte goes to the notify pipe, so that
  *   counting, maintenance and the max-connections check stay in the
- *   accepting thread. Maintenance
+ *   accepting thread (only when it must act at once: see
+ *   milter_client_finished_needs_notice; otherwise it counts the
+ *   session at its next wake-up). Maintenance
  *   ("maintain") runs every maintenance-interval finished sessions and
  *   whenever the last running session finishes.
  *
@@ -99,18 +101,27 @@ start_session_single (MilterClient *self, gint fd)
   start_context (self, context);
 }
 
-/* A pooled session is over: count it out and wake the accepting
- * thread (statistics, maintenance, max-connections). */
+/* A pooled session is over: count it out; the accepting thread
+ * (statistics, maintenance, max-connections) is woken only when it must
+ * act now, otherwise it counts the session at its next wake-up. */
 static void
 pooled_session_finished (MilterClientContext *context, gpointer user_data)
 {
   MilterClient *self = user_data;
   const guint8 done = 1;
+  guint processing, unreported;
 
   _milter_client_context_set_finished_func (context, NULL, NULL);
-  g_atomic_int_add (&self->n_processing, -1);
-  while (write (self->notify_pipe[1], &done, 1) == -1 && errno == EINTR)
-    ;
+  /* In this order: the accepting thread that counts this session sees
+   * it out of n_processing (the last session's maintenance). */
+  processing = (guint) g_atomic_int_add (&self->n_processing, -1) - 1;
+  unreported = (guint) g_atomic_int_add (&self->n_finished_unreported, 1) + 1;
+  if (milter_client_finished_needs_notice (processing, unreported,
+                                           self->max_connections,
+                                           self->maintenance_interval)) {
+    while (write (self->notify_pipe[1], &done, 1) == -1 && errno == EINTR)
+      ;
+  }
   /* The session's reference; "finished" holds one of its own. */
   g_object_unref (context);
 }
@@ -142,14 +153,17 @@ _milter_client_session_thread_done (gint fd, GIOCondition condition, gpointer us
 {
   MilterClient *self = user_data;
   guint8 buffer[256];
-  gssize n;
+  gint finished;
 
   (void) condition;
-  while ((n = read (fd, buffer, sizeof (buffer))) > 0) {
-    for (gssize i = 0; i < n; i++) {
-      self->n_finished++;
-      maybe_maintain (self);
-    }
+  while (read (fd, buffer, sizeof (buffer)) > 0)
+    ;
+  /* Those counted in since the last wake-up, at once: one maintenance
+   * for them. */
+  finished = g_atomic_int_exchange (&self->n_finished_unreported, 0);
+  if (finished > 0) {
+    self->n_finished += (guint64) finished;
+    maybe_maintain (self);
   }
   _milter_client_update_accept_watch (self);
   return G_SOURCE_CONTINUE;

@@ -172,6 +172,14 @@ void milter_client_shutdown (MilterClient *client);
 gboolean milter_client_accept_allowed (guint n_processing,
                                        guint max_connections,
                                        gboolean suspended);
+/* The multi-thread runner's rule: whether a session that finished in a
+ * pool thread wakes the accepting thread at once (the last session, a
+ * max-connections limit to lift, maintenance due) or is counted with a
+ * later wake-up. n_unreported counts this session. */
+gboolean milter_client_finished_needs_notice (guint n_processing,
+                                              guint n_unreported,
+                                              guint max_connections,
+                                              guint maintenance_interval);
 /* "TOTAL(+DELTA) PROCESSING" for [sessions][finished]. */
 gchar *milter_client_format_statistics (guint64 total,
                                         guint64 previous_total,
