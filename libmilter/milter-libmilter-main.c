@@ -11,16 +11,17 @@
  *   The process-wide part of the libmilter API, on MilterClient. As in
  *   libmilter, the settings are plain process state (one milter per
  *   process) and smfi_main() blocks: it runs MilterClient's multi-thread
- *   runner on the socket smfi_opensocket() bound, so each session runs in
- *   a thread of its own (libmilter's model without its worker-pool
- *   option) and a callback that blocks holds up its own session only.
+ *   runner on the socket smfi_opensocket() bound, so sessions run on its
+ *   session pool (libmilter's worker-pool model: a session takes a
+ *   thread only while a callback runs) and a callback that blocks holds
+ *   up its own session only.
  *
  *   Stopping: smfi_stop(), from any thread, and SIGHUP, SIGTERM and SIGINT
  *   (blocked in smfi_main's thread, so in every thread started after it,
  *   and taken by a thread of ours with sigwait(2), as libmilter does)
- *   make a stop pipe readable. The accepting loop then stops accepting;
- *   each session's loop ends its session once the callback in progress
- *   has returned (xxfi_abort if a message was in progress, then
+ *   make a stop pipe readable. The accepting loop then stops accepting
+ *   and has each session ended once its callback in progress has
+ *   returned (xxfi_abort if a message was in progress, then
  *   xxfi_close); smfi_main() returns MI_SUCCESS when the last session is
  *   over. libmilter itself returns within 5 s and leaves sessions to the
  *   process's exit.
@@ -327,6 +328,7 @@ stop_requested (gint fd, GIOCondition condition, gpointer user_data)
   (void) fd;
   (void) condition;
   milter_client_shutdown (user_data);
+  _milter_libmilter_stop_sessions ();
   return G_SOURCE_REMOVE;
 }
 

@@ -12,7 +12,7 @@
  *     milter-libmilter-main.c     registration, settings, smfi_main,
  *                                 smfi_stop, signals
  *     milter-libmilter-session.c  one session: the callbacks, called in
- *                                 the session's own thread
+ *                                 a thread of the session pool
  *     milter-libmilter-api.c      what a callback may call (macros,
  *                                 replies, modifications, private data)
  *     milter-libmilter-rules.c    libmilter's decisions (pure)
@@ -51,7 +51,10 @@ size_t _milter_libmilter_set_max_data_size (size_t size);
 void _milter_libmilter_session_start (MilterClient *client,
                                       MilterClientContext *context,
                                       gpointer user_data);
-/* The descriptor sessions watch: readable once smfi_stop() was called. */
+/* The descriptor smfi_main watches: readable once smfi_stop() was called. */
 gint _milter_libmilter_stop_fd (void);
+/* Ends the sessions running and those that start from now on (smfi_main,
+ * after the stop descriptor became readable). */
+void _milter_libmilter_stop_sessions (void);
 
 G_END_DECLS

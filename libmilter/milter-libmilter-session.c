@@ -6,13 +6,17 @@
  *                     G_CALLBACK (_milter_libmilter_session_start), NULL);
  *
  * DESCRIPTION
- *   Each session runs in its own thread with its own event loop
- *   (MilterClient's multi-thread runner), and the registered milter's
- *   callbacks are called right there, as libmilter calls them from the
- *   session's thread: a callback may block as long as it likes without
- *   holding up another session. During a callback the context's macros
+ *   Each session has an event loop of MilterClient's session pool (the
+ *   multi-thread runner), and the registered milter's callbacks are
+ *   called in the pool thread that serves the event, as libmilter's
+ *   worker pool calls them: a callback may block as long as it likes
+ *   without holding up another session, and a session's callbacks never
+ *   run at the same time. During a callback the context's macros
  *   (smfi_getsymval) are those the MTA sent for the event, and the
  *   SMFICTX (private data, symbol lists) is the session's.
+ *
+ *   smfi_stop() (_milter_libmilter_stop_sessions) ends every session,
+ *   and those that start later, once its callback in progress is over.
  *
  *   When libmilter calls what: xxfi_negotiate (milters of version > 4)
  *   at negotiation, with the MTA's offer read as libmilter reads it and
@@ -47,8 +51,27 @@
  * member; the finished handler as the whole. */
 typedef struct {
   SMFICTX smfi;
-  guint stop_watch;
+  guint stop_watch;  /* the idle that ends it after smfi_stop() */
 } Session;
+
+/* The sessions running, for smfi_stop(): each gets an idle on its own
+ * loop, which the pool runs once the callback in progress has returned. */
+static GMutex sessions_lock;
+static GHashTable *sessions;
+static gboolean stopping;
+
+static gboolean on_stop (gpointer user_data);
+
+/* With sessions_lock held. */
+static void
+request_session_stop (Session *session)
+{
+  if (session->stop_watch)
+    return;
+  session->stop_watch =
+    milter_event_loop_add_idle (milter_agent_get_event_loop (MILTER_AGENT (session->smfi.context)),
+                                on_stop, session, NULL);
+}
 
 static MilterStatus
 on_negotiate (MilterClientContext *context, const MilterOption *offer,
@@ -331,9 +354,12 @@ on_finished (MilterClientContext *context, gpointer user_data)
     on_abort (context, ctx);
   if (!ctx->closed)
     on_close (context, ctx);
+  g_mutex_lock (&sessions_lock);
+  g_hash_table_remove (sessions, session);
   if (session->stop_watch)
     milter_event_loop_remove (milter_agent_get_event_loop (MILTER_AGENT (context)),
                               session->stop_watch);
+  g_mutex_unlock (&sessions_lock);
   milter_client_context_set_events (context, NULL, NULL);
   session_free (session);
 }
@@ -355,18 +381,35 @@ static const MilterClientContextEvents events = {
   .finished = on_finished,
 };
 
-/* smfi_stop() or a signal: end this session once the callback in
- * progress (if any) has returned. */
+/* smfi_stop() or a signal: end this session (the callback in progress,
+ * if any, has returned: the pool runs one callback of a session at a
+ * time). */
 static gboolean
-on_stop (gint fd, GIOCondition condition, gpointer user_data)
+on_stop (gpointer user_data)
 {
   Session *session = user_data;
 
-  (void) fd;
-  (void) condition;
+  g_mutex_lock (&sessions_lock);
   session->stop_watch = 0;
+  g_mutex_unlock (&sessions_lock);
   milter_agent_shutdown (MILTER_AGENT (session->smfi.context));
   return G_SOURCE_REMOVE;
+}
+
+void
+_milter_libmilter_stop_sessions (void)
+{
+  GHashTableIter iter;
+  gpointer session;
+
+  g_mutex_lock (&sessions_lock);
+  stopping = TRUE;
+  if (sessions) {
+    g_hash_table_iter_init (&iter, sessions);
+    while (g_hash_table_iter_next (&iter, &session, NULL))
+      request_session_stop (session);
+  }
+  g_mutex_unlock (&sessions_lock);
 }
 
 void
@@ -382,8 +425,11 @@ _milter_libmilter_session_start (MilterClient *client,
   session->smfi.desc = _milter_libmilter_desc ();
   session->smfi.argv = g_ptr_array_new ();
   milter_client_context_set_events (context, &events, session);
-  session->stop_watch =
-    milter_event_loop_watch_io (milter_agent_get_event_loop (MILTER_AGENT (context)),
-                                _milter_libmilter_stop_fd (), G_IO_IN, on_stop,
-                                session, NULL);
+  g_mutex_lock (&sessions_lock);
+  if (!sessions)
+    sessions = g_hash_table_new (NULL, NULL);
+  g_hash_table_add (sessions, session);
+  if (stopping)
+    request_session_stop (session);
+  g_mutex_unlock (&sessions_lock);
 }

@@ -50,7 +50,8 @@
  *   --timeout SECONDS         close a session whose MTA is silent or does
  *                             not read for that long (default 7210, 0:
  *                             never)
- *   --multi-thread            run each session in a thread of its own
+ *   --multi-thread            run sessions on a pool of threads (a callback
+ *                             that blocks holds up its own session only)
  *   --quiet                   print nothing per event
  *
  * DIAGNOSTICS
@@ -842,7 +843,7 @@ main (int argc, char **argv)
       "Close a silent or stalled session after SECONDS (0: never)",
       "SECONDS" },
     { "multi-thread", 0, 0, G_OPTION_ARG_NONE, &multi_thread,
-      "One thread per session", NULL },
+      "Sessions on a pool of threads", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
       "Print nothing per event", NULL },
     { "no-report-request", 0, 0, G_OPTION_ARG_NONE, &quiet,

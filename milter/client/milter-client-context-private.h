@@ -6,7 +6,8 @@
  *
  * DESCRIPTION
  *   The instance struct of MilterClientContext, used by
- *   milter-client-context.c (commands, replies, timeout) and
+ *   milter-client-context.c (commands, replies, timeout),
+ *   milter-client-context-macros.c (the MTA's macros) and
  *   milter-client-context-modifications.c (end-of-message edits). Not
  *   installed.
  *
@@ -29,6 +30,14 @@ G_BEGIN_DECLS
 /* Macro stages: the command bytes C H M R T N E U. */
 #define MILTER_CLIENT_CONTEXT_N_STAGES 8
 
+/* One stage's macros (milter-client-context-macros.c). */
+typedef struct {
+  GByteArray *data;   /* "name\0value\0"...; names without braces */
+  guint n_macros;
+  GHashTable *table;  /* get_stage_macros()'s, made on demand */
+  gboolean stale;     /* table not refilled since data changed */
+} MilterClientContextMacros;
+
 struct _MilterClientContext {
   MilterAgent parent_instance;
 
@@ -45,7 +54,7 @@ struct _MilterClientContext {
   /* Made when a negotiate handler is connected: most milters ask for no
    * macros, and the object cost an allocation set per session. */
   MilterMacrosRequests *macros_requests;
-  GHashTable *macros[MILTER_CLIENT_CONTEXT_N_STAGES];
+  MilterClientContextMacros macros[MILTER_CLIENT_CONTEXT_N_STAGES];
 
   /* The event being handled; 0 between events. */
   MilterCommandType current;
@@ -88,5 +97,15 @@ gboolean _milter_client_context_fail_io (MilterClientContext *self,
 void _milter_client_context_note_input (MilterClientContext *self);
 void _milter_client_context_note_written (MilterClientContext *self);
 void _milter_client_context_stop_timer (MilterClientContext *self);
+
+/* milter-client-context-macros.c */
+G_GNUC_INTERNAL void _milter_client_context_define_macros (MilterClientContext *self,
+                                                           const MilterCommand *command);
+/* Forgets the stages of index first to last, except keep (-1: none). */
+G_GNUC_INTERNAL void _milter_client_context_clear_macros (MilterClientContext *self,
+                                                          gint first,
+                                                          gint last,
+                                                          gint keep);
+G_GNUC_INTERNAL void _milter_client_context_free_macros (MilterClientContext *self);
 
 G_END_DECLS

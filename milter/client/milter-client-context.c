@@ -70,17 +70,6 @@ stage_index (guint8 command)
   return index < (gint) N_STAGES ? index : -1;
 }
 
-/* "{name}" -> "name": both spellings name one macro. */
-static gchar *
-normalize_macro_name (const gchar *name)
-{
-  gsize length = strlen (name);
-
-  if (length >= 2 && name[0] == '{' && name[length - 1] == '}')
-    return g_strndup (name + 1, length - 2);
-  return g_strdup (name);
-}
-
 /* Forgets the macros of the stages from first_command to end-of-message,
  * except those of keep_command (the stage of a command that resynchronises
  * the session: its macros came just before it). */
@@ -88,33 +77,9 @@ static void
 clear_stages (MilterClientContext *self, guint8 first_command,
               guint8 keep_command)
 {
-  gint first = stage_index (first_command);
-  gint keep = stage_index (keep_command);
-
-  for (gint i = first; i < (gint) N_STAGES - 1; i++) {
-    if (self->macros[i] && i != keep)
-      g_hash_table_remove_all (self->macros[i]);
-  }
-}
-
-static void
-define_macros (MilterClientContext *self, const MilterCommand *command)
-{
-  gint index = stage_index (command->define_macro.stage_command);
-  GHashTable *table;
-
-  if (index < 0)
-    return;
-  if (!self->macros[index])
-    self->macros[index] = g_hash_table_new_full (g_str_hash, g_str_equal,
-                                                 g_free, g_free);
-  table = self->macros[index];
-  g_hash_table_remove_all (table);
-  for (guint i = 0; i < command->define_macro.n_macros; i++) {
-    g_hash_table_insert (table,
-                         normalize_macro_name (command->define_macro.names[i]),
-                         g_strdup (command->define_macro.values[i]));
-  }
+  _milter_client_context_clear_macros (self, stage_index (first_command),
+                                       (gint) N_STAGES - 2,
+                                       stage_index (keep_command));
 }
 
 gboolean
@@ -302,10 +267,7 @@ close_connection (MilterClientContext *self, MilterClientState before)
   if (self->events->close)
     self->events->close (self, self->events_data);
   g_signal_emit (self, signals[SIGNAL_CLOSE], 0);
-  for (guint i = 0; i < N_STAGES; i++) {
-    if (self->macros[i])
-      g_hash_table_remove_all (self->macros[i]);
-  }
+  _milter_client_context_clear_macros (self, 0, (gint) N_STAGES - 1, -1);
 }
 
 /* Applies the command-order rule. FALSE with error set: the session
@@ -362,7 +324,7 @@ dispatch_control (MilterClientContext *self,
   *handled = TRUE;
   switch (command->type) {
   case MILTER_COMMAND_DEFINE_MACRO:
-    define_macros (self, command);
+    _milter_client_context_define_macros (self, command);
     break;
   case MILTER_COMMAND_ABORT:
     abort_message (self, 0);
@@ -590,8 +552,7 @@ milter_client_context_finalize (GObject *object)
 
   g_clear_pointer (&self->decoder, milter_command_decoder_free);
   g_clear_pointer (&self->macros_requests, milter_macros_requests_free);
-  for (guint i = 0; i < N_STAGES; i++)
-    g_clear_pointer (&self->macros[i], g_hash_table_unref);
+  _milter_client_context_free_macros (self);
   g_clear_pointer (&self->reply_code, g_free);
 
   G_OBJECT_CLASS (milter_client_context_parent_class)->finalize (object);
@@ -760,50 +721,6 @@ milter_client_context_set_packet_buffer_size (MilterClientContext *context,
 {
   g_return_if_fail (MILTER_IS_CLIENT_CONTEXT (context));
   context->packet_buffer_size = size;
-}
-
-static GHashTable *
-stage_table (MilterClientContext *self, guint8 stage_command)
-{
-  gint index = stage_index (stage_command);
-
-  if (index < 0 || !self->macros[index] ||
-      g_hash_table_size (self->macros[index]) == 0)
-    return NULL;
-  return self->macros[index];
-}
-
-GHashTable *
-milter_client_context_get_stage_macros (MilterClientContext *context,
-                                        guint8 stage_command)
-{
-  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), NULL);
-  return stage_table (context, stage_command);
-}
-
-const gchar *
-milter_client_context_get_macro (MilterClientContext *context,
-                                 const gchar *name)
-{
-  g_autofree gchar *key = NULL;
-  GHashTable *table;
-  const gchar *value;
-  guint8 current;
-
-  g_return_val_if_fail (MILTER_IS_CLIENT_CONTEXT (context), NULL);
-  g_return_val_if_fail (name != NULL, NULL);
-
-  key = normalize_macro_name (name);
-  current = context->in_end_of_message ? 'E' : (guint8) context->current;
-  table = stage_table (context, current);
-  if (table && (value = g_hash_table_lookup (table, key)))
-    return value;
-  for (gint i = N_STAGES - 1; i >= 0; i--) {
-    table = context->macros[i];
-    if (table && (value = g_hash_table_lookup (table, key)))
-      return value;
-  }
-  return NULL;
 }
 
 gboolean

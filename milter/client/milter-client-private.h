@@ -32,6 +32,7 @@
 #include <milter/core/milter-socket.h>
 #include <milter/client/milter-client.h>
 #include <milter/client/milter-client-process.h>
+#include <milter/client/milter-client-pool.h>
 
 G_BEGIN_DECLS
 
@@ -81,9 +82,12 @@ struct _MilterClient {
   guint suspend_timer;
   GError *run_error;
   GHashTable *contexts;
-  GThreadPool *pool;
+  MilterClientPool *pool;
   gint notify_pipe[2];
   gint n_processing;
+  /* Pooled sessions finished and not yet counted in n_finished by the
+   * accepting thread (atomic). */
+  gint n_finished_unreported;
   guint64 n_finished;
   guint64 n_finished_at_maintenance;
   guint64 n_finished_at_statistics;
@@ -113,8 +117,6 @@ G_GNUC_INTERNAL void _milter_client_fail_run (MilterClient *self,
 /* milter-client-sessions.c */
 G_GNUC_INTERNAL void _milter_client_start_session (MilterClient *self,
                                                    gint fd);
-G_GNUC_INTERNAL void _milter_client_session_thread (gpointer data,
-                                                    gpointer user_data);
 G_GNUC_INTERNAL gboolean _milter_client_session_thread_done (gint fd,
                                                              GIOCondition condition,
                                                              gpointer user_data);

@@ -11,7 +11,7 @@
  *   socket (milter-client-listener.c), "listen-started", the daemon steps
  *   (milter-client-daemon.c: PID file, daemonize, privilege drop), then
  *   the accept loop until shutdown, in the calling thread (single-thread)
- *   or with a thread pool for the sessions (multi-thread). Whatever
+ *   or with the session pool of milter-client-pool.c (multi-thread). Whatever
  *   happened, the cleanup closes the socket and removes the socket file
  *   and the PID file while they are still ours. With n-workers > 0 run()
  *   is the master of milter-client-workers.c instead.
@@ -78,15 +78,7 @@ run_accept_loop (MilterClient *self, GError **error)
   g_autoptr (GError) local_error = NULL;
   guint notify_watch = 0;
 
-  if (self->multi_thread) {
-    self->pool = g_thread_pool_new (_milter_client_session_thread, self, -1, FALSE,
-                                    &local_error);
-    if (!self->pool) {
-      milter_error (0, "[client][multi-thread][error] %s",
-                    local_error->message);
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return FALSE;
-    }
+  if (self->pool) {
     notify_watch = milter_event_loop_watch_io (self->loop,
                                                self->notify_pipe[0], G_IO_IN,
                                                _milter_client_session_thread_done,
@@ -120,15 +112,8 @@ run_accept_loop (MilterClient *self, GError **error)
   _milter_client_stop_accepting (self);
   _milter_client_end_sessions (self);
   if (self->pool) {
-    /* Sessions queued while no thread could start would be waited for
-     * forever: drop them (their descriptors go with the process). */
-    gboolean stuck = g_thread_pool_get_num_threads (self->pool) == 0 &&
-                     g_thread_pool_unprocessed (self->pool) > 0;
-
-    if (stuck)
-      g_atomic_int_add (&self->n_processing,
-                        -(gint) g_thread_pool_unprocessed (self->pool));
-    g_thread_pool_free (self->pool, stuck, TRUE);
+    /* Waits for the sessions still running. */
+    _milter_client_pool_free (self->pool);
     self->pool = NULL;
     _milter_client_session_thread_done (self->notify_pipe[0], G_IO_IN, self);
     milter_event_loop_remove (self->loop, notify_watch);
@@ -136,9 +121,10 @@ run_accept_loop (MilterClient *self, GError **error)
   return error == NULL || *error == NULL;
 }
 
-/* The pipe by which session threads report back. Opened before
- * "listen-started" and before daemonizing (descriptors survive fork; the
- * pool's threads would not, so the pool is made later). */
+/* The session pool and the pipe by which its sessions report back.
+ * Made before "listen-started" and before daemonizing: descriptors
+ * survive fork, and the pool starts its threads only with the first
+ * session. */
 static gboolean
 open_notify_pipe (MilterClient *self, GError **error)
 {
@@ -149,12 +135,17 @@ open_notify_pipe (MilterClient *self, GError **error)
                  "cannot create a pipe: %s", g_strerror (errno));
     return FALSE;
   }
-  return TRUE;
+  self->pool = _milter_client_pool_new (error);
+  return self->pool != NULL;
 }
 
 static void
 close_notify_pipe (MilterClient *self)
 {
+  if (self->pool) {
+    _milter_client_pool_free (self->pool);
+    self->pool = NULL;
+  }
   if (self->notify_pipe[0] < 0)
     return;
   close (self->notify_pipe[0]);

@@ -7,17 +7,21 @@
  *
  * DESCRIPTION
  *   The single-thread runner runs each session in the accepting thread's
- *   loop and counts it out on "finished". The multi-thread runner pushes
- *   the descriptor to the thread pool: the session runs in a pool thread
- *   with an event loop of its own, and the thread writes a byte to the
- *   notify pipe when it is done, so that counting, maintenance and the
- *   max-connections check stay in the accepting thread. Maintenance
+ *   loop and counts it out on "finished". The multi-thread runner gives
+ *   each session a loop of the session pool (milter-client-pool.c): its
+ *   context is made and its callbacks run in the pool's threads, one at
+ *   a time, and on "finished" a byte goes to the notify pipe, so that
+ *   counting, maintenance and the max-connections check stay in the
+ *   accepting thread (only when it must act at once: see
+ *   milter_client_finished_needs_notice; otherwise it counts the
+ *   session at its next wake-up). Maintenance
  *   ("maintain") runs every maintenance-interval finished sessions and
  *   whenever the last running session finishes.
  *
  * DIAGNOSTICS
- *   [client][multi-thread][error] when the pool cannot take a session or
- *   a pool thread cannot make its event loop.
+ *   None here; the pool logs [client][multi-thread][error] when it
+ *   cannot add a thread, and a session that finds no thread at all is
+ *   closed.
  */
 #include "config.h"
 
@@ -26,7 +30,6 @@
 
 #include <glib.h>
 
-#include <milter/core/milter-glib-event-loop.h>
 #include <milter/core/milter-logger.h>
 #include <milter/client/milter-client.h>
 #include <milter/client/milter-client-private.h>
@@ -98,47 +101,51 @@ start_session_single (MilterClient *self, gint fd)
   start_context (self, context);
 }
 
+/* A pooled session is over: count it out; the accepting thread
+ * (statistics, maintenance, max-connections) is woken only when it must
+ * act now, otherwise it counts the session at its next wake-up. */
 static void
-session_thread_finished (MilterClientContext *context, gpointer user_data)
-{
-  milter_event_loop_quit (user_data);
-}
-
-/* One session in a pool thread, with an event loop of its own. */
-void
-_milter_client_session_thread (gpointer data, gpointer user_data)
+pooled_session_finished (MilterClientContext *context, gpointer user_data)
 {
   MilterClient *self = user_data;
-  gint fd = GPOINTER_TO_INT (data) - 1;
-  g_autoptr (MilterEventLoop) loop = NULL;
-  g_autoptr (MilterClientContext) context = NULL;
-  g_autoptr (GError) error = NULL;
   const guint8 done = 1;
+  guint processing, unreported;
 
-  if (g_strcmp0 (milter_client_get_event_loop_backend (self), "glib") == 0) {
-    g_autoptr (GMainContext) main_context = g_main_context_new ();
+  _milter_client_context_set_finished_func (context, NULL, NULL);
+  /* In this order: the accepting thread that counts this session sees
+   * it out of n_processing (the last session's maintenance). */
+  processing = (guint) g_atomic_int_add (&self->n_processing, -1) - 1;
+  unreported = (guint) g_atomic_int_add (&self->n_finished_unreported, 1) + 1;
+  if (milter_client_finished_needs_notice (processing, unreported,
+                                           self->max_connections,
+                                           self->maintenance_interval)) {
+    while (write (self->notify_pipe[1], &done, 1) == -1 && errno == EINTR)
+      ;
+  }
+  /* The session's reference; "finished" holds one of its own. */
+  g_object_unref (context);
+}
 
-    loop = MILTER_EVENT_LOOP (milter_glib_event_loop_new (main_context));
-  } else {
-    loop = milter_event_loop_new_by_name (self->backend, &error);
-  }
-  if (!loop) {
-    milter_error (0, "[client][multi-thread][error] %s", error->message);
-    close (fd);
-  } else {
-    context = new_context (self, loop, fd);
-    g_signal_connect (context, "finished",
-                      G_CALLBACK (session_thread_finished), loop);
-    start_context (self, context);
-    if (!milter_agent_is_shut_down (MILTER_AGENT (context)))
-      milter_event_loop_run (loop);
-    g_signal_handlers_disconnect_by_func (context, session_thread_finished,
-                                          loop);
-  }
-  g_atomic_int_add (&self->n_processing, -1);
-  /* Wake the accepting thread: statistics, maintenance, max-connections. */
-  while (write (self->notify_pipe[1], &done, 1) == -1 && errno == EINTR)
-    ;
+typedef struct {
+  MilterClient *client;
+  MilterEventLoop *loop;
+  gint fd;
+} PooledStart;
+
+/* The first callback of a pooled session, in a pool thread: the context
+ * and "connection-established" are made there, as the session's other
+ * callbacks run there. */
+static gboolean
+start_pooled_session (gpointer user_data)
+{
+  PooledStart *start = user_data;
+  MilterClientContext *context = new_context (start->client, start->loop,
+                                              start->fd);
+
+  _milter_client_context_set_finished_func (context, pooled_session_finished,
+                                            start->client);
+  start_context (start->client, context);
+  return G_SOURCE_REMOVE;
 }
 
 gboolean
@@ -146,14 +153,17 @@ _milter_client_session_thread_done (gint fd, GIOCondition condition, gpointer us
 {
   MilterClient *self = user_data;
   guint8 buffer[256];
-  gssize n;
+  gint finished;
 
   (void) condition;
-  while ((n = read (fd, buffer, sizeof (buffer))) > 0) {
-    for (gssize i = 0; i < n; i++) {
-      self->n_finished++;
-      maybe_maintain (self);
-    }
+  while (read (fd, buffer, sizeof (buffer)) > 0)
+    ;
+  /* Those counted in since the last wake-up, at once: one maintenance
+   * for them. */
+  finished = g_atomic_int_exchange (&self->n_finished_unreported, 0);
+  if (finished > 0) {
+    self->n_finished += (guint64) finished;
+    maybe_maintain (self);
   }
   _milter_client_update_accept_watch (self);
   return G_SOURCE_CONTINUE;
@@ -162,13 +172,22 @@ _milter_client_session_thread_done (gint fd, GIOCondition condition, gpointer us
 static void
 start_session_multi (MilterClient *self, gint fd)
 {
-  g_autoptr (GError) error = NULL;
+  PooledStart *start;
+  g_autoptr (MilterEventLoop) loop = NULL;
 
+  /* No thread to serve it (logged): the MTA sees the connection close. */
+  if (!_milter_client_pool_ensure_thread (self->pool)) {
+    close (fd);
+    return;
+  }
+  /* The loop lives as long as the session's objects hold it. */
+  loop = _milter_client_pool_new_loop (self->pool);
+  start = g_new (PooledStart, 1);
   g_atomic_int_inc (&self->n_processing);
-  /* On failure GLib keeps the session queued: the next thread that does
-   * start serves it, so it is neither closed nor counted out here. */
-  if (!g_thread_pool_push (self->pool, GINT_TO_POINTER (fd + 1), &error))
-    milter_error (0, "[client][multi-thread][error] %s", error->message);
+  start->client = self;
+  start->loop = loop;
+  start->fd = fd;
+  milter_event_loop_add_idle (loop, start_pooled_session, start, g_free);
 }
 
 void

@@ -54,6 +54,17 @@ milter_client_accept_allowed (guint n_processing,
   return max_connections == 0 || n_processing < max_connections;
 }
 
+gboolean
+milter_client_finished_needs_notice (guint n_processing,
+                                     guint n_unreported,
+                                     guint max_connections,
+                                     guint maintenance_interval)
+{
+  if (n_processing == 0 || max_connections > 0)
+    return TRUE;
+  return maintenance_interval > 0 && n_unreported >= maintenance_interval;
+}
+
 gchar *
 milter_client_format_statistics (guint64 total,
                                  guint64 previous_total,
@@ -417,7 +428,8 @@ guint64
 milter_client_get_n_finished_sessions (MilterClient *client)
 {
   g_return_val_if_fail (MILTER_IS_CLIENT (client), 0);
-  return client->n_finished;
+  return client->n_finished +
+         (guint64) g_atomic_int_get (&client->n_finished_unreported);
 }
 
 gboolean

@@ -25,8 +25,10 @@
  *   the daemon), switch user and group (an error when not root), then
  *   run the single-thread runner (everything in the event loop of the calling
  *   thread; the default) or the multi-thread runner (the calling thread
- *   accepts; each session runs in a pool thread with its own event loop,
- *   so handlers then run in that thread). With n-workers > 0, run() is a
+ *   accepts; each session gets an event loop of the session pool,
+ *   milter-client-pool.c: its handlers run in whichever pool thread
+ *   serves its event, one at a time, and an idle session takes no
+ *   thread). With n-workers > 0, run() is a
  *   master that forks that many worker processes sharing the listening
  *   socket, restarts a worker that dies, stops them on SIGTERM/SIGINT, and
  *   passes SIGHUP and SIGUSR1 on to them (a worker ignores both until its
@@ -47,7 +49,7 @@
  * SIGNALS
  *   "connection-established" (MilterClientContext *context): a session
  *     starts; connect handlers to context here. In the multi-thread runner
- *     this is emitted in the session's thread.
+ *     this is emitted in a pool thread, as the session's other handlers.
  *   "listen-started" (): the socket is listening (milter_client_get_listen_fd).
  *   "worker-started" (): in a worker process of a multi-worker master, its
  *     event loop exists (milter_client_get_event_loop) and accepting is
@@ -162,14 +164,22 @@ gboolean milter_client_run_worker (MilterClient *client,
                                    gint listen_fd,
                                    GError **error);
 /* Stops accepting and ends run(). Sessions in flight are closed by the
- * single-thread runner; the multi-thread runner waits for its session
- * threads to finish. Safe from any handler of the accepting thread. */
+ * single-thread runner; the multi-thread runner waits for its sessions
+ * to finish. Safe from any handler of the accepting thread. */
 void milter_client_shutdown (MilterClient *client);
 
 /* The rule for watching the listening socket. */
 gboolean milter_client_accept_allowed (guint n_processing,
                                        guint max_connections,
                                        gboolean suspended);
+/* The multi-thread runner's rule: whether a session that finished in a
+ * pool thread wakes the accepting thread at once (the last session, a
+ * max-connections limit to lift, maintenance due) or is counted with a
+ * later wake-up. n_unreported counts this session. */
+gboolean milter_client_finished_needs_notice (guint n_processing,
+                                              guint n_unreported,
+                                              guint max_connections,
+                                              guint maintenance_interval);
 /* "TOTAL(+DELTA) PROCESSING" for [sessions][finished]. */
 gchar *milter_client_format_statistics (guint64 total,
                                         guint64 previous_total,

@@ -277,6 +277,36 @@ test_accept_allowed (void)
 }
 
 static void
+test_finished_needs_notice (void)
+{
+  static const struct {
+    guint processing, unreported, max, interval;
+    gboolean notice;
+  } cases[] = {
+    /* The last session: maintenance. */
+    { 0, 1, 0, 100, TRUE },
+    { 0, 1, 0, 0, TRUE },
+    /* Others running, nothing to do yet. */
+    { 7, 1, 0, 100, FALSE },
+    { 7, 99, 0, 100, FALSE },
+    { 7, 5, 0, 0, FALSE },
+    /* Maintenance due. */
+    { 7, 100, 0, 100, TRUE },
+    { 7, 101, 0, 100, TRUE },
+    /* A limit the accepting thread may have to lift. */
+    { 7, 1, 10, 100, TRUE },
+    { 7, 1, 10, 0, TRUE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    g_assert_cmpint (milter_client_finished_needs_notice (cases[i].processing,
+                                                          cases[i].unreported,
+                                                          cases[i].max,
+                                                          cases[i].interval),
+                     ==, cases[i].notice);
+}
+
+static void
 test_format_statistics (void)
 {
   static const struct {
@@ -1408,6 +1438,8 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/client/rule/accept-allowed", test_accept_allowed);
+  g_test_add_func ("/client/rule/finished-needs-notice",
+                   test_finished_needs_notice);
   g_test_add_func ("/client/rule/format-statistics", test_format_statistics);
 #define ADD(path, data, func) \
   g_test_add ("/client/" path, Fixture, data, setup, func, teardown)

@@ -100,7 +100,7 @@ main (int argc, char **argv)
     { "reject-recipient", 0, 0, G_OPTION_ARG_STRING, &reject_text,
       "Reject recipients containing TEXT", "TEXT" },
     { "multi-thread", 0, 0, G_OPTION_ARG_NONE, &multi_thread,
-      "One thread per session", NULL },
+      "Sessions on a pool of threads", NULL },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr (GOptionContext) option_context = NULL;

@@ -49,7 +49,7 @@ main (int argc, char **argv)
   gboolean multi_thread = FALSE;
   const GOptionEntry entries[] = {
     { "multi-thread", 0, 0, G_OPTION_ARG_NONE, &multi_thread,
-      "One thread per session", NULL },
+      "Sessions on a pool of threads", NULL },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr (GOptionContext) option_context = NULL;
