@@ -70,26 +70,37 @@ _milter_client_context_define_macros (MilterClientContext *self,
                                       const MilterCommand *command)
 {
   gint index = stage_index (command->define_macro.stage_command);
+  guint n = command->define_macro.n_macros;
   MilterClientContextMacros *stage;
-  static const guint8 nul = 0;
+  gsize total = 0;
+  guint8 *cursor;
 
   if (index < 0)
     return;
   stage = &self->macros[index];
+  /* Sized once, filled once: no growth step per macro. */
+  for (guint i = 0; i < n; i++)
+    total += strlen (command->define_macro.names[i]) +
+             strlen (command->define_macro.values[i]) + 2;
   if (!stage->data)
-    stage->data = g_byte_array_new ();
+    stage->data = g_byte_array_sized_new ((guint) total);
   clear_stage (stage);
-  for (guint i = 0; i < command->define_macro.n_macros; i++) {
+  g_byte_array_set_size (stage->data, (guint) total);
+  cursor = stage->data->data;
+  for (guint i = 0; i < n; i++) {
     const gchar *value = command->define_macro.values[i];
-    gsize length;
+    gsize length, value_size = strlen (value) + 1;
     const gchar *name = bare_name (command->define_macro.names[i], &length);
 
-    g_byte_array_append (stage->data, (const guint8 *) name, (guint) length);
-    g_byte_array_append (stage->data, &nul, 1);
-    g_byte_array_append (stage->data, (const guint8 *) value,
-                         (guint) strlen (value) + 1);
+    memcpy (cursor, name, length);
+    cursor[length] = '\0';
+    cursor += length + 1;
+    memcpy (cursor, value, value_size);
+    cursor += value_size;
   }
-  stage->n_macros = command->define_macro.n_macros;
+  /* Braces dropped from names: the buffer is that much shorter. */
+  g_byte_array_set_size (stage->data, (guint) (cursor - stage->data->data));
+  stage->n_macros = n;
 }
 
 void

@@ -58,9 +58,9 @@ milter_command_decoder_new (gsize max_packet_size)
   MilterCommandDecoder *decoder = g_new0 (MilterCommandDecoder, 1);
 
   decoder->packets = milter_packet_decoder_new (max_packet_size);
-  decoder->argv = g_ptr_array_new ();
-  decoder->names = g_ptr_array_new ();
-  decoder->values = g_ptr_array_new ();
+  decoder->argv = g_ptr_array_sized_new (32);
+  decoder->names = g_ptr_array_sized_new (32);
+  decoder->values = g_ptr_array_sized_new (32);
   return decoder;
 }
 
