@@ -232,7 +232,9 @@ on_worker_started (MilterClient *client, gpointer data)
   MilterManagerDaemon *daemon = data;
   milter_manager_daemon_signals_prepare (daemon, FALSE);
   milter_manager_daemon_signals_watch (daemon, milter_client_get_event_loop (client));
-  milter_manager_ruby_conditions_run_on (milter_client_get_event_loop (client));
+  /* Ruby stoppers stay on the worker's loop: Ruby's thread state does
+   * not survive our fork(2) (a worker's first pool job was seen to hang),
+   * so the pool is for the single-process daemon only. */
 }
 
 static gboolean

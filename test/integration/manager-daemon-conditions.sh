@@ -8,8 +8,7 @@
 # is the new one for both; --show-config lists it once with the old
 # description. A Ruby stopper that sleeps 2 s in one session does not
 # hold another session started beside it (stoppers run off the event
-# loop), also with manager.n_workers = 2 (a pool per worker). Waits are
-# bounded polls.
+# loop). Waits are bounded polls.
 . "${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/test/integration/lib.sh"
 it_init
 S=$(cd "${top_srcdir:-$(dirname "$0")/../..}" && pwd)
@@ -20,7 +19,7 @@ MILTER_MANAGER_RUBYLIB=$S/binding/ruby/lib:$B/binding/ruby/lib
 unset MILTER_LOG_LEVEL MILTER_MANAGER_CONFIG_DIR
 export MILTER_MANAGER_RUBYLIB
 W=$IT_WORK
-tap_plan 12
+tap_plan 11
 
 wait_grep() { # wait_grep FILE PATTERN: until FILE has a matching line (10 s)
     _ticks=100
@@ -145,31 +144,6 @@ grep -Eq '\[[0-9]+\] \[server\]\[stop-on-helo\]\[start\] \[[0-9]+\] a: Chosen' "
 tap_result $? "the [server][stop-on-helo][start] row" || tap_diag_file "$W/mm.log"
 
 it_stop "$pid"
-
-# The same with two workers: each forked worker runs its own pool.
-mkdir -p "$W/workers"
-{ sed "s|$W/mm.sock|$W/workers.sock|; s|$W/mm.log|$W/workers.log|" "$W/milter-manager.conf"
-  echo 'manager.n_workers = 2'; } > "$W/workers/milter-manager.conf"
-it_start workers "$MM" -c "$W/workers"
-workers_pid=$IT_PID
-it_wait_unix "$W/workers.sock" 15 "$workers_pid"
-t0=$(now)
-slow_pids=
-for i in 1 2 3; do
-    "$B/src/milter-test-server" -s "unix:$W/workers.sock" --helo-fqdn slow.example > "$W/slow-$i.out" 2>&1 &
-    slow_pids="$slow_pids $!"
-done
-sleep 0.2
-"$B/src/milter-test-server" -s "unix:$W/workers.sock" --n-sessions 20 > "$W/quick-20.out" 2>&1
-quick=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
-for slow_pid in $slow_pids; do wait "$slow_pid"; done
-tap_diag "with 2 workers, 20 quick sessions beside 3 slow ones ended after ${quick} s"
-grep -q '^status-accept: 20$' "$W/quick-20.out" &&
-    [ "$(cat "$W"/slow-*.out | grep -c '^status: accept$')" = 3 ] &&
-    awk -v q="$quick" 'BEGIN { exit !(q < 1.5) }'
-tap_result $? "with manager.n_workers = 2, slow Ruby stoppers hold only their own sessions" ||
-    { tap_diag_file "$W/quick-20.out"; tap_diag_file "$W/workers.log"; }
-it_stop "$workers_pid"
-! grep -q 'stopper\]\[error\]\|jobs\]\[error\]' "$W/mm.log" "$W/workers.log"
+! grep -q 'stopper\]\[error\]\|jobs\]\[error\]' "$W/mm.log"
 tap_result $? "no stopper failed" || tap_diag_file "$W/mm.log"
 tap_done
