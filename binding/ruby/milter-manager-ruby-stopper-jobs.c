@@ -14,8 +14,9 @@
  * thread, or by a pool thread through the context of its own job while
  * the loop's thread is blocked in the wait.
  *
- * The pool and the eventfd belong to the process that made them: a
- * worker forked from the master makes its own at its first job.
+ * Only the single-process daemon runs stoppers here: Ruby's thread
+ * state does not survive the daemon's own fork(2) of a worker, so
+ * workers keep them on their loop (milter-manager-startup.c).
  */
 #include "config.h"
 
@@ -41,7 +42,6 @@ static VALUE pending_jobs = Qnil;   /* the jobs out, so the GC keeps them */
 static ID id_stop_later;
 static gint wake_fd = -1;
 static guint wake_watch = 0;
-static pid_t wake_pid = 0;
 static GMutex done_mutex;
 static GQueue done_jobs = G_QUEUE_INIT;   /* VALUE of finished jobs */
 
@@ -159,23 +159,16 @@ drain (gint fd, GIOCondition condition, gpointer user_data)
 static gboolean
 ensure_wake_fd (GError **error)
 {
-  if (wake_fd >= 0 && wake_pid == getpid ())
-    return TRUE;
-  /* Inherited from the master: its watch is not on this loop's fd. */
-  if (wake_fd >= 0) {
-    if (wake_watch)
-      milter_event_loop_remove (jobs_loop, wake_watch);
-    close (wake_fd);
-  }
-  wake_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd < 0)
+    wake_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd < 0) {
     g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
                  "eventfd: %s", g_strerror (errno));
     return FALSE;
   }
-  wake_pid = getpid ();
-  wake_watch = milter_event_loop_watch_io (jobs_loop, wake_fd, G_IO_IN, drain,
-                                           NULL, NULL);
+  if (!wake_watch)
+    wake_watch = milter_event_loop_watch_io (jobs_loop, wake_fd, G_IO_IN, drain,
+                                             NULL, NULL);
   return TRUE;
 }
 
@@ -216,6 +209,10 @@ milter_manager_ruby_conditions_run_on (MilterEventLoop *loop)
   if (jobs_loop == loop)
     return;
   if (jobs_loop) {
+    /* The wake-up is watched on the loop it was made for. */
+    if (wake_watch)
+      milter_event_loop_remove (jobs_loop, wake_watch);
+    wake_watch = 0;
     milter_event_loop_set_lock (jobs_loop, NULL, NULL, NULL);
     g_object_unref (jobs_loop);
   }

@@ -7,7 +7,7 @@
 # state it reads through its context does not change under it. A thread
 # is added whenever every thread is busy, up to MAX_THREADS; beyond that
 # calls wait in the queue. The pool belongs to the process that made it:
-# a forked worker makes its own.
+# a child forked by Ruby makes its own.
 module Milter
   module Manager
     class StopperPool
