@@ -356,6 +356,9 @@ smfi_main (void)
   client = milter_client_new ();
   milter_client_set_connection_spec (client, connection_spec, NULL);
   milter_client_set_multi_thread (client, TRUE);
+  /* The session layer attaches through the context's event table only
+   * (milter-libmilter-session.c): finished contexts can be reused. */
+  milter_client_set_reuse_contexts (client, TRUE);
   milter_client_set_handle_signals (client, FALSE);
   milter_client_set_session_timeout (client,
                                      timeout_seconds > 0 ? timeout_seconds : 0);

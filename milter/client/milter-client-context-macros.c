@@ -59,8 +59,7 @@ bare_name (const gchar *name, gsize *length)
 static void
 clear_stage (MilterClientContextMacros *stage)
 {
-  if (stage->data)
-    g_byte_array_set_size (stage->data, 0);
+  stage->size = 0;
   stage->n_macros = 0;
   stage->stale = TRUE;
 }
@@ -82,11 +81,14 @@ _milter_client_context_define_macros (MilterClientContext *self,
   for (guint i = 0; i < n; i++)
     total += strlen (command->define_macro.names[i]) +
              strlen (command->define_macro.values[i]) + 2;
-  if (!stage->data)
-    stage->data = g_byte_array_sized_new ((guint) total);
   clear_stage (stage);
-  g_byte_array_set_size (stage->data, (guint) total);
-  cursor = stage->data->data;
+  if (stage->capacity < total) {
+    /* A plain block, not a GByteArray: this is per stage and session. */
+    g_free (stage->data);
+    stage->capacity = MAX (total, 64);
+    stage->data = g_malloc (stage->capacity);
+  }
+  cursor = (guint8 *) stage->data;
   for (guint i = 0; i < n; i++) {
     const gchar *value = command->define_macro.values[i];
     gsize length, value_size = strlen (value) + 1;
@@ -99,7 +101,7 @@ _milter_client_context_define_macros (MilterClientContext *self,
     cursor += value_size;
   }
   /* Braces dropped from names: the buffer is that much shorter. */
-  g_byte_array_set_size (stage->data, (guint) (cursor - stage->data->data));
+  stage->size = (gsize) (cursor - (guint8 *) stage->data);
   stage->n_macros = n;
 }
 
@@ -117,10 +119,9 @@ void
 _milter_client_context_free_macros (MilterClientContext *self)
 {
   for (guint i = 0; i < N_STAGES; i++) {
-    if (self->macros[i].data)
-      g_byte_array_unref (self->macros[i].data);
+    g_clear_pointer (&self->macros[i].data, g_free);
     g_clear_pointer (&self->macros[i].table, g_hash_table_unref);
-    self->macros[i].data = NULL;
+    self->macros[i].size = self->macros[i].capacity = 0;
     self->macros[i].n_macros = 0;
   }
 }
@@ -135,7 +136,7 @@ lookup (const MilterClientContextMacros *stage, const gchar *name,
 
   if (!stage->data || stage->n_macros == 0)
     return NULL;
-  cursor = (const gchar *) stage->data->data;
+  cursor = stage->data;
   for (guint i = 0; i < stage->n_macros; i++) {
     gsize name_length = strlen (cursor);
     const gchar *value = cursor + name_length + 1;
@@ -189,7 +190,7 @@ milter_client_context_get_stage_macros (MilterClientContext *context,
                                           g_free);
   if (stage->stale) {
     g_hash_table_remove_all (stage->table);
-    cursor = (const gchar *) stage->data->data;
+    cursor = stage->data;
     for (guint i = 0; i < stage->n_macros; i++) {
       const gchar *value = cursor + strlen (cursor) + 1;
 

@@ -32,7 +32,9 @@ G_BEGIN_DECLS
 
 /* One stage's macros (milter-client-context-macros.c). */
 typedef struct {
-  GByteArray *data;   /* "name\0value\0"...; names without braces */
+  gchar *data;        /* "name\0value\0"...; names without braces */
+  gsize size;
+  gsize capacity;     /* of data: reused by the stage's next definitions */
   guint n_macros;
   GHashTable *table;  /* get_stage_macros()'s, made on demand */
   gboolean stale;     /* table not refilled since data changed */
@@ -80,6 +82,12 @@ struct _MilterClientContext {
   const MilterClientContextEvents *events;
   gpointer events_data;
 };
+
+/* A finished context ready for a new session on fd, as a new context
+ * after milter_agent_set_fd() on the same loop (milter_agent_reuse());
+ * FALSE, and nothing done, if it cannot be. Its GObject side (signal
+ * handlers, data) is the owner's to have left clean. */
+gboolean _milter_client_context_reuse (MilterClientContext *context, gint fd);
 
 /* Sets the owner's hook at "finished" (NULL func: none). */
 void _milter_client_context_set_finished_func (MilterClientContext *context,

@@ -534,6 +534,34 @@ _milter_client_context_set_finished_func (MilterClientContext *context,
   context->finished_data = user_data;
 }
 
+gboolean
+_milter_client_context_reuse (MilterClientContext *self, gint fd)
+{
+  if (self->timer_id || !milter_agent_reuse (MILTER_AGENT (self), fd))
+    return FALSE;
+  milter_command_decoder_reset (self->decoder);
+  self->state = MILTER_CLIENT_STATE_START;
+  memset (&self->mta_option, 0, sizeof (self->mta_option));
+  memset (&self->option, 0, sizeof (self->option));
+  memset (&self->wants, 0, sizeof (self->wants));
+  self->faked_no_reply = 0;
+  g_clear_pointer (&self->macros_requests, milter_macros_requests_free);
+  /* The stages' buffers stay for the next session's macros. */
+  _milter_client_context_clear_macros (self, 0,
+                                       MILTER_CLIENT_CONTEXT_N_STAGES - 1, -1);
+  self->current = 0;
+  self->event_id = 0;
+  self->reply_pending = FALSE;
+  self->in_end_of_message = FALSE;
+  g_clear_pointer (&self->reply_code, g_free);
+  self->timeout = MILTER_CLIENT_CONTEXT_DEFAULT_TIMEOUT;
+  self->last_activity = 0;
+  self->finished_func = NULL;
+  self->finished_data = NULL;
+  milter_client_context_set_events (self, NULL, NULL);
+  return TRUE;
+}
+
 static void
 milter_client_context_dispose (GObject *object)
 {

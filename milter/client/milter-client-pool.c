@@ -88,7 +88,10 @@ struct _MilterClientPool {
   gint wake_fd;
   gint timer_fd;
   gboolean wake_pending;
-  GQueue ready;        /* MilterClientPoolLoop*, each with a reference */
+  /* Loops with ready watches and no thread, each with a reference;
+   * linked through the loops (no allocation per event). */
+  MilterClientPoolLoop *ready_head;
+  MilterClientPoolLoop *ready_tail;
   GQueue timers;       /* Watch*, by deadline */
   gint64 timer_armed;  /* the timerfd's deadline; G_MAXINT64: none */
   GHashTable *registrations;  /* token -> Registration* */
@@ -108,7 +111,9 @@ struct _MilterClientPoolLoop {
   GSList *registrations;    /* Registration* */
   guint n_ready;
   gboolean busy;
-  gboolean queued;
+  gboolean queued;          /* in the pool's ready list */
+  MilterClientPoolLoop *ready_prev;
+  MilterClientPoolLoop *ready_next;
   gboolean disposed;
   guint n_running;          /* threads in run() */
   gboolean quit_requested;
@@ -144,7 +149,7 @@ wake_one (MilterClientPool *pool)
 {
   const guint64 one = 1;
 
-  if (pool->wake_pending || pool->n_idle == 0 || pool->ready.length == 0)
+  if (pool->wake_pending || pool->n_idle == 0 || !pool->ready_head)
     return;
   pool->wake_pending = TRUE;
   if (write (pool->wake_fd, &one, sizeof (one)) == -1) {
@@ -155,11 +160,37 @@ wake_one (MilterClientPool *pool)
 static void
 queue_loop (MilterClientPoolLoop *loop)
 {
+  MilterClientPool *pool = loop->pool;
+
   if (loop->busy || loop->queued || loop->disposed || loop->n_ready == 0)
     return;
   loop->queued = TRUE;
   g_object_ref (loop);
-  g_queue_push_tail (&loop->pool->ready, loop);
+  loop->ready_next = NULL;
+  loop->ready_prev = pool->ready_tail;
+  if (pool->ready_tail)
+    pool->ready_tail->ready_next = loop;
+  else
+    pool->ready_head = loop;
+  pool->ready_tail = loop;
+}
+
+/* Takes the loop out of the ready list; its reference is the caller's. */
+static void
+unqueue_loop (MilterClientPoolLoop *loop)
+{
+  MilterClientPool *pool = loop->pool;
+
+  if (loop->ready_prev)
+    loop->ready_prev->ready_next = loop->ready_next;
+  else
+    pool->ready_head = loop->ready_next;
+  if (loop->ready_next)
+    loop->ready_next->ready_prev = loop->ready_prev;
+  else
+    pool->ready_tail = loop->ready_prev;
+  loop->ready_prev = loop->ready_next = NULL;
+  loop->queued = FALSE;
 }
 
 static void
@@ -349,12 +380,14 @@ drop_registration (Registration *registration)
   g_free (registration);
 }
 
-/* Unlinks the watch. It is freed here, its notify appended to
- * notifications (called without the lock), unless its callback is
+/* Unlinks the watch. It is freed here and its notify, to be called
+ * without the lock, put in *notification (TRUE), unless its callback is
  * running: the dispatcher does both once the callback has returned. */
-static void
-unlink_watch (Watch *watch, GArray *notifications)
+static gboolean
+unlink_watch (Watch *watch, Notification *notification)
 {
+  gboolean notify = FALSE;
+
   MilterClientPoolLoop *loop = watch->loop;
 
   watch->removed = TRUE;
@@ -377,13 +410,23 @@ unlink_watch (Watch *watch, GArray *notifications)
       sync_registration (registration);
   }
   if (watch->running)
-    return;
+    return FALSE;
   if (watch->notify) {
-    Notification notification = { watch->notify, watch->user_data };
-
-    g_array_append_val (notifications, notification);
+    notification->notify = watch->notify;
+    notification->data = watch->user_data;
+    notify = TRUE;
   }
   g_free (watch);
+  return notify;
+}
+
+static void
+unlink_watch_to (Watch *watch, GArray *notifications)
+{
+  Notification notification;
+
+  if (unlink_watch (watch, &notification))
+    g_array_append_val (notifications, notification);
 }
 
 static Watch *
@@ -502,7 +545,7 @@ dispatch (MilterClientPoolLoop *loop, GArray *notifications)
       }
       g_free (watch);
     } else if (!keep) {
-      unlink_watch (watch, notifications);
+      unlink_watch_to (watch, notifications);
     } else if (watch->kind == WATCH_TIMEOUT) {
       schedule (watch, g_get_monotonic_time () + watch->interval);
     } else if (watch->kind == WATCH_IDLE) {
@@ -525,12 +568,12 @@ pool_thread (gpointer data)
 
   g_mutex_lock (&pool->lock);
   for (;;) {
-    MilterClientPoolLoop *loop = g_queue_pop_head (&pool->ready);
+    MilterClientPoolLoop *loop = pool->ready_head;
     struct epoll_event event;
     gint n;
 
     if (loop) {
-      loop->queued = FALSE;
+      unqueue_loop (loop);
       loop->busy = TRUE;
       wake_one (pool);
       /* What this thread runs now may block: when every thread is in a
@@ -668,16 +711,17 @@ static gboolean
 pool_remove (MilterEventLoop *event_loop, guint id)
 {
   MilterClientPoolLoop *loop = MILTER_CLIENT_POOL_LOOP (event_loop);
-  g_autoptr (GArray) notifications = g_array_new (FALSE, FALSE,
-                                                  sizeof (Notification));
+  Notification notification;
+  gboolean notify = FALSE;
   Watch *watch;
 
   g_mutex_lock (&loop->pool->lock);
   watch = find_watch (loop, id);
   if (watch)
-    unlink_watch (watch, notifications);
+    notify = unlink_watch (watch, &notification);
   g_mutex_unlock (&loop->pool->lock);
-  call_notifications (notifications);
+  if (notify)
+    notification.notify (notification.data);
   return watch != NULL;
 }
 
@@ -707,8 +751,7 @@ pool_iterate (MilterEventLoop *event_loop, gboolean may_block)
   g_mutex_lock (&loop->pool->lock);
   if (!loop->busy && loop->n_ready > 0) {
     if (loop->queued) {
-      g_queue_remove (&loop->pool->ready, loop);
-      loop->queued = FALSE;
+      unqueue_loop (loop);
       g_object_unref (loop);  /* not the last: the caller holds one */
     }
     loop->busy = TRUE;
@@ -737,17 +780,21 @@ static void
 _milter_client_pool_loop_dispose (GObject *object)
 {
   MilterClientPoolLoop *loop = MILTER_CLIENT_POOL_LOOP (object);
-  g_autoptr (GArray) notifications = g_array_new (FALSE, FALSE,
-                                                  sizeof (Notification));
 
   g_mutex_lock (&loop->pool->lock);
   /* A thread may have taken a reference meanwhile (an event, the
    * queue): it finds nothing to run. */
-  while (loop->watches)
-    unlink_watch (loop->watches->data, notifications);
   loop->disposed = TRUE;
+  while (loop->watches) {
+    Notification notification;
+
+    if (unlink_watch (loop->watches->data, &notification)) {
+      g_mutex_unlock (&loop->pool->lock);
+      notification.notify (notification.data);
+      g_mutex_lock (&loop->pool->lock);
+    }
+  }
   g_mutex_unlock (&loop->pool->lock);
-  call_notifications (notifications);
   G_OBJECT_CLASS (_milter_client_pool_loop_parent_class)->dispose (object);
 }
 
@@ -803,6 +850,40 @@ _milter_client_pool_new_loop (MilterClientPool *pool)
   return MILTER_EVENT_LOOP (loop);
 }
 
+void
+_milter_client_pool_run_first (MilterEventLoop *event_loop,
+                               MilterEventLoopFunc func, gpointer user_data)
+{
+  MilterClientPoolLoop *loop = MILTER_CLIENT_POOL_LOOP (event_loop);
+  MilterClientPool *pool = loop->pool;
+
+  g_mutex_lock (&pool->lock);
+  g_return_if_fail (!loop->busy);
+  loop->busy = TRUE;
+  g_mutex_unlock (&pool->lock);
+  func (user_data);
+  g_mutex_lock (&pool->lock);
+  /* As at the end of a dispatch: what fired meanwhile was only marked. */
+  for (GSList *node = loop->registrations; node; node = node->next)
+    sync_registration (node->data);
+  loop->busy = FALSE;
+  queue_loop (loop);
+  wake_one (pool);
+  g_mutex_unlock (&pool->lock);
+}
+
+gboolean
+_milter_client_pool_loop_is_idle (MilterEventLoop *event_loop)
+{
+  MilterClientPoolLoop *loop = MILTER_CLIENT_POOL_LOOP (event_loop);
+  gboolean idle;
+
+  g_mutex_lock (&loop->pool->lock);
+  idle = !loop->busy && !loop->queued && !loop->watches && !loop->disposed;
+  g_mutex_unlock (&loop->pool->lock);
+  return idle;
+}
+
 gboolean
 _milter_client_pool_ensure_thread (MilterClientPool *pool)
 {
@@ -845,7 +926,6 @@ _milter_client_pool_new (GError **error)
 
   g_mutex_init (&pool->lock);
   g_cond_init (&pool->cond);
-  g_queue_init (&pool->ready);
   g_queue_init (&pool->timers);
   pool->timer_armed = G_MAXINT64;
   pool->next_token = FIRST_TOKEN;

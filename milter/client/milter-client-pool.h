@@ -61,6 +61,17 @@ G_GNUC_INTERNAL MilterEventLoop *_milter_client_pool_new_loop (MilterClientPool 
 /* Starts the first thread if there is none; FALSE (logged) when none
  * can be started. */
 G_GNUC_INTERNAL gboolean _milter_client_pool_ensure_thread (MilterClientPool *pool);
+/* Runs func in the calling thread as one of the loop's callbacks (the
+ * loop's other callbacks wait for it); what became ready meanwhile is
+ * then left to the pool's threads. For a session's first callback in
+ * the accepting thread: no thread hand-off before the first command. */
+G_GNUC_INTERNAL void _milter_client_pool_run_first (MilterEventLoop *loop,
+                                                    MilterEventLoopFunc func,
+                                                    gpointer user_data);
+/* No watch and no thread on it: nothing of the pool touches what its
+ * callbacks used any more (so a finished session's objects may be
+ * reused from another thread). */
+G_GNUC_INTERNAL gboolean _milter_client_pool_loop_is_idle (MilterEventLoop *loop);
 /* Threads alive now (for tests and statistics). */
 G_GNUC_INTERNAL guint _milter_client_pool_get_n_threads (MilterClientPool *pool);
 

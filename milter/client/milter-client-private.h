@@ -39,6 +39,9 @@ G_BEGIN_DECLS
 /* Accepted connections handled per wake-up before other events get a turn. */
 #define MILTER_CLIENT_ACCEPT_BURST 64
 
+/* Finished contexts kept for reuse at most (each a few kB). */
+#define MILTER_CLIENT_MAX_SPARE_CONTEXTS 64
+
 struct _MilterClient {
   GObject parent_instance;
 
@@ -91,7 +94,19 @@ struct _MilterClient {
   guint64 n_finished;
   guint64 n_finished_at_maintenance;
   guint64 n_finished_at_statistics;
+  /* milter_client_set_reuse_contexts(): finished pooled contexts, each
+   * with the session's reference, pushed by pool threads and taken by
+   * the accepting thread. */
+  gboolean reuse_contexts;
+  GMutex spare_lock;
+  gboolean spares_closed;   /* the run is ending: keep no more */
+  guint n_spare_contexts;
+  MilterClientContext *spare_contexts[MILTER_CLIENT_MAX_SPARE_CONTEXTS];
 };
+
+/* milter-client-sessions.c: the spare contexts are unreferenced and no
+ * more are kept until the next run's pool. */
+G_GNUC_INTERNAL void _milter_client_drop_spare_contexts (MilterClient *self);
 
 /* milter-client.c */
 G_GNUC_INTERNAL void _milter_client_emit_connection_established (MilterClient *self,
@@ -99,6 +114,7 @@ G_GNUC_INTERNAL void _milter_client_emit_connection_established (MilterClient *s
 G_GNUC_INTERNAL void _milter_client_emit_listen_started (MilterClient *self);
 G_GNUC_INTERNAL void _milter_client_emit_worker_started (MilterClient *self);
 G_GNUC_INTERNAL void _milter_client_emit_maintain (MilterClient *self);
+G_GNUC_INTERNAL gboolean _milter_client_maintain_wanted (MilterClient *self);
 
 /* milter-client-listener.c */
 G_GNUC_INTERNAL gboolean _milter_client_listen (MilterClient *self,

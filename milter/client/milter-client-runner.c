@@ -136,6 +136,7 @@ open_notify_pipe (MilterClient *self, GError **error)
     return FALSE;
   }
   self->pool = _milter_client_pool_new (error);
+  self->spares_closed = FALSE;
   return self->pool != NULL;
 }
 

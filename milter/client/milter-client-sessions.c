@@ -9,8 +9,10 @@
  *   The single-thread runner runs each session in the accepting thread's
  *   loop and counts it out on "finished". The multi-thread runner gives
  *   each session a loop of the session pool (milter-client-pool.c): its
- *   context is made and its callbacks run in the pool's threads, one at
- *   a time, and on "finished" a byte goes to the notify pipe, so that
+ *   context is made and "connection-established" emitted in the
+ *   accepting thread (as the loop's first callback), its other callbacks
+ *   run in the pool's threads, one at a time, and on "finished" a byte
+ *   goes to the notify pipe, so that
  *   counting, maintenance and the max-connections check stay in the
  *   accepting thread (only when it must act at once: see
  *   milter_client_finished_needs_notice; otherwise it counts the
@@ -26,6 +28,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -34,6 +37,7 @@
 #include <milter/client/milter-client.h>
 #include <milter/client/milter-client-private.h>
 #include <milter/client/milter-client-context-private.h>
+#include <milter/client/milter-client-pool.h>
 
 static void
 maybe_maintain (MilterClient *self)
@@ -61,19 +65,89 @@ session_finished (MilterClientContext *context, gpointer user_data)
   _milter_client_update_accept_watch (self);
 }
 
+/* What every session's context gets, new or reused. */
+static void
+configure_context (MilterClient *self, MilterClientContext *context)
+{
+  milter_agent_set_session_id (MILTER_AGENT (context),
+                               milter_agent_next_session_id ());
+  milter_client_context_set_packet_buffer_size (context,
+                                                self->packet_buffer_size);
+  milter_client_context_set_timeout (context, self->session_timeout);
+}
+
 static MilterClientContext *
 new_context (MilterClient *self, MilterEventLoop *loop, gint fd)
 {
   MilterClientContext *context = milter_client_context_new ();
 
   milter_agent_set_event_loop (MILTER_AGENT (context), loop);
-  milter_agent_set_session_id (MILTER_AGENT (context),
-                               milter_agent_next_session_id ());
   milter_agent_set_fd (MILTER_AGENT (context), fd);
-  milter_client_context_set_packet_buffer_size (context,
-                                                self->packet_buffer_size);
-  milter_client_context_set_timeout (context, self->session_timeout);
+  configure_context (self, context);
   return context;
+}
+
+/* ---- spare contexts (milter_client_set_reuse_contexts) ---- */
+
+/* In a pool thread, at "finished": keeps the session's reference. */
+static gboolean
+keep_spare (MilterClient *self, MilterClientContext *context)
+{
+  gboolean kept = FALSE;
+
+  if (!self->reuse_contexts)
+    return FALSE;
+  g_mutex_lock (&self->spare_lock);
+  if (!self->spares_closed &&
+      self->n_spare_contexts < MILTER_CLIENT_MAX_SPARE_CONTEXTS) {
+    self->spare_contexts[self->n_spare_contexts++] = context;
+    kept = TRUE;
+  }
+  g_mutex_unlock (&self->spare_lock);
+  return kept;
+}
+
+/* A spare is reusable once the thread that finished it is out of its
+ * callbacks (the pool has let go of its loop) and nobody else holds it:
+ * the newest that is, reset for fd; NULL when none. */
+static MilterClientContext *
+take_spare (MilterClient *self, gint fd)
+{
+  MilterClientContext *context = NULL;
+
+  g_mutex_lock (&self->spare_lock);
+  for (guint i = self->n_spare_contexts; i-- > 0;) {
+    MilterClientContext *candidate = self->spare_contexts[i];
+    MilterEventLoop *loop = milter_agent_get_event_loop (MILTER_AGENT (candidate));
+
+    if (g_atomic_int_get (&G_OBJECT (candidate)->ref_count) == 1 &&
+        _milter_client_pool_loop_is_idle (loop)) {
+      self->spare_contexts[i] =
+        self->spare_contexts[--self->n_spare_contexts];
+      context = candidate;
+      break;
+    }
+  }
+  g_mutex_unlock (&self->spare_lock);
+  if (context && !_milter_client_context_reuse (context, fd))
+    g_clear_object (&context);
+  return context;
+}
+
+void
+_milter_client_drop_spare_contexts (MilterClient *self)
+{
+  MilterClientContext *spares[MILTER_CLIENT_MAX_SPARE_CONTEXTS];
+  guint n;
+
+  g_mutex_lock (&self->spare_lock);
+  self->spares_closed = TRUE;
+  n = self->n_spare_contexts;
+  memcpy (spares, self->spare_contexts, n * sizeof (spares[0]));
+  self->n_spare_contexts = 0;
+  g_mutex_unlock (&self->spare_lock);
+  for (guint i = 0; i < n; i++)
+    g_object_unref (spares[i]);
 }
 
 static void
@@ -118,29 +192,39 @@ pooled_session_finished (MilterClientContext *context, gpointer user_data)
   unreported = (guint) g_atomic_int_add (&self->n_finished_unreported, 1) + 1;
   if (milter_client_finished_needs_notice (processing, unreported,
                                            self->max_connections,
-                                           self->maintenance_interval)) {
+                                           self->maintenance_interval,
+                                           _milter_client_maintain_wanted (self))) {
     while (write (self->notify_pipe[1], &done, 1) == -1 && errno == EINTR)
       ;
   }
-  /* The session's reference; "finished" holds one of its own. */
-  g_object_unref (context);
+  /* The session's reference ("finished" holds one of its own): kept
+   * with a spare context, dropped otherwise. */
+  if (!keep_spare (self, context))
+    g_object_unref (context);
 }
 
 typedef struct {
   MilterClient *client;
   MilterEventLoop *loop;
+  MilterClientContext *spare;  /* reset for fd already, or NULL */
   gint fd;
 } PooledStart;
 
-/* The first callback of a pooled session, in a pool thread: the context
- * and "connection-established" are made there, as the session's other
- * callbacks run there. */
+/* The first callback of a pooled session, run in the accepting thread
+ * as a callback of the session's loop: the context is made and
+ * "connection-established" emitted at once, and the first command finds
+ * a pool thread waiting in epoll_wait (no wake-up to hand the session
+ * over). */
 static gboolean
 start_pooled_session (gpointer user_data)
 {
   PooledStart *start = user_data;
-  MilterClientContext *context = new_context (start->client, start->loop,
-                                              start->fd);
+  MilterClientContext *context = start->spare;
+
+  if (context)
+    configure_context (start->client, context);
+  else
+    context = new_context (start->client, start->loop, start->fd);
 
   _milter_client_context_set_finished_func (context, pooled_session_finished,
                                             start->client);
@@ -172,7 +256,7 @@ _milter_client_session_thread_done (gint fd, GIOCondition condition, gpointer us
 static void
 start_session_multi (MilterClient *self, gint fd)
 {
-  PooledStart *start;
+  PooledStart start;
   g_autoptr (MilterEventLoop) loop = NULL;
 
   /* No thread to serve it (logged): the MTA sees the connection close. */
@@ -180,14 +264,18 @@ start_session_multi (MilterClient *self, gint fd)
     close (fd);
     return;
   }
-  /* The loop lives as long as the session's objects hold it. */
-  loop = _milter_client_pool_new_loop (self->pool);
-  start = g_new (PooledStart, 1);
+  /* The loop lives as long as the session's objects hold it; a spare
+   * context comes with its own. */
+  start.spare = self->reuse_contexts ? take_spare (self, fd) : NULL;
+  if (start.spare)
+    loop = g_object_ref (milter_agent_get_event_loop (MILTER_AGENT (start.spare)));
+  else
+    loop = _milter_client_pool_new_loop (self->pool);
   g_atomic_int_inc (&self->n_processing);
-  start->client = self;
-  start->loop = loop;
-  start->fd = fd;
-  milter_event_loop_add_idle (loop, start_pooled_session, start, g_free);
+  start.client = self;
+  start.loop = loop;
+  start.fd = fd;
+  _milter_client_pool_run_first (loop, start_pooled_session, &start);
 }
 
 void
@@ -203,6 +291,7 @@ _milter_client_start_session (MilterClient *self, gint fd)
 void
 _milter_client_end_sessions (MilterClient *self)
 {
+  _milter_client_drop_spare_contexts (self);
   GList *contexts = g_hash_table_get_keys (self->contexts);
 
   for (GList *node = contexts; node; node = node->next)

@@ -58,9 +58,14 @@ gboolean
 milter_client_finished_needs_notice (guint n_processing,
                                      guint n_unreported,
                                      guint max_connections,
-                                     guint maintenance_interval)
+                                     guint maintenance_interval,
+                                     gboolean maintain_wanted)
 {
-  if (n_processing == 0 || max_connections > 0)
+  if (max_connections > 0)
+    return TRUE;
+  if (!maintain_wanted)
+    return FALSE;
+  if (n_processing == 0)
     return TRUE;
   return maintenance_interval > 0 && n_unreported >= maintenance_interval;
 }
@@ -92,6 +97,8 @@ milter_client_finalize (GObject *object)
   g_free (self->group);
   g_free (self->unix_path);
   g_clear_pointer (&self->contexts, g_hash_table_unref);
+  _milter_client_drop_spare_contexts (self);
+  g_mutex_clear (&self->spare_lock);
   g_clear_object (&self->loop);
   g_clear_error (&self->run_error);
   if (self->listen_fd >= 0)
@@ -158,6 +165,7 @@ milter_client_init (MilterClient *self)
   self->notify_pipe[0] = self->notify_pipe[1] = -1;
   self->contexts = g_hash_table_new_full (g_direct_hash, g_direct_equal,
                                           g_object_unref, NULL);
+  g_mutex_init (&self->spare_lock);
 }
 
 MilterClient *
@@ -185,6 +193,16 @@ void
 _milter_client_emit_worker_started (MilterClient *self)
 {
   g_signal_emit (self, signals[SIGNAL_WORKER_STARTED], 0);
+}
+
+/* Whether "maintain" does anything: a handler, or the default one's
+ * statistics line. Sessions that end one at a time need not wake the
+ * accepting thread otherwise. */
+gboolean
+_milter_client_maintain_wanted (MilterClient *self)
+{
+  return milter_log_is_enabled (MILTER_LOG_LEVEL_STATISTICS) ||
+         g_signal_has_handler_pending (self, signals[SIGNAL_MAINTAIN], 0, TRUE);
 }
 
 void
@@ -348,6 +366,13 @@ milter_client_set_multi_thread (MilterClient *client, gboolean multi_thread)
 {
   g_return_if_fail (MILTER_IS_CLIENT (client));
   client->multi_thread = multi_thread;
+}
+
+void
+milter_client_set_reuse_contexts (MilterClient *client, gboolean reuse)
+{
+  g_return_if_fail (MILTER_IS_CLIENT (client));
+  client->reuse_contexts = reuse;
 }
 
 void

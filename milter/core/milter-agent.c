@@ -12,6 +12,7 @@
 
 #include <milter/core/milter-logger.h>
 #include <milter/core/milter-agent.h>
+#include <milter/core/milter-stream-private.h>
 
 typedef struct {
   MilterEventLoop *loop;
@@ -416,6 +417,30 @@ milter_agent_set_fd (MilterAgent *agent, gint fd)
 }
 
 gboolean
+milter_agent_reuse (MilterAgent *agent, gint fd)
+{
+  MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
+
+  g_return_val_if_fail (MILTER_IS_AGENT (agent), FALSE);
+  if (!priv->finished || !priv->reader || !priv->writer)
+    return FALSE;
+  _milter_reader_reuse (priv->reader, fd);
+  _milter_writer_reuse (priv->writer, fd);
+  /* A drain may have set one of its own. */
+  milter_writer_set_timeout (priv->writer, priv->writing_timeout);
+  g_byte_array_set_size (priv->output, 0);
+  priv->owned_fd = fd;
+  priv->reading_wanted = FALSE;
+  priv->reading_paused = FALSE;
+  priv->shut_down = FALSE;
+  priv->draining = FALSE;
+  priv->finished = FALSE;
+  priv->failed = FALSE;
+  milter_agent_set_session_id (agent, 0);
+  return TRUE;
+}
+
+gboolean
 milter_agent_start (MilterAgent *agent, GError **error)
 {
   MilterAgentPrivate *priv = milter_agent_get_instance_private (agent);
@@ -603,7 +628,12 @@ finish (MilterAgent *agent)
     close (priv->owned_fd);
     priv->owned_fd = -1;
   }
-  g_signal_emit (agent, signals[SIGNAL_FINISHED], 0);
+  /* Once per session: without handlers, the class's own at once (the
+   * emission machinery costs about as much as a command). */
+  if (g_signal_has_handler_pending (agent, signals[SIGNAL_FINISHED], 0, TRUE))
+    g_signal_emit (agent, signals[SIGNAL_FINISHED], 0);
+  else if (MILTER_AGENT_GET_CLASS (agent)->finished)
+    MILTER_AGENT_GET_CLASS (agent)->finished (agent);
   g_object_unref (agent);
 }
 

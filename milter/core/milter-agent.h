@@ -124,6 +124,15 @@ MilterWriter *milter_agent_get_writer (MilterAgent *agent);
  * and closes fd). */
 void milter_agent_set_fd (MilterAgent *agent, gint fd);
 
+/* A finished agent (after "finished") ready for a new session on fd, as
+ * a new agent after milter_agent_set_fd() on the same loop: the reader
+ * and writer are kept and moved to fd, the session id is cleared, the
+ * writing timeout and max pending size are kept. FALSE, and nothing
+ * done, when the agent has not finished or has no reader and writer.
+ * For owners that run many sessions (the multi-thread client): a new
+ * agent costs about a command's worth of allocations. */
+gboolean milter_agent_reuse (MilterAgent *agent, gint fd);
+
 /* Starts reading. */
 gboolean milter_agent_start (MilterAgent *agent, GError **error);
 /* Stops reading without closing (e.g. to pause a peer). */

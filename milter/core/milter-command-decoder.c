@@ -30,13 +30,56 @@
 #include <milter/core/milter-command.h>
 #include <milter/core/milter-command-decoder.h>
 
+/* A reused vector of views into the packet, NULL-terminated after a
+ * parse. Room for a stage's usual macros is inline: no allocation per
+ * session unless an MTA sends more. */
+#define INLINE_VIEWS 24
+
+typedef struct {
+  const gchar **data;
+  guint len;
+  guint capacity;
+  const gchar *inline_data[INLINE_VIEWS];
+} Views;
+
 struct _MilterCommandDecoder {
   MilterPacketDecoder *packets;
-  /* Reused views for argv and macro pairs; NULL-terminated after a parse. */
-  GPtrArray *argv;
-  GPtrArray *names;
-  GPtrArray *values;
+  Views argv;
+  Views names;
+  Views values;
 };
+
+static void
+views_init (Views *views)
+{
+  views->data = views->inline_data;
+  views->len = 0;
+  views->capacity = INLINE_VIEWS;
+}
+
+static void
+views_clear (Views *views)
+{
+  if (views->data != views->inline_data)
+    g_free (views->data);
+  views_init (views);
+}
+
+static void
+views_add (Views *views, const gchar *string)
+{
+  if (views->len == views->capacity) {
+    guint capacity = views->capacity * 2;
+    const gchar **data = g_new (const gchar *, capacity);
+
+    memcpy (data, views->data, views->len * sizeof (*data));
+    if (views->data != views->inline_data)
+      g_free (views->data);
+    views->data = data;
+    views->capacity = capacity;
+  }
+  views->data[views->len++] = string;
+}
 
 /* One feed's callback, handed to the packet decoder on the stack. */
 typedef struct {
@@ -58,9 +101,9 @@ milter_command_decoder_new (gsize max_packet_size)
   MilterCommandDecoder *decoder = g_new0 (MilterCommandDecoder, 1);
 
   decoder->packets = milter_packet_decoder_new (max_packet_size);
-  decoder->argv = g_ptr_array_sized_new (32);
-  decoder->names = g_ptr_array_sized_new (32);
-  decoder->values = g_ptr_array_sized_new (32);
+  views_init (&decoder->argv);
+  views_init (&decoder->names);
+  views_init (&decoder->values);
   return decoder;
 }
 
@@ -70,9 +113,9 @@ milter_command_decoder_free (MilterCommandDecoder *decoder)
   if (!decoder)
     return;
   milter_packet_decoder_free (decoder->packets);
-  g_ptr_array_unref (decoder->argv);
-  g_ptr_array_unref (decoder->names);
-  g_ptr_array_unref (decoder->values);
+  views_clear (&decoder->argv);
+  views_clear (&decoder->names);
+  views_clear (&decoder->values);
   g_free (decoder);
 }
 
@@ -80,9 +123,7 @@ void
 milter_command_decoder_reset (MilterCommandDecoder *decoder)
 {
   milter_packet_decoder_reset (decoder->packets);
-  g_ptr_array_set_size (decoder->argv, 0);
-  g_ptr_array_set_size (decoder->names, 0);
-  g_ptr_array_set_size (decoder->values, 0);
+  decoder->argv.len = decoder->names.len = decoder->values.len = 0;
 }
 
 static gboolean G_GNUC_PRINTF (4, 5)
@@ -204,8 +245,7 @@ parse_define_macro (Cursor *cursor, MilterCommand *command, GError **error)
     return cursor_fail (cursor, MILTER_DECODER_ERROR_INVALID_VALUE, error,
                         "invalid macro stage byte 0x%02x", stage);
   }
-  g_ptr_array_set_size (decoder->names, 0);
-  g_ptr_array_set_size (decoder->values, 0);
+  decoder->names.len = decoder->values.len = 0;
   while (cursor_left (cursor) > 0) {
     const gchar *string;
 
@@ -213,22 +253,21 @@ parse_define_macro (Cursor *cursor, MilterCommand *command, GError **error)
                              n_strings % 2 == 0 ? "macro name" : "macro value",
                              &string, error))
       return FALSE;
-    g_ptr_array_add (n_strings % 2 == 0 ? decoder->names : decoder->values,
-                     (gpointer) string);
+    views_add (n_strings % 2 == 0 ? &decoder->names : &decoder->values,
+               string);
     n_strings++;
   }
   if (n_strings % 2 != 0)
     return cursor_fail (cursor, MILTER_DECODER_ERROR_INVALID_VALUE, error,
                         "odd number of strings (%u): macro %s has no value",
                         n_strings,
-                        (const gchar *) g_ptr_array_index (decoder->names,
-                                                           decoder->names->len - 1));
+                        decoder->names.data[decoder->names.len - 1]);
   command->define_macro.stage_command = stage;
-  command->define_macro.n_macros = decoder->names->len;
-  g_ptr_array_add (decoder->names, NULL);
-  g_ptr_array_add (decoder->values, NULL);
-  command->define_macro.names = (const gchar *const *) decoder->names->pdata;
-  command->define_macro.values = (const gchar *const *) decoder->values->pdata;
+  command->define_macro.n_macros = decoder->names.len;
+  views_add (&decoder->names, NULL);
+  views_add (&decoder->values, NULL);
+  command->define_macro.names = decoder->names.data;
+  command->define_macro.values = decoder->values.data;
   return TRUE;
 }
 
@@ -266,19 +305,19 @@ parse_connect (Cursor *cursor, MilterCommand *command, GError **error)
 static gboolean
 parse_envelope (Cursor *cursor, MilterCommand *command, GError **error)
 {
-  GPtrArray *argv = cursor->decoder->argv;
+  Views *argv = &cursor->decoder->argv;
   const gchar *string;
 
-  g_ptr_array_set_size (argv, 0);
+  argv->len = 0;
   if (!cursor_read_string (cursor, "address", &string, error))
     return FALSE;
-  g_ptr_array_add (argv, (gpointer) string);
+  views_add (argv, string);
   /* libmilter splits at NULs and drops bytes after the last one. */
   while (milter_payload_cursor_read_string (&cursor->bytes, &string))
-    g_ptr_array_add (argv, (gpointer) string);
+    views_add (argv, string);
   command->envelope.argc = argv->len;
-  g_ptr_array_add (argv, NULL);
-  command->envelope.argv = (const gchar *const *) argv->pdata;
+  views_add (argv, NULL);
+  command->envelope.argv = argv->data;
   return TRUE;
 }
 

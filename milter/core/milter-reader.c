@@ -30,6 +30,7 @@
 #include <milter/core/milter-logger.h>
 #include <milter/core/milter-event-loop.h>
 #include <milter/core/milter-stream.h>
+#include <milter/core/milter-stream-private.h>
 #include <milter/core/milter-reader.h>
 
 #define MAX_READS_PER_EVENT 8
@@ -136,9 +137,11 @@ release_read_buffer (guint8 *data, gboolean own)
 static void
 flow (MilterReader *self, const guint8 *data, gsize size)
 {
+  /* The owner's function, or else the signal: looking for handlers
+   * takes GObject's global signal lock, once per read. */
   if (self->flow_func)
     self->flow_func (self, data, size, self->flow_data);
-  if (g_signal_has_handler_pending (self, signals[SIGNAL_FLOW], 0, FALSE))
+  else if (g_signal_has_handler_pending (self, signals[SIGNAL_FLOW], 0, FALSE))
     g_signal_emit (self, signals[SIGNAL_FLOW], 0, data, (guint64) size);
 }
 
@@ -160,7 +163,7 @@ static void
 ready_cb (MilterStream *stream, gint fd, GIOCondition condition)
 {
   MilterReader *self = MILTER_READER (stream);
-  guint watch_id = milter_stream_get_watch_id (stream);
+  guint watch_id = _milter_stream_watch_id (stream);
   gsize buffer_size = self->buffer_size;
   gboolean own;
   guint8 *buffer;
@@ -178,7 +181,7 @@ ready_cb (MilterStream *stream, gint fd, GIOCondition condition)
       flow (self, buffer, (gsize) size);
       /* A handler may have closed the descriptor: its number is not ours
        * to touch any more. */
-      if (milter_stream_get_watch_id (stream) != watch_id)
+      if (_milter_stream_watch_id (stream) != watch_id)
         break;
       /* After the flow, which may have switched it off (the owner has all
        * it waited for). Linux clears TCP_QUICKACK after each ACK: renew
@@ -224,7 +227,7 @@ milter_reader_start (MilterReader *reader, GError **error)
   g_return_val_if_fail (MILTER_IS_READER (reader), FALSE);
 
   stream = MILTER_STREAM (reader);
-  if (milter_stream_is_watching (stream))
+  if (_milter_stream_watch_id (stream) != 0)
     return TRUE;
   if (milter_stream_is_shut_down (stream)) {
     g_set_error (error, MILTER_READER_ERROR, MILTER_READER_ERROR_WATCH,
@@ -255,11 +258,18 @@ milter_reader_stop (MilterReader *reader)
   milter_stream_unwatch (MILTER_STREAM (reader));
 }
 
+void
+_milter_reader_reuse (MilterReader *reader, gint fd)
+{
+  _milter_stream_reuse (MILTER_STREAM (reader), fd);
+  reader->quick_ack = FALSE;
+}
+
 gboolean
 milter_reader_is_watching (MilterReader *reader)
 {
   g_return_val_if_fail (MILTER_IS_READER (reader), FALSE);
-  return milter_stream_is_watching (MILTER_STREAM (reader));
+  return _milter_stream_watch_id (MILTER_STREAM (reader)) != 0;
 }
 
 gboolean
@@ -329,7 +339,7 @@ gint
 milter_reader_get_fd (MilterReader *reader)
 {
   g_return_val_if_fail (MILTER_IS_READER (reader), -1);
-  return milter_stream_get_fd (MILTER_STREAM (reader));
+  return _milter_stream_fd (MILTER_STREAM (reader));
 }
 
 void
@@ -391,15 +401,6 @@ milter_reader_get_buffer_size (MilterReader *reader)
 }
 
 static void
-milter_reader_constructed (GObject *object)
-{
-  MilterReader *self = MILTER_READER (object);
-
-  G_OBJECT_CLASS (milter_reader_parent_class)->constructed (object);
-  self->buffer_size = MAX (self->buffer_size, MILTER_READER_MIN_BUFFER_SIZE);
-}
-
-static void
 milter_reader_set_property (GObject *object,
                             guint prop_id,
                             const GValue *value,
@@ -409,7 +410,8 @@ milter_reader_set_property (GObject *object,
 
   switch (prop_id) {
   case PROP_BUFFER_SIZE:
-    self->buffer_size = g_value_get_uint64 (value);
+    self->buffer_size = MAX (g_value_get_uint64 (value),
+                             MILTER_READER_MIN_BUFFER_SIZE);
     break;
   default:
     G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -454,7 +456,6 @@ milter_reader_class_init (MilterReaderClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   MILTER_STREAM_CLASS (klass)->error_domain = MILTER_READER_ERROR;
-  object_class->constructed = milter_reader_constructed;
   object_class->set_property = milter_reader_set_property;
   object_class->get_property = milter_reader_get_property;
   object_class->dispose = milter_reader_dispose;
@@ -466,14 +467,15 @@ milter_reader_class_init (MilterReaderClass *klass)
   properties[PROP_BUFFER_SIZE] =
     g_param_spec_uint64 ("buffer-size", NULL, NULL, 0, G_MAXUINT32,
                          MILTER_READER_DEFAULT_BUFFER_SIZE,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
-                         G_PARAM_STATIC_STRINGS);
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPERTIES, properties);
 
   /**
    * MilterReader::flow:
    * @data: (type gpointer): the bytes read, valid during the emission
    * @size: their number
+   *
+   * Emitted only while no flow function is set.
    */
   signals[SIGNAL_FLOW] =
     g_signal_new ("flow", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -493,7 +495,7 @@ milter_reader_class_init (MilterReaderClass *klass)
 static void
 milter_reader_init (MilterReader *self)
 {
-  self->buffer_size = MILTER_READER_MIN_BUFFER_SIZE;
+  self->buffer_size = MILTER_READER_DEFAULT_BUFFER_SIZE;
 }
 
 MilterReader *

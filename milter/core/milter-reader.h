@@ -16,7 +16,7 @@
  *   buffer of "buffer-size" bytes (at least 64 KiB) shared by the readers
  *   of one thread (so an idle connection holds none) and reused for every read.
  *   Each read is handed out as "flow" (data, size): to the flow function
- *   if one is set and to the "flow" signal handlers if any are connected.
+ *   if one is set, otherwise to the "flow" signal handlers.
  *   The data is valid only during the call. A flow handler may iterate
  *   the loop (its data stays intact: a read nested that way gets a buffer
  *   of its own). End of input stops the reader

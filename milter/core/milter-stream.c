@@ -18,6 +18,7 @@
 
 #include <milter/core/milter-event-loop.h>
 #include <milter/core/milter-stream.h>
+#include <milter/core/milter-stream-private.h>
 
 typedef struct {
   MilterEventLoop *loop;
@@ -141,6 +142,28 @@ milter_stream_unwatch (MilterStream *stream)
     milter_event_loop_remove (priv->loop, priv->watch_id);
     priv->watch_id = 0;
   }
+}
+
+guint
+_milter_stream_watch_id (MilterStream *stream)
+{
+  return PRIVATE (stream)->watch_id;
+}
+
+gint
+_milter_stream_fd (MilterStream *stream)
+{
+  return PRIVATE (stream)->fd;
+}
+
+void
+_milter_stream_reuse (MilterStream *stream, gint fd)
+{
+  MilterStreamPrivate *priv = PRIVATE (stream);
+
+  milter_stream_unwatch (stream);
+  priv->fd = fd;
+  priv->shut_down = FALSE;
 }
 
 guint
@@ -285,10 +308,15 @@ milter_stream_set_property (GObject *object,
   MilterStreamPrivate *priv = PRIVATE (self);
 
   switch (prop_id) {
+  /* Not construct-only: GObject would then set their defaults through
+   * GValues at every construction, the cost of a command per session.
+   * Either may be given once, before the stream watches. */
   case PROP_EVENT_LOOP:
-    priv->loop = g_value_dup_object (value);
+    g_return_if_fail (priv->watch_id == 0);
+    g_set_object (&priv->loop, g_value_get_object (value));
     break;
   case PROP_FD:
+    g_return_if_fail (priv->watch_id == 0);
     priv->fd = g_value_get_int (value);
     break;
   case PROP_SESSION_ID:
@@ -367,13 +395,11 @@ milter_stream_class_init (MilterStreamClass *klass)
   /** MilterStream:event-loop: the loop that watches fd. */
   properties[PROP_EVENT_LOOP] =
     g_param_spec_object ("event-loop", NULL, NULL, MILTER_TYPE_EVENT_LOOP,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
-                         G_PARAM_STATIC_STRINGS);
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   /** MilterStream:fd: the non-blocking descriptor read or written. */
   properties[PROP_FD] =
     g_param_spec_int ("fd", NULL, NULL, -1, G_MAXINT, -1,
-                      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
-                      G_PARAM_STATIC_STRINGS);
+                      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   /** MilterStream:session-id: put on log lines; 0 for none. */
   properties[PROP_SESSION_ID] =
     g_param_spec_uint64 ("session-id", NULL, NULL, 0, G_MAXUINT64, 0,

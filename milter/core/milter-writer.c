@@ -21,6 +21,7 @@
 #include <milter/core/milter-logger.h>
 #include <milter/core/milter-event-loop.h>
 #include <milter/core/milter-stream.h>
+#include <milter/core/milter-stream-private.h>
 #include <milter/core/milter-writer.h>
 
 G_DEFINE_QUARK (milter-writer-error-quark, milter_writer_error)
@@ -134,7 +135,7 @@ write_without_sigpipe (gint fd, const guint8 *data, gsize size)
 static gssize
 raw_write (MilterWriter *self, const guint8 *data, gsize size)
 {
-  gint fd = milter_stream_get_fd (MILTER_STREAM (self));
+  gint fd = _milter_stream_fd (MILTER_STREAM (self));
   gssize written;
 
   self->n_syscalls++;
@@ -404,7 +405,7 @@ milter_writer_write (MilterWriter *writer,
   }
 
   g_byte_array_append (writer->buffer, data, (guint) size);
-  if (milter_stream_is_watching (MILTER_STREAM (writer)))
+  if (_milter_stream_watch_id (MILTER_STREAM (writer)) != 0)
     return TRUE;  /* queued behind data waiting for the kernel */
   if (pending_size (writer) < writer->packet_buffer_size)
     return TRUE;  /* gathered */
@@ -434,7 +435,7 @@ milter_writer_flush (MilterWriter *writer, GError **error)
     closed_error (writer, &local_error);
     goto failed;
   }
-  if (milter_stream_is_watching (MILTER_STREAM (writer))) {
+  if (_milter_stream_watch_id (MILTER_STREAM (writer)) != 0) {
     writer->flush_requested = TRUE;
     return TRUE;
   }
@@ -484,7 +485,7 @@ milter_writer_shutdown (MilterWriter *writer, GError **error)
   writer->shutdown_requested = TRUE;
   if (writer->failed)
     return finish_shutdown (writer, error);
-  if (milter_stream_is_watching (MILTER_STREAM (writer)))
+  if (_milter_stream_watch_id (MILTER_STREAM (writer)) != 0)
     return TRUE;  /* the watch finishes the shutdown once drained */
   if (!write_buffer (writer, NULL, &local_error)) {
     milter_error (session_id (writer),
@@ -550,11 +551,26 @@ milter_writer_get_event_loop (MilterWriter *writer)
   return milter_stream_get_event_loop (MILTER_STREAM (writer));
 }
 
+void
+_milter_writer_reuse (MilterWriter *writer, gint fd)
+{
+  stop_timer (writer);
+  _milter_stream_reuse (MILTER_STREAM (writer), fd);
+  g_byte_array_set_size (writer->buffer, 0);
+  writer->offset = 0;
+  writer->flush_requested = FALSE;
+  writer->shutdown_requested = FALSE;
+  writer->failed = FALSE;
+  writer->not_socket = FALSE;
+  writer->n_syscalls = 0;
+  writer->last_progress = 0;
+}
+
 gint
 milter_writer_get_fd (MilterWriter *writer)
 {
   g_return_val_if_fail (MILTER_IS_WRITER (writer), -1);
-  return milter_stream_get_fd (MILTER_STREAM (writer));
+  return _milter_stream_fd (MILTER_STREAM (writer));
 }
 
 void
@@ -657,7 +673,7 @@ milter_writer_set_timeout (MilterWriter *writer, gdouble seconds)
   g_return_if_fail (seconds >= 0);
   writer->timeout = seconds;
   stop_timer (writer);
-  if (milter_stream_is_watching (MILTER_STREAM (writer)))
+  if (_milter_stream_watch_id (MILTER_STREAM (writer)) != 0)
     ensure_timer (writer);
 }
 

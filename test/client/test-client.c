@@ -47,7 +47,8 @@ struct _Fixture {
   gint mta_done;
   guint n_replies;
   gchar *replies;
-  GThread *session_thread;
+  GThread *session_thread;   /* where connection-established ran */
+  GThread *helo_thread;      /* where the session's helo handler ran */
   /* Whether the accepted socket had TCP_NODELAY (-1: not TCP). */
   gint session_nodelay;
   guint n_maintain;
@@ -60,6 +61,14 @@ struct _Fixture {
   gboolean checked;
   /* For start_idle_check: what to check once the loop runs. */
   void (*idle_check) (Fixture *f);
+  /* For the reuse test: per session, what its helo handler saw. */
+  MilterClientContext *helo_contexts[3];
+  guint64 helo_session_ids[3];
+  gchar *helo_macros[3];
+  MilterClientState helo_states[3];
+  guint helo_n_finalized[3];  /* contexts finalized before that helo */
+  guint n_finalized;
+  guint n_helos;
 };
 
 static void
@@ -109,6 +118,8 @@ teardown (Fixture *f, gconstpointer data)
   g_free (f->socket_path);
   g_free (f->spec);
   g_free (f->replies);
+  for (guint i = 0; i < G_N_ELEMENTS (f->helo_macros); i++)
+    g_free (f->helo_macros[i]);
   milter_test_log_capture_stop (f->capture);
 }
 
@@ -182,6 +193,18 @@ start_stopper (MilterClient *client, gpointer data)
   add_check (client, 0.01, stop_when_done, 10, data);
 }
 
+static MilterStatus
+record_helo_thread (MilterClientContext *context, const gchar *fqdn,
+                    gpointer data)
+{
+  Fixture *f = data;
+
+  (void) context;
+  (void) fqdn;
+  f->helo_thread = g_thread_self ();
+  return MILTER_STATUS_CONTINUE;
+}
+
 static void
 record_thread (MilterClient *client, MilterClientContext *context,
                gpointer data)
@@ -194,6 +217,7 @@ record_thread (MilterClient *client, MilterClientContext *context,
 
   (void) client;
   f->session_thread = g_thread_self ();
+  g_signal_connect (context, "helo", G_CALLBACK (record_helo_thread), f);
   f->session_nodelay = -1;
   if (getsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &value, &length) == 0)
     f->session_nodelay = value != 0;
@@ -281,28 +305,35 @@ test_finished_needs_notice (void)
 {
   static const struct {
     guint processing, unreported, max, interval;
-    gboolean notice;
+    gboolean wanted, notice;
   } cases[] = {
     /* The last session: maintenance. */
-    { 0, 1, 0, 100, TRUE },
-    { 0, 1, 0, 0, TRUE },
+    { 0, 1, 0, 100, TRUE, TRUE },
+    { 0, 1, 0, 0, TRUE, TRUE },
     /* Others running, nothing to do yet. */
-    { 7, 1, 0, 100, FALSE },
-    { 7, 99, 0, 100, FALSE },
-    { 7, 5, 0, 0, FALSE },
+    { 7, 1, 0, 100, TRUE, FALSE },
+    { 7, 99, 0, 100, TRUE, FALSE },
+    { 7, 5, 0, 0, TRUE, FALSE },
     /* Maintenance due. */
-    { 7, 100, 0, 100, TRUE },
-    { 7, 101, 0, 100, TRUE },
+    { 7, 100, 0, 100, TRUE, TRUE },
+    { 7, 101, 0, 100, TRUE, TRUE },
     /* A limit the accepting thread may have to lift. */
-    { 7, 1, 10, 100, TRUE },
-    { 7, 1, 10, 0, TRUE },
+    { 7, 1, 10, 100, TRUE, TRUE },
+    { 7, 1, 10, 0, TRUE, TRUE },
+    /* "maintain" would do nothing: counted at the next wake-up. */
+    { 0, 1, 0, 100, FALSE, FALSE },
+    { 7, 100, 0, 100, FALSE, FALSE },
+    /* ... but a limit still has to be lifted. */
+    { 0, 1, 10, 100, FALSE, TRUE },
+    { 7, 1, 10, 0, FALSE, TRUE },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     g_assert_cmpint (milter_client_finished_needs_notice (cases[i].processing,
                                                           cases[i].unreported,
                                                           cases[i].max,
-                                                          cases[i].interval),
+                                                          cases[i].interval,
+                                                          cases[i].wanted),
                      ==, cases[i].notice);
 }
 
@@ -357,6 +388,7 @@ test_session_unix (Fixture *f, gconstpointer data)
                                        getgrgid (getegid ())->gr_name);
   run_one_session (f);
   g_assert_true (f->session_thread == g_thread_self ());
+  g_assert_true (f->helo_thread == g_thread_self ());
   /* Removed on close. */
   g_assert_cmpint (g_stat (f->socket_path, &status), ==, -1);
 }
@@ -408,10 +440,153 @@ test_session_multi_thread (Fixture *f, gconstpointer data)
   milter_client_set_event_loop_backend (f->client, backend);
   milter_client_set_multi_thread (f->client, TRUE);
   run_one_session (f);
-  g_assert_true (f->session_thread != NULL);
-  g_assert_true (f->session_thread != g_thread_self ());
+  /* The session starts in the accepting thread (no hand-off before the
+   * first command); its handlers run in a pool thread. */
+  g_assert_true (f->session_thread == g_thread_self ());
+  g_assert_true (f->helo_thread != NULL);
+  g_assert_true (f->helo_thread != g_thread_self ());
 }
 
+
+/* ---- reused contexts ---- */
+
+static guint
+count_substrings (const gchar *haystack, const gchar *needle)
+{
+  guint n = 0;
+
+  for (const gchar *at = strstr (haystack, needle); at;
+       at = strstr (at + 1, needle))
+    n++;
+  return n;
+}
+
+static void
+count_finalized (gpointer data, GObject *gone)
+{
+  Fixture *f = data;
+
+  (void) gone;
+  g_atomic_int_inc (&f->n_finalized);
+}
+
+static MilterStatus
+reuse_helo (MilterClientContext *context, const gchar *fqdn, gpointer data)
+{
+  Fixture *f = data;
+  guint i = f->n_helos++;
+
+  (void) fqdn;
+  if (i < G_N_ELEMENTS (f->helo_contexts)) {
+    f->helo_contexts[i] = context;
+    f->helo_session_ids[i] = milter_agent_get_session_id (MILTER_AGENT (context));
+    f->helo_macros[i] = g_strdup (milter_client_context_get_macro (context, "{x}"));
+    f->helo_states[i] = milter_client_context_get_state (context);
+    f->helo_n_finalized[i] = (guint) g_atomic_int_get (&f->n_finalized);
+  }
+  /* Tells when the first session's context goes. */
+  if (i == 0)
+    g_object_weak_ref (G_OBJECT (context), count_finalized, f);
+  return MILTER_STATUS_CONTINUE;
+}
+
+static const MilterClientContextEvents reuse_events = { .helo = reuse_helo };
+
+static void
+reuse_established (MilterClient *client, MilterClientContext *context,
+                   gpointer data)
+{
+  (void) client;
+  milter_client_context_set_events (context, &reuse_events, data);
+}
+
+/* Three sessions one after the other; only the first defines {x} for
+ * helo, and it leaves without quit in the middle of a message. */
+static gpointer
+reuse_mta_thread (gpointer data)
+{
+  Fixture *f = data;
+  GString *replies = g_string_new (NULL);
+
+  for (guint session = 0; session < 3; session++) {
+    g_autoptr (ClientTestMta) mta = NULL;
+    g_autofree gchar *dump = NULL;
+    GByteArray *out;
+
+    for (guint i = 0; i < 100 && !mta; i++) {
+      mta = client_test_mta_connect (f->spec, NULL);
+      if (!mta)
+        g_usleep (10000);
+    }
+    if (!mta)
+      break;
+    out = client_test_mta_output (mta);
+    milter_command_encode_negotiate (out, 6, MILTER_ACTION_ALL,
+                                     MILTER_STEP_ALL);
+    if (session == 0) {
+      const gchar *names[] = {"{x}"}, *values[] = {"first"};
+
+      milter_command_encode_define_macro (out, 'H', names, values, 1);
+    }
+    milter_command_encode_helo (out, "client");
+    milter_command_encode_envelope_from (out, "<a@example.org>", NULL);
+    client_test_mta_pump (mta, NULL, 3, 5000);
+    if (session != 0)
+      milter_command_encode_quit (out);
+    else
+      client_test_mta_close (mta);
+    client_test_mta_pump (mta, NULL, 4, 2000);
+    dump = client_test_mta_dump (mta);
+    g_string_append_printf (replies, "%s\n--\n", dump);
+    /* Until the session is counted out and its thread has let go. */
+    for (guint i = 0; i < 500 &&
+         milter_client_get_n_finished_sessions (f->client) < session + 1; i++)
+      g_usleep (2000);
+    g_usleep (50000);
+  }
+  f->replies = g_string_free (replies, FALSE);
+  g_atomic_int_set (&f->mta_done, 1);
+  return NULL;
+}
+
+static void
+test_reuse_contexts (Fixture *f, gconstpointer data)
+{
+  GThread *thread;
+  g_autoptr (GError) error = NULL;
+
+  (void) data;
+  milter_client_set_multi_thread (f->client, TRUE);
+  milter_client_set_reuse_contexts (f->client, TRUE);
+  g_signal_connect (f->client, "listen-started", G_CALLBACK (start_stopper), f);
+  g_signal_connect (f->client, "connection-established",
+                    G_CALLBACK (reuse_established), f);
+  thread = g_thread_new ("mta", reuse_mta_thread, f);
+  g_assert_true (milter_client_run (f->client, &error));
+  g_assert_no_error (error);
+  g_thread_join (thread);
+  g_test_message ("replies:\n%s", f->replies);
+  g_assert_cmpuint (f->n_helos, ==, 3);
+  g_assert_cmpuint (milter_client_get_n_finished_sessions (f->client), ==, 3);
+  /* One context served all three (not a new one at the same address)... */
+  g_assert_true (f->helo_contexts[1] == f->helo_contexts[0]);
+  g_assert_true (f->helo_contexts[2] == f->helo_contexts[0]);
+  g_assert_cmpuint (f->helo_n_finalized[1], ==, 0);
+  g_assert_cmpuint (f->helo_n_finalized[2], ==, 0);
+  /* ... and went with the run. */
+  g_assert_cmpuint (f->n_finalized, ==, 1);
+  /* ... as three sessions: ids, macros and state start afresh. */
+  g_assert_cmpuint (f->helo_session_ids[0], !=, f->helo_session_ids[1]);
+  g_assert_cmpuint (f->helo_session_ids[1], !=, f->helo_session_ids[2]);
+  g_assert_cmpstr (f->helo_macros[0], ==, "first");
+  g_assert_null (f->helo_macros[1]);
+  g_assert_null (f->helo_macros[2]);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpint (f->helo_states[i], ==, f->helo_states[0]);
+  /* Each session got the full answer, the one cut short too. */
+  g_assert_cmpuint (count_substrings (f->replies, "negotiate-reply"), ==, 3);
+  g_assert_cmpuint (count_substrings (f->replies, "\ncontinue\ncontinue"), ==, 3);
+}
 
 /* ---- the unix socket path ---- */
 
@@ -1450,6 +1625,7 @@ main (int argc, char **argv)
   ADD ("session/multi-thread/glib", "glib", test_session_multi_thread);
   ADD ("session/multi-thread/libev", "libev", test_session_multi_thread);
   ADD ("session/timeout", NULL, test_session_timeout);
+  ADD ("session/reuse-contexts", NULL, test_reuse_contexts);
   ADD ("unix-socket/mode-and-group", NULL, test_unix_socket_mode);
   ADD ("unix-socket/not-a-socket/file", GINT_TO_POINTER (PATH_REGULAR_FILE),
        test_unix_not_a_socket);

@@ -325,6 +325,58 @@ test_arrays_reused (void)
   collector_clear (&collector);
 }
 
+/* More views than fit inline: the vectors grow and keep every string. */
+static void
+test_many_views (void)
+{
+  g_autoptr (MilterCommandDecoder) decoder = milter_command_decoder_new (0);
+  g_autoptr (GByteArray) payload = g_byte_array_new ();
+  g_autoptr (GError) error = NULL;
+  MilterCommand command;
+
+  g_byte_array_append (payload, (const guint8 *) "C", 1);
+  for (guint i = 0; i < 40; i++) {
+    g_autofree gchar *name = g_strdup_printf ("{m%u}", i);
+    g_autofree gchar *value = g_strdup_printf ("v%u", i);
+
+    g_byte_array_append (payload, (const guint8 *) name, strlen (name) + 1);
+    g_byte_array_append (payload, (const guint8 *) value, strlen (value) + 1);
+  }
+  g_assert_true (milter_command_decoder_parse (decoder, 'D', payload->data,
+                                               payload->len, &command, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (command.define_macro.n_macros, ==, 40);
+  for (guint i = 0; i < 40; i++) {
+    g_autofree gchar *name = g_strdup_printf ("{m%u}", i);
+    g_autofree gchar *value = g_strdup_printf ("v%u", i);
+
+    g_assert_cmpstr (command.define_macro.names[i], ==, name);
+    g_assert_cmpstr (command.define_macro.values[i], ==, value);
+  }
+  g_assert_null (command.define_macro.names[40]);
+  g_assert_null (command.define_macro.values[40]);
+
+  g_byte_array_set_size (payload, 0);
+  g_byte_array_append (payload, (const guint8 *) "<a@example.org>", 16);
+  for (guint i = 0; i < 60; i++) {
+    g_autofree gchar *argument = g_strdup_printf ("X%u=1", i);
+
+    g_byte_array_append (payload, (const guint8 *) argument,
+                         strlen (argument) + 1);
+  }
+  g_assert_true (milter_command_decoder_parse (decoder, 'M', payload->data,
+                                               payload->len, &command, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (command.envelope.argc, ==, 61);
+  g_assert_cmpstr (command.envelope.argv[0], ==, "<a@example.org>");
+  for (guint i = 0; i < 60; i++) {
+    g_autofree gchar *argument = g_strdup_printf ("X%u=1", i);
+
+    g_assert_cmpstr (command.envelope.argv[i + 1], ==, argument);
+  }
+  g_assert_null (command.envelope.argv[61]);
+}
+
 static void
 test_parse (void)
 {
@@ -602,6 +654,7 @@ main (int argc, char **argv)
   g_test_add_func ("/core/command-decoder/splits", test_splits);
   g_test_add_func ("/core/command-decoder/zero-copy", test_zero_copy);
   g_test_add_func ("/core/command-decoder/arrays-reused", test_arrays_reused);
+  g_test_add_func ("/core/command-decoder/many-views", test_many_views);
   g_test_add_func ("/core/command-decoder/parse", test_parse);
   g_test_add_func ("/core/command-decoder/error-then-reset", test_error_then_reset);
   g_test_add_func ("/core/command-decoder/handler-failure", test_handler_failure);

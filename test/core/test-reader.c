@@ -65,6 +65,7 @@ flow_cb (MilterReader *reader, gpointer data, guint64 size,
   Fixture *fixture = user_data;
 
   fixture->n_signal_flows++;
+  fixture->done = TRUE;
   if (fixture->unref_in_flow)
     g_clear_object (&fixture->reader);
 }
@@ -147,10 +148,18 @@ test_flow (Fixture *fixture, gconstpointer backend)
   io_test_iterate_until (fixture->io.loop, &fixture->done);
   g_assert_cmpmem (fixture->received->data, fixture->received->len,
                    "hello", 5);
-  /* Both the function and the signal see each read. */
+  /* The function sees each read; the signal only while none is set. */
+  g_assert_cmpuint (fixture->n_flows, ==, 1);
+  g_assert_cmpuint (fixture->n_signal_flows, ==, 0);
+  g_assert_cmpuint (fixture->n_finished, ==, 0);
+  g_assert_true (milter_reader_is_watching (fixture->reader));
+
+  milter_reader_set_flow_func (fixture->reader, NULL, NULL, NULL);
+  fixture->done = FALSE;
+  io_test_write_all (fixture->io.fds[1], "again", 5);
+  io_test_iterate_until (fixture->io.loop, &fixture->done);
   g_assert_cmpuint (fixture->n_flows, ==, 1);
   g_assert_cmpuint (fixture->n_signal_flows, ==, 1);
-  g_assert_cmpuint (fixture->n_finished, ==, 0);
   g_assert_true (milter_reader_is_watching (fixture->reader));
   g_assert_cmpuint (milter_test_log_capture_count (fixture->io.capture,
                                                    MILTER_LOG_LEVEL_ERROR,
@@ -438,14 +447,16 @@ test_quick_ack_off_in_flow (Fixture *fixture, gconstpointer backend)
 static void
 test_unref_in_flow (Fixture *fixture, gconstpointer backend)
 {
+  /* A "flow" handler drops the last reference. */
   fixture->unref_in_flow = TRUE;
+  milter_reader_set_flow_func (fixture->reader, NULL, NULL, NULL);
   start (fixture);
   io_test_write_all (fixture->io.fds[1], "x", 1);
   io_test_iterate_until (fixture->io.loop, &fixture->done);
   g_assert_null (fixture->reader);
   io_test_write_all (fixture->io.fds[1], "y", 1);
   io_test_iterate_pending (fixture->io.loop);
-  g_assert_cmpuint (fixture->n_flows, ==, 1);
+  g_assert_cmpuint (fixture->n_signal_flows, ==, 1);
 }
 
 static void
