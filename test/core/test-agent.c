@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 #include <netinet/in.h>
@@ -232,6 +233,65 @@ read_exactly (Fixture *fixture, guint8 *buffer, gsize size)
       g_usleep (1000);
   }
   g_assert_cmpuint (got, ==, size);
+}
+
+/* A finished agent serves a second peer on another descriptor as a new
+ * one would; one that has not finished is refused. */
+static void
+test_reuse (gconstpointer backend)
+{
+  Fixture fixture;
+  g_autoptr (GByteArray) commands = g_byte_array_new ();
+  g_autoptr (GByteArray) expected = g_byte_array_new ();
+  g_autoptr (GError) error = NULL;
+  MilterReader *reader;
+  MilterWriter *writer;
+  guint8 replies[64];
+  gint fds[2];
+
+  fixture_setup (&fixture, backend);
+  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM, 0, fds), ==, 0);
+  g_assert_true (milter_socket_set_nonblocking (fds[0], TRUE, &error));
+  g_assert_false (milter_agent_reuse (MILTER_AGENT (fixture.agent), fds[0]));
+
+  milter_command_encode_helo (commands, "first.example.org");
+  milter_reply_encode_continue (expected);
+  write_all (fixture.peer, commands->data, commands->len);
+  read_exactly (&fixture, replies, expected->len);
+  close (fixture.peer);
+  fixture.peer = -1;
+  iterate_until_finished (&fixture);
+  reader = milter_agent_get_reader (MILTER_AGENT (fixture.agent));
+  writer = milter_agent_get_writer (MILTER_AGENT (fixture.agent));
+
+  g_assert_true (milter_agent_reuse (MILTER_AGENT (fixture.agent), fds[0]));
+  fixture.peer = fds[1];
+  g_assert_false (milter_agent_is_finished (MILTER_AGENT (fixture.agent)));
+  g_assert_false (milter_agent_is_shut_down (MILTER_AGENT (fixture.agent)));
+  g_assert_cmpuint (milter_agent_get_session_id (MILTER_AGENT (fixture.agent)), ==, 0);
+  /* The same reader and writer, on the new descriptor. */
+  g_assert_true (milter_agent_get_reader (MILTER_AGENT (fixture.agent)) == reader);
+  g_assert_true (milter_agent_get_writer (MILTER_AGENT (fixture.agent)) == writer);
+  g_assert_cmpint (milter_reader_get_fd (reader), ==, fds[0]);
+  g_assert_cmpint (milter_writer_get_fd (writer), ==, fds[0]);
+  g_assert_cmpuint (milter_writer_get_n_syscalls (writer), ==, 0);
+  g_assert_true (milter_agent_start (MILTER_AGENT (fixture.agent), &error));
+  g_assert_no_error (error);
+
+  g_byte_array_set_size (commands, 0);
+  milter_command_encode_helo (commands, "second.example.org");
+  write_all (fixture.peer, commands->data, commands->len);
+  read_exactly (&fixture, replies, expected->len);
+  g_assert_cmpmem (replies, expected->len, expected->data, expected->len);
+  g_assert_nonnull (strstr (fixture.agent->seen->str, "second.example.org"));
+  /* Its end is reported again, and the descriptor closed. */
+  close (fixture.peer);
+  fixture.peer = -1;
+  fixture.agent->n_finished = 0;
+  iterate_until_finished (&fixture);
+  g_assert_cmpint (fcntl (fds[0], F_GETFD), ==, -1);
+  g_assert_cmpuint (fixture.agent->n_errors, ==, 0);
+  fixture_teardown (&fixture);
 }
 
 static void
@@ -784,6 +844,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   io_test_add ("/core/agent", "flow", test_flow);
+  io_test_add ("/core/agent", "reuse", test_reuse);
   io_test_add ("/core/agent", "decode-error", test_decode_error);
   io_test_add ("/core/agent", "truncated-at-end", test_truncated_at_end);
   io_test_add ("/core/agent", "reader-error", test_reader_error);
