@@ -496,8 +496,8 @@ milter_client_context_decode (MilterAgent *agent,
                               gsize size,
                               GError **error)
 {
-  g_autoptr (MilterClientContext) self =
-    g_object_ref (MILTER_CLIENT_CONTEXT (agent));
+  /* The agent holds a reference around decode(). */
+  MilterClientContext *self = MILTER_CLIENT_CONTEXT (agent);
 
   _milter_client_context_note_input (self);
   return milter_command_decoder_feed (self->decoder, data, size, dispatch,

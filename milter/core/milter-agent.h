@@ -75,7 +75,8 @@ G_DECLARE_DERIVABLE_TYPE (MilterAgent, milter_agent, MILTER, AGENT, GObject)
 struct _MilterAgentClass {
   GObjectClass parent_class;
 
-  /* Decode bytes read from the peer. FALSE with error set on bad input. */
+  /* Decode bytes read from the peer. FALSE with error set on bad input.
+   * Called with a reference held on the agent. */
   gboolean (*decode) (MilterAgent *agent,
                       const guint8 *data,
                       gsize size,
