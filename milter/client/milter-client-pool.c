@@ -386,9 +386,8 @@ drop_registration (Registration *registration)
 static gboolean
 unlink_watch (Watch *watch, Notification *notification)
 {
-  gboolean notify = FALSE;
-
   MilterClientPoolLoop *loop = watch->loop;
+  gboolean notify = FALSE;
 
   watch->removed = TRUE;
   loop->watches = g_list_remove (loop->watches, watch);
