@@ -5,6 +5,7 @@
  *   _milter_client_context_define_macros (context, command);  (define-macro)
  *   _milter_client_context_clear_macros (context, first, last, keep);
  *   _milter_client_context_free_macros (context);             (finalize)
+ *   _milter_client_context_trim_macros (context);   (reuse: big blocks go)
  *   value = milter_client_context_get_macro (context, "{name}");
  *   table = milter_client_context_get_stage_macros (context, 'C');
  *
@@ -123,6 +124,18 @@ _milter_client_context_free_macros (MilterClientContext *self)
     g_clear_pointer (&self->macros[i].table, g_hash_table_unref);
     self->macros[i].size = self->macros[i].capacity = 0;
     self->macros[i].n_macros = 0;
+  }
+}
+
+void
+_milter_client_context_trim_macros (MilterClientContext *self)
+{
+  for (guint i = 0; i < N_STAGES; i++) {
+    if (self->macros[i].capacity > 4096) {
+      g_clear_pointer (&self->macros[i].data, g_free);
+      self->macros[i].size = self->macros[i].capacity = 0;
+      self->macros[i].n_macros = 0;
+    }
   }
 }
 

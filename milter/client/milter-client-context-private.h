@@ -83,6 +83,10 @@ struct _MilterClientContext {
   gpointer events_data;
 };
 
+/* Frees the stages' macro blocks that grew past a few kB
+ * (milter-client-context-macros.c). */
+void _milter_client_context_trim_macros (MilterClientContext *self);
+
 /* A finished context ready for a new session on fd, as a new context
  * after milter_agent_set_fd() on the same loop (milter_agent_reuse());
  * FALSE, and nothing done, if it cannot be. Its GObject side (signal

@@ -549,6 +549,7 @@ _milter_client_context_reuse (MilterClientContext *self, gint fd)
   /* The stages' buffers stay for the next session's macros. */
   _milter_client_context_clear_macros (self, 0,
                                        MILTER_CLIENT_CONTEXT_N_STAGES - 1, -1);
+  _milter_client_context_trim_macros (self);
   self->current = 0;
   self->event_id = 0;
   self->reply_pending = FALSE;

@@ -19,6 +19,7 @@ typedef struct {
   MilterReader *reader;
   MilterWriter *writer;
   GByteArray *output;
+  gsize output_peak;        /* the most output held (for reuse) */
   guint64 session_id;
   gint owned_fd;
   gsize max_pending_size;   /* 0 (default): no back-pressure */
@@ -428,7 +429,8 @@ milter_agent_reuse (MilterAgent *agent, gint fd)
   _milter_writer_reuse (priv->writer, fd);
   /* A drain may have set one of its own. */
   milter_writer_set_timeout (priv->writer, priv->writing_timeout);
-  g_byte_array_set_size (priv->output, 0);
+  /* The same array: the subclass may keep a pointer to it. */
+  _milter_byte_array_reuse (priv->output, &priv->output_peak);
   priv->owned_fd = fd;
   priv->reading_wanted = FALSE;
   priv->reading_paused = FALSE;
@@ -586,6 +588,7 @@ milter_agent_send (MilterAgent *agent, GError **error)
   if (priv->output->len == 0)
     return TRUE;
   ok = write_or_flush (agent, priv->output->data, priv->output->len, error);
+  priv->output_peak = MAX (priv->output_peak, priv->output->len);
   g_byte_array_set_size (priv->output, 0);
   return ok;
 }

@@ -11,6 +11,7 @@
 
 #include <milter/core/milter-protocol.h>
 #include <milter/core/milter-packet-decoder.h>
+#include <milter/core/milter-stream-private.h>
 
 G_DEFINE_QUARK (milter-decoder-error-quark, milter_decoder_error)
 
@@ -23,6 +24,7 @@ struct _MilterPacketDecoder {
   guint32 packet_size;
   /* Gathered bytes of a packet split across feeds; reused. */
   GByteArray *pending;
+  gsize pending_peak;       /* the most pending held (for reset) */
   guint64 offset;
   guint64 packet_offset;
 };
@@ -51,7 +53,8 @@ milter_packet_decoder_reset (MilterPacketDecoder *decoder)
 {
   decoder->length_filled = 0;
   decoder->packet_size = 0;
-  g_byte_array_set_size (decoder->pending, 0);
+  /* After an error or for a reused context: a big packet's memory goes. */
+  _milter_byte_array_reuse (decoder->pending, &decoder->pending_peak);
   decoder->offset = 0;
   decoder->packet_offset = 0;
 }
@@ -178,6 +181,7 @@ milter_packet_decoder_feed (MilterPacketDecoder *decoder,
       gsize take = available < want ? available : want;
 
       g_byte_array_append (decoder->pending, data, (guint) take);
+      decoder->pending_peak = MAX (decoder->pending_peak, decoder->pending->len);
       data += take;
       decoder->offset += take;
       if (decoder->pending->len == decoder->packet_size) {

@@ -30,6 +30,7 @@ struct _MilterWriter {
   MilterStream parent_instance;
   gsize packet_buffer_size;
   GByteArray *buffer;
+  gsize buffer_peak;        /* the most buffer held (for reuse) */
   gsize offset;             /* bytes of buffer already written */
   gboolean flush_requested;
   gboolean shutdown_requested;
@@ -401,10 +402,12 @@ milter_writer_write (MilterWriter *writer,
       return TRUE;
     g_byte_array_append (writer->buffer, data + written,
                          (guint) (size - (gsize) written));
+    writer->buffer_peak = MAX (writer->buffer_peak, writer->buffer->len);
     return ensure_watch (writer, error);
   }
 
   g_byte_array_append (writer->buffer, data, (guint) size);
+  writer->buffer_peak = MAX (writer->buffer_peak, writer->buffer->len);
   if (_milter_stream_watch_id (MILTER_STREAM (writer)) != 0)
     return TRUE;  /* queued behind data waiting for the kernel */
   if (pending_size (writer) < writer->packet_buffer_size)
@@ -556,7 +559,7 @@ _milter_writer_reuse (MilterWriter *writer, gint fd)
 {
   stop_timer (writer);
   _milter_stream_reuse (MILTER_STREAM (writer), fd);
-  g_byte_array_set_size (writer->buffer, 0);
+  _milter_byte_array_reuse (writer->buffer, &writer->buffer_peak);
   writer->offset = 0;
   writer->flush_requested = FALSE;
   writer->shutdown_requested = FALSE;

@@ -266,6 +266,8 @@ test_reuse (gconstpointer backend)
 
   g_assert_true (milter_agent_reuse (MILTER_AGENT (fixture.agent), fds[0]));
   fixture.peer = fds[1];
+  /* A small session's output memory is kept for the next. */
+  g_assert_nonnull (milter_agent_get_output_buffer (MILTER_AGENT (fixture.agent))->data);
   g_assert_false (milter_agent_is_finished (MILTER_AGENT (fixture.agent)));
   g_assert_false (milter_agent_is_shut_down (MILTER_AGENT (fixture.agent)));
   g_assert_cmpuint (milter_agent_get_session_id (MILTER_AGENT (fixture.agent)), ==, 0);
@@ -839,12 +841,47 @@ test_session_ids (void)
   }
 }
 
+/* After a session that sent 8 MiB, a reused agent starts small: the
+ * output memory is freed and the drain's own timeout is gone. */
+static void
+test_reuse_after_big (gconstpointer backend)
+{
+  Fixture fixture;
+  g_autoptr (GByteArray) commands = g_byte_array_new ();
+  g_autoptr (GByteArray) received = g_byte_array_new ();
+  g_autoptr (GError) error = NULL;
+  MilterAgent *agent;
+  gint fds[2];
+
+  fixture_setup (&fixture, backend);
+  agent = MILTER_AGENT (fixture.agent);
+  fixture.agent->eom_size = BIG_BODY;
+  milter_command_encode_end_of_message (commands, NULL, 0);
+  milter_command_encode_quit (commands);
+  write_all (fixture.peer, commands->data, commands->len);
+  read_until_eof (&fixture, received);
+  g_assert_cmpuint (received->len, >, BIG_BODY);
+  g_assert_true (milter_agent_is_finished (agent));
+
+  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM, 0, fds), ==, 0);
+  g_assert_true (milter_socket_set_nonblocking (fds[0], TRUE, &error));
+  g_assert_true (milter_agent_reuse (agent, fds[0]));
+  close (fixture.peer);
+  fixture.peer = fds[1];
+  g_assert_null (milter_agent_get_output_buffer (agent)->data);
+  g_assert_cmpuint (milter_agent_get_output_buffer (agent)->len, ==, 0);
+  g_assert_cmpfloat (milter_writer_get_timeout (milter_agent_get_writer (agent)),
+                     ==, milter_agent_get_writing_timeout (agent));
+  fixture_teardown (&fixture);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   io_test_add ("/core/agent", "flow", test_flow);
   io_test_add ("/core/agent", "reuse", test_reuse);
+  io_test_add ("/core/agent", "reuse-after-big", test_reuse_after_big);
   io_test_add ("/core/agent", "decode-error", test_decode_error);
   io_test_add ("/core/agent", "truncated-at-end", test_truncated_at_end);
   io_test_add ("/core/agent", "reader-error", test_reader_error);
