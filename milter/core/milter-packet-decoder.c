@@ -11,7 +11,7 @@
 
 #include <milter/core/milter-protocol.h>
 #include <milter/core/milter-packet-decoder.h>
-#include <milter/core/milter-stream-private.h>
+#include <milter/core/milter-byte-array-private.h>
 
 G_DEFINE_QUARK (milter-decoder-error-quark, milter_decoder_error)
 

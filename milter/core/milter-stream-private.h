@@ -12,20 +12,12 @@
 #include <milter/core/milter-stream.h>
 #include <milter/core/milter-reader.h>
 #include <milter/core/milter-writer.h>
+#include <milter/core/milter-byte-array-private.h>
 
 G_BEGIN_DECLS
 
 G_GNUC_INTERNAL guint _milter_stream_watch_id (MilterStream *stream);
 G_GNUC_INTERNAL gint _milter_stream_fd (MilterStream *stream);
-/* What a reused object's buffers keep at most of what a session made
- * them grow to (a replaced body, a 1 MiB chunk): the next session must
- * not inherit a big session's memory. */
-#define MILTER_REUSE_KEEP_BYTES (64 * 1024)
-
-/* Empties array, and frees its memory if it ever held more than
- * MILTER_REUSE_KEEP_BYTES (peak: the most it held). */
-G_GNUC_INTERNAL void _milter_byte_array_reuse (GByteArray *array, gsize *peak);
-
 /* A stopped stream on another descriptor of the same loop, as new. */
 G_GNUC_INTERNAL void _milter_stream_reuse (MilterStream *stream, gint fd);
 /* Each for a reader or writer that is stopped and holds nothing: ready

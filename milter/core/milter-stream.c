@@ -157,16 +157,6 @@ _milter_stream_fd (MilterStream *stream)
 }
 
 void
-_milter_byte_array_reuse (GByteArray *array, gsize *peak)
-{
-  if (*peak > MILTER_REUSE_KEEP_BYTES)
-    g_free (g_byte_array_steal (array, NULL));
-  else
-    g_byte_array_set_size (array, 0);
-  *peak = 0;
-}
-
-void
 _milter_stream_reuse (MilterStream *stream, gint fd)
 {
   MilterStreamPrivate *priv = PRIVATE (stream);
