@@ -116,14 +116,22 @@ _milter_client_context_clear_macros (MilterClientContext *self,
   }
 }
 
+/* The stage's block goes (its table, if any, stays, marked stale). */
+static void
+free_stage_data (MilterClientContextMacros *stage)
+{
+  g_clear_pointer (&stage->data, g_free);
+  stage->size = stage->capacity = 0;
+  stage->n_macros = 0;
+  stage->stale = TRUE;
+}
+
 void
 _milter_client_context_free_macros (MilterClientContext *self)
 {
   for (guint i = 0; i < N_STAGES; i++) {
-    g_clear_pointer (&self->macros[i].data, g_free);
+    free_stage_data (&self->macros[i]);
     g_clear_pointer (&self->macros[i].table, g_hash_table_unref);
-    self->macros[i].size = self->macros[i].capacity = 0;
-    self->macros[i].n_macros = 0;
   }
 }
 
@@ -131,11 +139,8 @@ void
 _milter_client_context_trim_macros (MilterClientContext *self)
 {
   for (guint i = 0; i < N_STAGES; i++) {
-    if (self->macros[i].capacity > 4096) {
-      g_clear_pointer (&self->macros[i].data, g_free);
-      self->macros[i].size = self->macros[i].capacity = 0;
-      self->macros[i].n_macros = 0;
-    }
+    if (self->macros[i].capacity > 4096)
+      free_stage_data (&self->macros[i]);
   }
 }
 

@@ -235,6 +235,18 @@ read_exactly (Fixture *fixture, guint8 *buffer, gsize size)
   g_assert_cmpuint (got, ==, size);
 }
 
+/* A connected pair for the agent's next session: fds[0] (non-blocking)
+ * for the agent, fds[1] for the test's peer. */
+static void
+new_session_pair (gint fds[2])
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM, 0, fds), ==, 0);
+  g_assert_true (milter_socket_set_nonblocking (fds[0], TRUE, &error));
+  g_assert_no_error (error);
+}
+
 /* A finished agent serves a second peer on another descriptor as a new
  * one would; one that has not finished is refused. */
 static void
@@ -250,8 +262,7 @@ test_reuse (gconstpointer backend)
   gint fds[2];
 
   fixture_setup (&fixture, backend);
-  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM, 0, fds), ==, 0);
-  g_assert_true (milter_socket_set_nonblocking (fds[0], TRUE, &error));
+  new_session_pair (fds);
   g_assert_false (milter_agent_reuse (MILTER_AGENT (fixture.agent), fds[0]));
 
   milter_command_encode_helo (commands, "first.example.org");
@@ -849,7 +860,6 @@ test_reuse_after_big (gconstpointer backend)
   Fixture fixture;
   g_autoptr (GByteArray) commands = g_byte_array_new ();
   g_autoptr (GByteArray) received = g_byte_array_new ();
-  g_autoptr (GError) error = NULL;
   MilterAgent *agent;
   gint fds[2];
 
@@ -863,8 +873,7 @@ test_reuse_after_big (gconstpointer backend)
   g_assert_cmpuint (received->len, >, BIG_BODY);
   g_assert_true (milter_agent_is_finished (agent));
 
-  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM, 0, fds), ==, 0);
-  g_assert_true (milter_socket_set_nonblocking (fds[0], TRUE, &error));
+  new_session_pair (fds);
   g_assert_true (milter_agent_reuse (agent, fds[0]));
   close (fixture.peer);
   fixture.peer = fds[1];
